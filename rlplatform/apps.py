@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RlplatformConfig(AppConfig):
+    name = "rlplatform"
+    verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from rlplatform import audit_receivers  # noqa: F401  (connects the sign-in audit)
