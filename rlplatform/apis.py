@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from rlplatform import selectors, services
@@ -15,7 +16,7 @@ AdminOnly = allow(scopes=(ApiKeyScope.ADMIN,))
 
 
 def paginated(view: APIView, request, queryset, serializer_class) -> Response:
-    paginator = view.pagination_class()
+    paginator = api_settings.DEFAULT_PAGINATION_CLASS()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 

@@ -15,8 +15,9 @@ def allow(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> type[
             if isinstance(request.auth, ApiKey):
                 if any(scope in request.auth.scopes for scope in scopes):
                     return True
+                named = " or ".join(f"'{scope}'" for scope in scopes)
                 self.message = (
-                    f"this API key needs the {' or '.join(map(repr, scopes))} scope"
+                    f"this API key needs the {named} scope"
                     if scopes
                     else "API keys cannot use this endpoint; sign in as a person"
                 )

@@ -1,0 +1,159 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from rlplatform.models import Role
+from tests.factories import PASSWORD, UserFactory, make_api_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _test_defaults(settings):
+    # Throttle counters live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    # The production hasher is slow on purpose; tests create many people.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=Role.MANAGER)
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="reviewer", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def contractor(db):
+    return UserFactory(username="contractor", role=Role.CONTRACTOR)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def signed_in(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def key_client(*, scopes: list[str], owner=None) -> APIClient:
+    _, plaintext = make_api_key(scopes=scopes, owner=owner)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test session uses (the test database), for processes the
+    tests start."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    host = config.get("HOST") or "127.0.0.1"
+    port = config.get("PORT") or 5432
+    user = config.get("USER") or "postgres"
+    return f"postgres://{user}@{host}:{port}/{config['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DB_CONN_MAX_AGE": "0"}
+    env.update(extra)
+    return env
+
+
+def _purge_broker() -> None:
+    from rlplatform.celery import app
+
+    app.control.purge()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker process on every queue, against the test database and the test
+    broker (Redis database 15, or the filesystem transport under var/test). Shared by the
+    session; tests that use it need committed data (`transactional_db`)."""
+    with django_db_blocker.unblock():
+        env = subprocess_env()
+    _purge_broker()
+    log = open(Path(settings.VAR_DIR) / "worker.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "rlplatform",
+            "worker",
+            "--queues",
+            "default,rollouts,exports",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    ready = False
+    while time.monotonic() < deadline and process.poll() is None:
+        if "ready." in (Path(settings.VAR_DIR) / "worker.log").read_text():
+            ready = True
+            break
+        time.sleep(0.2)
+    if not ready:
+        process.kill()
+        raise RuntimeError(
+            "the Celery worker did not start: "
+            + (Path(settings.VAR_DIR) / "worker.log").read_text()[-3000:]
+        )
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log.close()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")

@@ -1,0 +1,80 @@
+"""Settings come from the environment: the database switches on DATABASE_URL, production refuses
+to start without a secret key, and `check --deploy` is clean with production variables."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-4f9c2e81d7b6a3059e1c",
+    "ALLOWED_HOSTS": "rl.example.com",
+    "DATABASE_URL": "postgres://rl:pw@db.internal:5432/rlplatform",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "rlplatform.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+SHOW_DATABASE = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "d = settings.DATABASES['default']; "
+    "print(json.dumps({'engine': d['ENGINE'], 'name': str(d['NAME']), "
+    "'broker': settings.CELERY_BROKER_URL}))"
+)
+
+
+def test_without_database_url_the_platform_uses_sqlite_under_var(tmp_path):
+    result = run_python(SHOW_DATABASE, VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["name"] == str(tmp_path / "db.sqlite3")
+    assert shown["broker"] == "filesystem://"
+
+
+def test_database_url_switches_to_postgresql_and_redis_url_to_redis():
+    result = run_python(
+        SHOW_DATABASE,
+        DATABASE_URL="postgres://rl@db.internal:5433/rlp",
+        REDIS_URL="redis://cache.internal:6379/2",
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["engine"] == "django.db.backends.postgresql"
+    assert shown["name"] == "rlp"
+    assert shown["broker"] == "redis://cache.internal:6379/2"
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = run_python(
+        "import django; django.setup()", DEBUG="false", SECRET_KEY="", ALLOWED_HOSTS="x"
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_reports_no_warnings_with_production_variables():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

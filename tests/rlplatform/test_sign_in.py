@@ -1,0 +1,70 @@
+"""Signing in and out: audited, throttled, locked out after repeated failures."""
+
+import pytest
+from django.test import override_settings
+
+from rlplatform.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, username: str, password: str):
+    return client.post("/accounts/sign-in/", {"username": username, "password": password})
+
+
+def test_sign_in_and_out_are_audited(client, contractor, password):
+    response = sign_in(client, contractor.username, password)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+    client.post("/accounts/sign-out/")
+    assert client.get("/").status_code == 302
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == ["sign_in", "sign_out"]
+
+
+def test_a_failed_sign_in_shows_an_error_and_is_audited(client, contractor):
+    response = sign_in(client, contractor.username, "wrong password")
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    event = AuditEvent.objects.get(action="sign_in_failed")
+    assert event.actor_label == contractor.username
+    assert event.ip_address == "127.0.0.1"
+
+
+@override_settings(SIGNIN_MAX_FAILURES=3, SIGNIN_LOCKOUT_SECONDS=600)
+def test_repeated_failures_lock_the_account_out_even_with_the_right_password(
+    client, contractor, password
+):
+    for _ in range(3):
+        sign_in(client, contractor.username, "guess")
+    response = sign_in(client, contractor.username, password)
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "locked for 10 minutes" in response.content.decode()
+    assert client.get("/").status_code == 302
+    assert AuditEvent.objects.filter(action="sign_in_locked").exists()
+
+
+@override_settings(SIGNIN_MAX_FAILURES=3)
+def test_a_successful_sign_in_clears_earlier_failures(client, contractor, password):
+    for _ in range(2):
+        sign_in(client, contractor.username, "guess")
+    assert sign_in(client, contractor.username, password).status_code == 302
+    client.post("/accounts/sign-out/")
+    for _ in range(2):
+        sign_in(client, contractor.username, "guess")
+    assert sign_in(client, contractor.username, password).status_code == 302
+
+
+def test_the_sign_in_form_carries_a_csrf_token(client):
+    page = client.get("/accounts/sign-in/").content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page
+
+
+@override_settings(SIGNIN_MAX_FAILURES=2)
+def test_one_address_guessing_many_names_is_throttled(client, contractor, password):
+    for n in range(8):
+        sign_in(client, f"nobody{n}", "guess")
+    response = sign_in(client, contractor.username, password)
+    assert "Too many failed sign-ins" in response.content.decode()
