@@ -242,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "rlplatform.models.JobStatus",
+        "EpisodeStatusEnum": "environments.models.EpisodeStatus",
+        "ObservationModeEnum": "environments.observations.MODES",
+    },
 }
 
 # Production hardening: on unless DEBUG. Behind a TLS-terminating proxy, set

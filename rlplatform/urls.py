@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from environments import urls as environments_urls
 from rlplatform import apis, errors, views
 
 api_v1 = [
@@ -20,6 +21,7 @@ api_v1 = [
     path("users/", apis.UserListApi.as_view(), name="api_users"),
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="api_user"),
     path("audit/", apis.AuditEventListApi.as_view(), name="api_audit"),
+    *environments_urls.api_urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
@@ -38,6 +40,7 @@ urlpatterns = [
     path("statistics/recompute/", views.statistics_recompute, name="statistics_recompute"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("", include(environments_urls.urlpatterns)),
     path("admin/login/", views.SignInView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

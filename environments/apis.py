@@ -1,0 +1,436 @@
+"""The agent API: environments, tasks, episodes and steps.
+
+Agents authenticate with a key of scope `agent`; people with their session (the browser's play
+page steps through this same API). A principal reads and steps only the episodes it may see.
+"""
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from environments import observations, selectors, services
+from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
+from rlplatform.apis import paginated
+from rlplatform.models import ApiKey, ApiKeyScope, Role
+from rlplatform.permissions import allow
+
+AgentsAndPeople = allow(
+    roles=(Role.MANAGER, Role.REVIEWER, Role.CONTRACTOR), scopes=(ApiKeyScope.AGENT,)
+)
+AgentsAndManagers = allow(roles=(Role.MANAGER,), scopes=(ApiKeyScope.AGENT,))
+MAX_BATCH = 256
+
+
+def request_key(request) -> ApiKey | None:
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+def visible_episodes(request):
+    return selectors.episode_list_for(user=request.user, api_key=request_key(request))
+
+
+class FamilyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    goal_template = serializers.CharField(source="goal")
+    max_steps = serializers.IntegerField()
+
+
+class EnvironmentOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField(source="env_id")
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    navigation = serializers.ListField(child=serializers.CharField())
+    families = serializers.SerializerMethodField()
+
+    def get_families(self, env) -> list[dict]:
+        return FamilyOutput(env.families.values(), many=True).data
+
+
+class EnvironmentListApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    @extend_schema(responses=EnvironmentOutput(many=True))
+    def get(self, request):
+        return paginated(self, request, selectors.environment_list(), EnvironmentOutput)
+
+
+class EnvironmentDetailApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    @extend_schema(responses=EnvironmentOutput)
+    def get(self, request, env_id: str):
+        return Response(EnvironmentOutput(services.environment_get(env_id)).data)
+
+
+class TaskOutput(serializers.ModelSerializer):
+    environment = serializers.CharField(source="env_id")
+
+    class Meta:
+        model = Task
+        fields = ["id", "environment", "family", "seed", "goal", "params", "max_steps"]
+
+
+class TaskListApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    class TaskCreateInput(serializers.Serializer):
+        environment = serializers.CharField(max_length=64)
+        family = serializers.CharField(max_length=64)
+        seed = serializers.IntegerField(min_value=0, max_value=services.MAX_SEED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("environment", str, description="e.g. bank-v1"),
+            OpenApiParameter("family", str),
+        ],
+        responses=TaskOutput(many=True),
+    )
+    def get(self, request):
+        tasks = selectors.task_list(
+            env_id=request.query_params.get("environment"),
+            family=request.query_params.get("family"),
+        )
+        return paginated(self, request, tasks, TaskOutput)
+
+    @extend_schema(request=TaskCreateInput, responses={200: TaskOutput})
+    def post(self, request):
+        data = self.TaskCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.task_get_or_create(
+            env_id=data.validated_data["environment"],
+            family=data.validated_data["family"],
+            seed=data.validated_data["seed"],
+        )
+        return Response(TaskOutput(task).data)
+
+
+class TaskDetailApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    @extend_schema(responses=TaskOutput)
+    def get(self, request, task_id: int):
+        return Response(TaskOutput(get_object_or_404(Task, pk=task_id)).data)
+
+
+class ObservationOutput(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=observations.MODES)
+    goal = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    content = serializers.JSONField(help_text="axtree text, page JSON, or an HTML fragment")
+
+
+class EpisodeOutput(serializers.ModelSerializer):
+    task = TaskOutput()
+    environment = serializers.CharField(source="env_id")
+    actor = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = Episode
+        fields = [
+            "id",
+            "task",
+            "environment",
+            "seed",
+            "actor_kind",
+            "actor",
+            "source",
+            "status",
+            "step_count",
+            "reward",
+            "success",
+            "outcome",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class StepOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Step
+        fields = [
+            "index",
+            "action",
+            "reward",
+            "terminated",
+            "truncated",
+            "error",
+            "think_ms",
+            "apply_ms",
+            "created_at",
+        ]
+
+
+class StepResultOutput(serializers.Serializer):
+    episode = serializers.IntegerField()
+    step = serializers.IntegerField()
+    action = serializers.CharField()
+    reward = serializers.FloatField()
+    terminated = serializers.BooleanField()
+    truncated = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=EpisodeStatus.choices)
+    replayed = serializers.BooleanField(
+        help_text="True when this idempotency key was applied before: the recorded result"
+    )
+    observation = ObservationOutput()
+    outcome = serializers.JSONField(allow_null=True)
+
+
+def step_result_body(result: services.StepResult, mode: str) -> dict:
+    episode, step = result.episode, result.step
+    return {
+        "episode": episode.pk,
+        "step": step.index,
+        "action": step.action,
+        "reward": step.reward,
+        "terminated": step.terminated,
+        "truncated": step.truncated,
+        "status": episode.status,
+        "replayed": result.replayed,
+        "observation": observations.observation(
+            page=result.page, goal=episode.task.goal, mode=mode
+        ),
+        "outcome": episode.outcome if step.terminated or step.truncated else None,
+    }
+
+
+class EpisodeListApi(APIView):
+    def get_permissions(self):
+        # Anyone reads their own episodes; agents and managers start them (contractors start
+        # theirs from an assignment, in the browser).
+        allowed = AgentsAndManagers if self.request.method == "POST" else AgentsAndPeople
+        return [allowed()]
+
+    class EpisodeCreateInput(serializers.Serializer):
+        task = serializers.IntegerField(required=False, help_text="a task id")
+        environment = serializers.CharField(required=False, max_length=64)
+        family = serializers.CharField(required=False, max_length=64)
+        seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.MODES, default=observations.DEFAULT_MODE
+        )
+        metadata = serializers.DictField(required=False, default=dict)
+
+        def validate(self, data):
+            if "task" in data:
+                return data
+            missing = [name for name in ("environment", "family", "seed") if name not in data]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: "required unless task is given" for name in missing}
+                )
+            return data
+
+    class EpisodeCreatedOutput(EpisodeOutput):
+        observation = ObservationOutput()
+
+        class Meta(EpisodeOutput.Meta):
+            fields = [*EpisodeOutput.Meta.fields, "observation"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("environment", str),
+            OpenApiParameter("status", str, enum=EpisodeStatus.values),
+            OpenApiParameter("actor_kind", str, enum=ActorKind.values),
+        ],
+        responses=EpisodeOutput(many=True),
+    )
+    def get(self, request):
+        episodes = visible_episodes(request)
+        for field, param in (("env_id", "environment"), ("status", "status")):
+            if value := request.query_params.get(param):
+                episodes = episodes.filter(**{field: value})
+        if actor_kind := request.query_params.get("actor_kind"):
+            episodes = episodes.filter(actor_kind=actor_kind)
+        return paginated(self, request, episodes, EpisodeOutput)
+
+    @extend_schema(request=EpisodeCreateInput, responses={201: EpisodeCreatedOutput})
+    def post(self, request):
+        data = self.EpisodeCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with transaction.atomic():
+            if "task" in values:
+                task = get_object_or_404(Task, pk=values["task"])
+            else:
+                task = services.task_get_or_create(
+                    env_id=values["environment"], family=values["family"], seed=values["seed"]
+                )
+            episode = services.episode_create(
+                task=task,
+                user=request.user,
+                api_key=request_key(request),
+                metadata=values["metadata"],
+            )
+        env = services.environment_get(episode.env_id)
+        body = EpisodeOutput(episode).data
+        body["observation"] = observations.observation(
+            page=env.render(episode.state), goal=task.goal, mode=values["observation_mode"]
+        )
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EpisodeDetailApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    class EpisodeWithStepsOutput(EpisodeOutput):
+        steps = StepOutput(many=True)
+
+        class Meta(EpisodeOutput.Meta):
+            fields = [*EpisodeOutput.Meta.fields, "steps"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "observations",
+                str,
+                enum=observations.MODES,
+                description="include each step's observation, rendered in this mode",
+            )
+        ],
+        responses=EpisodeWithStepsOutput,
+    )
+    def get(self, request, episode_id: int):
+        from environments.engine.page import page_from_json
+
+        episode = get_object_or_404(visible_episodes(request), pk=episode_id)
+        steps = list(selectors.episode_steps(episode=episode))
+        body = EpisodeOutput(episode).data
+        body["steps"] = StepOutput(steps, many=True).data
+        if mode := request.query_params.get("observations"):
+            mode = observations.parse_mode(mode)
+            for rendered, step in zip(body["steps"], steps, strict=True):
+                rendered["observation"] = observations.render_page(
+                    page_from_json(step.observation), mode
+                )
+        return Response(body)
+
+
+class StepInput(serializers.Serializer):
+    action = serializers.JSONField(
+        help_text='`click(\'12\')`, or {"name": "click", "args": {"bid": "12"}}'
+    )
+    idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
+    think_ms = serializers.IntegerField(required=False, min_value=0, max_value=86_400_000)
+
+    def validate_action(self, value):
+        if not isinstance(value, str | dict):
+            raise serializers.ValidationError("give an action string or an action object")
+        return value
+
+
+class EpisodeStepApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    class EpisodeStepInput(StepInput):
+        observation_mode = serializers.ChoiceField(
+            choices=observations.MODES, default=observations.DEFAULT_MODE
+        )
+
+    @extend_schema(
+        request=EpisodeStepInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, location="header")],
+        responses=StepResultOutput,
+    )
+    def post(self, request, episode_id: int):
+        get_object_or_404(visible_episodes(request).filter(user=request.user), pk=episode_id)
+        data = self.EpisodeStepInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = services.episode_step(
+            episode_id=episode_id,
+            action=values["action"],
+            idempotency_key=values.get("idempotency_key") or request.headers.get("Idempotency-Key"),
+            think_ms=values.get("think_ms"),
+        )
+        return Response(step_result_body(result, values["observation_mode"]))
+
+
+class EpisodeBatchStepApi(APIView):
+    """Step many episodes in one request, for vectorised rollouts. Each step is applied on its
+    own: one refused action does not stop the others."""
+
+    permission_classes = [AgentsAndPeople]
+
+    class BatchStepInput(serializers.Serializer):
+        class BatchItem(StepInput):
+            episode = serializers.IntegerField()
+
+        steps = BatchItem(many=True, allow_empty=False)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.MODES, default=observations.DEFAULT_MODE
+        )
+
+        def validate_steps(self, steps):
+            if len(steps) > MAX_BATCH:
+                raise serializers.ValidationError(f"at most {MAX_BATCH} steps in one batch")
+            return steps
+
+    @extend_schema(request=BatchStepInput, responses={200: dict})
+    def post(self, request):
+        from rlplatform.errors import error_body
+
+        data = self.BatchStepInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        mode = data.validated_data["observation_mode"]
+        items = data.validated_data["steps"]
+        owned = set(
+            visible_episodes(request)
+            .filter(user=request.user, pk__in={item["episode"] for item in items})
+            .values_list("pk", flat=True)
+        )
+        results = []
+        for item in items:
+            if item["episode"] not in owned:
+                results.append(
+                    {
+                        "episode": item["episode"],
+                        **error_body(
+                            status_code=404,
+                            code="not_found",
+                            message=f"episode {item['episode']} not found",
+                        ),
+                    }
+                )
+                continue
+            try:
+                result = services.episode_step(
+                    episode_id=item["episode"],
+                    action=item["action"],
+                    idempotency_key=item.get("idempotency_key"),
+                    think_ms=item.get("think_ms"),
+                )
+            except services.ServiceError as error:
+                code = 409 if error.code == "conflict" else 400
+                results.append(
+                    {
+                        "episode": item["episode"],
+                        **error_body(
+                            status_code=code,
+                            code=error.code,
+                            message=f"{error.field}: {error.message}"
+                            if error.field
+                            else error.message,
+                        ),
+                    }
+                )
+                continue
+            results.append(step_result_body(result, mode))
+        return Response({"results": results})
+
+
+class EpisodeAbandonApi(APIView):
+    permission_classes = [AgentsAndPeople]
+
+    @extend_schema(request=None, responses=EpisodeOutput)
+    def post(self, request, episode_id: int):
+        episode = get_object_or_404(
+            visible_episodes(request).filter(user=request.user), pk=episode_id
+        )
+        return Response(EpisodeOutput(services.episode_abandon(episode=episode)).data)

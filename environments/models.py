@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.db import models
+
+
+class Task(models.Model):
+    """One task of a family for one seed, pinned to an environment version. The goal and
+    parameters are the engine's, stored so that exports and graders see them as they were."""
+
+    env_id = models.CharField(max_length=64)
+    family = models.CharField(max_length=64)
+    seed = models.BigIntegerField()
+    params = models.JSONField()
+    goal = models.TextField()
+    max_steps = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["env_id", "family", "seed"]
+        constraints = [
+            models.UniqueConstraint(fields=["env_id", "family", "seed"], name="task_unique_seed")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.env_id}/{self.family}#{self.seed}"
+
+
+class ActorKind(models.TextChoices):
+    CONTRACTOR = "contractor", "Contractor"
+    AGENT = "agent", "Agent"
+
+
+class EpisodeStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    # The task's own end: the verifier passed, or the actor sent its answer.
+    TERMINATED = "terminated", "Terminated"
+    # The step limit was reached first.
+    TRUNCATED = "truncated", "Truncated"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class Episode(models.Model):
+    """One attempt at a task by one actor: a person in the browser or an agent with a key."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="episodes")
+    env_id = models.CharField(max_length=64)
+    seed = models.BigIntegerField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="episodes"
+    )
+    api_key = models.ForeignKey(
+        "rlplatform.ApiKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="episodes",
+    )
+    # What produced it: the agent API, the browser, a rollout job, an import, a trainer session.
+    source = models.CharField(max_length=32, default="api")
+    status = models.CharField(
+        max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.RUNNING
+    )
+    state = models.JSONField()
+    step_count = models.PositiveIntegerField(default=0)
+    reward = models.FloatField(null=True, blank=True)
+    success = models.BooleanField(null=True, blank=True)
+    outcome = models.JSONField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["env_id", "status"]),
+            models.Index(fields=["task", "actor_kind"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"episode {self.pk} of {self.task}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != EpisodeStatus.RUNNING
+
+
+class Step(models.Model):
+    """One action in an episode, with the page the actor saw when choosing it."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="steps")
+    index = models.PositiveIntegerField()
+    action = models.TextField()
+    # The page as JSON (the engine's page_to_json): axtree and HTML render from it exactly.
+    observation = models.JSONField()
+    reward = models.FloatField(default=0.0)
+    terminated = models.BooleanField(default=False)
+    truncated = models.BooleanField(default=False)
+    # An action the environment refused (recorded only by rollouts, where it is the agent's).
+    error = models.TextField(blank=True)
+    # Milliseconds the actor took to choose the action, and the server took to apply it.
+    think_ms = models.PositiveIntegerField(null=True, blank=True)
+    apply_ms = models.FloatField(default=0.0)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "index"], name="step_unique_index"),
+            models.UniqueConstraint(
+                fields=["episode", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="step_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.index} of episode {self.episode_id}: {self.action}"

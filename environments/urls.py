@@ -1,0 +1,38 @@
+from django.urls import path
+
+from environments import apis, views
+
+api_urlpatterns = [
+    path("environments/", apis.EnvironmentListApi.as_view(), name="api_environments"),
+    path(
+        "environments/<str:env_id>/",
+        apis.EnvironmentDetailApi.as_view(),
+        name="api_environment",
+    ),
+    path("tasks/", apis.TaskListApi.as_view(), name="api_tasks"),
+    path("tasks/<int:task_id>/", apis.TaskDetailApi.as_view(), name="api_task"),
+    path("episodes/", apis.EpisodeListApi.as_view(), name="api_episodes"),
+    path("episodes/batch-step/", apis.EpisodeBatchStepApi.as_view(), name="api_episodes_step"),
+    path("episodes/<int:episode_id>/", apis.EpisodeDetailApi.as_view(), name="api_episode"),
+    path(
+        "episodes/<int:episode_id>/step/",
+        apis.EpisodeStepApi.as_view(),
+        name="api_episode_step",
+    ),
+    path(
+        "episodes/<int:episode_id>/abandon/",
+        apis.EpisodeAbandonApi.as_view(),
+        name="api_episode_abandon",
+    ),
+]
+
+urlpatterns = [
+    path("environments/", views.catalog, name="catalog"),
+    path(
+        "environments/<str:env_id>/<str:family>/try/",
+        views.try_family,
+        name="try_family",
+    ),
+    path("play/<int:episode_id>/", views.play, name="play"),
+    path("play/<int:episode_id>/outcome/", views.play_outcome, name="play_outcome"),
+]

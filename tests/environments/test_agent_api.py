@@ -1,0 +1,244 @@
+"""The agent API: list environments, start episodes, step them one by one or in batches,
+read them back; every refusal is a JSON 4xx and leaves the episode as it was."""
+
+import pytest
+
+from environments.engine import get_environment
+from environments.engine.page import page_from_json, page_to_axtree
+from environments.models import Episode, EpisodeStatus, Step
+from tests.conftest import key_client, signed_in
+from tests.environments.helpers import solver_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(admin_user):
+    return key_client(scopes=["agent"])
+
+
+def start(client, **body):
+    response = client.post("/api/v1/episodes/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_environments_are_listed_with_their_families(agent):
+    body = agent.get("/api/v1/environments/").json()
+    ids = [env["id"] for env in body["results"]]
+    assert "bank-v1" in ids
+    bank = next(env for env in body["results"] if env["id"] == "bank-v1")
+    assert len(bank["families"]) >= 6
+    assert all(family["description"] for family in bank["families"])
+
+
+def test_an_episode_starts_from_environment_family_and_seed_with_an_axtree(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=11)
+    assert body["status"] == "running"
+    assert body["task"]["seed"] == 11
+    observation = body["observation"]
+    assert observation["mode"] == "axtree"
+    assert observation["goal"] == body["task"]["goal"]
+    assert "[1]" in observation["content"]
+
+
+def test_the_same_task_and_seed_start_in_the_same_state(agent):
+    first = start(agent, environment="bank-v1", family="transfer_funds", seed=5)
+    second = start(agent, task=first["task"]["id"], observation_mode="json")
+    assert second["task"]["id"] == first["task"]["id"]
+    assert Episode.objects.get(pk=first["id"]).state == Episode.objects.get(pk=second["id"]).state
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"environment": "nope-v1", "family": "pay_bill", "seed": 1}, "environment"),
+        ({"environment": "bank-v1", "family": "fly_to_mars", "seed": 1}, "family"),
+        ({"environment": "bank-v1", "family": "pay_bill", "seed": -3}, "seed"),
+        ({"environment": "bank-v1", "family": "pay_bill"}, "seed"),
+        (
+            {"environment": "bank-v1", "family": "pay_bill", "seed": 1, "observation_mode": "x"},
+            "observation_mode",
+        ),
+    ],
+)
+def test_a_bad_episode_request_names_the_field(agent, body, field):
+    response = agent.post("/api/v1/episodes/", body, format="json")
+    assert response.status_code in (400, 404)
+    error = response.json()["error"]
+    assert field in error["message"]
+    assert not Episode.objects.exists()
+
+
+def test_the_scripted_solver_succeeds_through_the_api(agent):
+    body = start(agent, environment="bank-v1", family="card_controls", seed=3)
+    episode = Episode.objects.get(pk=body["id"])
+    env, solver, task = solver_for(episode.task)
+    page = env.render(episode.state)
+    result = None
+    while True:
+        action = solver.act(task, page)
+        response = agent.post(
+            f"/api/v1/episodes/{episode.pk}/step/",
+            {"action": action, "observation_mode": "json"},
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+        result = response.json()
+        if result["terminated"] or result["truncated"]:
+            break
+        page = page_from_json(result["observation"]["content"])
+    assert result["terminated"] is True
+    assert result["reward"] == 1.0
+    assert result["outcome"]["success"] is True
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.TERMINATED
+    assert episode.success is True
+    assert episode.step_count == Step.objects.filter(episode=episode).count() == result["step"] + 1
+
+
+@pytest.mark.parametrize(
+    ("action", "code"),
+    [
+        ("click('9999')", "unknown_bid"),
+        ("explode('1')", "unknown_action"),
+        ("click(__import__('os').system('true'))", "malformed_action"),
+        ({"name": "fill", "args": {"bid": "1"}}, "malformed_action"),
+        ("goto('the-moon')", "illegal_value"),
+    ],
+)
+def test_a_refused_action_is_a_400_naming_the_problem_and_changes_nothing(agent, action, code):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    episode = Episode.objects.get(pk=body["id"])
+    before = episode.state
+    response = agent.post(f"/api/v1/episodes/{episode.pk}/step/", {"action": action}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"].startswith("action: ")
+    episode.refresh_from_db()
+    assert episode.state == before
+    assert episode.step_count == 0
+    assert not Step.objects.exists()
+
+
+def test_a_step_with_a_used_idempotency_key_returns_the_recorded_result(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=4)
+    url = f"/api/v1/episodes/{body['id']}/step/"
+    first = agent.post(
+        url, {"action": "fill('1', 'someone')"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    ).json()
+    again = agent.post(
+        url, {"action": "fill('1', 'someone')"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    ).json()
+    assert again["replayed"] is True
+    assert again["step"] == first["step"] == 0
+    assert again["observation"] == first["observation"]
+    assert Step.objects.count() == 1
+
+
+def test_the_step_limit_truncates_the_episode(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=4)
+    limit = body["task"]["max_steps"]
+    url = f"/api/v1/episodes/{body['id']}/step/"
+    for _ in range(limit):
+        result = agent.post(url, {"action": "noop()"}, format="json").json()
+    assert result["truncated"] is True
+    assert result["terminated"] is False
+    assert result["status"] == "truncated"
+    refused = agent.post(url, {"action": "noop()"}, format="json")
+    assert refused.status_code == 409
+    assert "has ended" in refused.json()["error"]["message"]
+
+
+def test_send_msg_to_user_ends_the_episode_with_the_verifiers_verdict(agent):
+    body = start(agent, environment="bank-v1", family="largest_purchase", seed=8)
+    result = agent.post(
+        f"/api/v1/episodes/{body['id']}/step/",
+        {"action": "send_msg_to_user('It was $1.00')"},
+        format="json",
+    ).json()
+    assert result["terminated"] is True
+    assert result["reward"] == 0.0
+    assert result["outcome"]["success"] is False
+    assert any(not check["passed"] for check in result["outcome"]["checks"])
+
+
+def test_batch_stepping_applies_each_step_on_its_own(agent):
+    episodes = [
+        start(agent, environment="bank-v1", family="pay_bill", seed=seed)["id"]
+        for seed in (1, 2, 3)
+    ]
+    response = agent.post(
+        "/api/v1/episodes/batch-step/",
+        {
+            "steps": [
+                {"episode": episodes[0], "action": "fill('1', 'a')"},
+                {"episode": episodes[1], "action": "click('4242')"},
+                {"episode": episodes[2], "action": "noop()"},
+                {"episode": 999999, "action": "noop()"},
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0]["step"] == 0
+    assert results[1]["error"]["code"] == "unknown_bid"
+    assert results[2]["step"] == 0
+    assert results[3]["error"]["status"] == 404
+    assert Step.objects.count() == 2
+
+
+def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=6)
+    url = f"/api/v1/episodes/{body['id']}/step/"
+    agent.post(url, {"action": "fill('1', 'x')"}, format="json")
+    agent.post(url, {"action": "fill('2', 'y')"}, format="json")
+    detail = agent.get(f"/api/v1/episodes/{body['id']}/?observations=axtree").json()
+    assert [step["action"] for step in detail["steps"]] == ["fill('1', 'x')", "fill('2', 'y')"]
+    assert detail["steps"][0]["observation"] == body["observation"]["content"]
+    env = get_environment("bank-v1")
+    episode = Episode.objects.get(pk=body["id"])
+    assert "value='x'" in detail["steps"][1]["observation"]
+    assert page_to_axtree(env.render(episode.state)).count("value='y'") == 1
+
+
+def test_a_key_without_the_agent_scope_is_refused(admin_user):
+    client = key_client(scopes=["export"])
+    response = client.post(
+        "/api/v1/episodes/",
+        {"environment": "bank-v1", "family": "pay_bill", "seed": 1},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert "'agent' scope" in response.json()["error"]["message"]
+
+
+def test_one_principal_never_reads_or_steps_anothers_episode(admin_user, manager, contractor):
+    body = start(
+        key_client(scopes=["agent"], owner=manager),
+        environment="bank-v1",
+        family="pay_bill",
+        seed=1,
+    )
+    other = key_client(scopes=["agent"], owner=admin_user)
+    assert other.get(f"/api/v1/episodes/{body['id']}/").status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/episodes/{body['id']}/step/", {"action": "noop()"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert signed_in(contractor).get(f"/api/v1/episodes/{body['id']}/").status_code == 404
+    assert signed_in(contractor).get("/api/v1/episodes/").json()["count"] == 0
+    assert signed_in(manager).get(f"/api/v1/episodes/{body['id']}/").status_code == 200
+
+
+def test_contractors_cannot_start_episodes_through_the_api(contractor):
+    response = signed_in(contractor).post(
+        "/api/v1/episodes/",
+        {"environment": "bank-v1", "family": "pay_bill", "seed": 1},
+        format="json",
+    )
+    assert response.status_code == 403
