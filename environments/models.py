@@ -102,7 +102,8 @@ class Step(models.Model):
     # Milliseconds the actor took to choose the action, and the server took to apply it.
     think_ms = models.PositiveIntegerField(null=True, blank=True)
     apply_ms = models.FloatField(default=0.0)
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "": the uniqueness constraint holds only among steps that carry a key.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
