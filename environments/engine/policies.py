@@ -44,8 +44,8 @@ class RandomPolicy:
     def reset(self, task: Task) -> None:
         self.rng = random.Random(f"{self.seed}/{task.family}/{task.seed}")
         quoted = re.findall(r"'([^']+)'|\"([^\"]+)\"", task.goal)
-        words = re.findall(r"[\w$.,@-]+", task.goal)
-        self.values = [a or b for a, b in quoted] + words
+        words = [w.strip(".,:;()") for w in task.goal.split()]
+        self.values = [a or b for a, b in quoted] + [w for w in words if w]
 
     def _value(self) -> str:
         rng = self.rng

@@ -15,9 +15,7 @@ HOME_LINES = {
 }
 
 
-def test_each_demo_person_signs_in_and_sees_their_home_page(
-    page, live_server, settings, tmp_path
-):
+def test_each_demo_person_signs_in_and_sees_their_home_page(page, live_server, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     credentials = seed_demo_people()
     for username, line in HOME_LINES.items():

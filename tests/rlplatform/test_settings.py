@@ -17,8 +17,16 @@ PRODUCTION = {
 }
 
 
+# What the test process sets for itself, not what a deployment would.
+NOT_INHERITED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def clean_environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    base = clean_environ()
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -71,7 +79,7 @@ def test_check_deploy_reports_no_warnings_with_production_variables():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, **PRODUCTION},
+        env={**clean_environ(), **PRODUCTION},
         capture_output=True,
         text=True,
         timeout=60,
