@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from environments import observations, selectors, services
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
 from rlplatform.apis import paginated
+from rlplatform.errors import service_error_body
 from rlplatform.models import ApiKey, ApiKeyScope, Role
 from rlplatform.permissions import allow
 
@@ -271,7 +272,9 @@ class EpisodeListApi(APIView):
         env = services.environment_get(episode.env_id)
         body = EpisodeOutput(episode).data
         body["observation"] = observations.observation(
-            page=env.render(episode.state), goal=task.goal, mode=values["observation_mode"]
+            page=env.render(services.episode_state(episode)),
+            goal=task.goal,
+            mode=values["observation_mode"],
         )
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -339,12 +342,12 @@ class EpisodeStepApi(APIView):
         responses=StepResultOutput,
     )
     def post(self, request, episode_id: int):
-        get_object_or_404(visible_episodes(request).filter(user=request.user), pk=episode_id)
         data = self.EpisodeStepInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         result = services.episode_step(
             episode_id=episode_id,
+            user=request.user,
             action=values["action"],
             idempotency_key=values.get("idempotency_key") or request.headers.get("Idempotency-Key"),
             think_ms=values.get("think_ms"),
@@ -374,54 +377,28 @@ class EpisodeBatchStepApi(APIView):
 
     @extend_schema(request=BatchStepInput, responses={200: dict})
     def post(self, request):
-        from rlplatform.errors import error_body
-
         data = self.BatchStepInput(data=request.data)
         data.is_valid(raise_exception=True)
         mode = data.validated_data["observation_mode"]
         items = data.validated_data["steps"]
-        owned = set(
-            visible_episodes(request)
-            .filter(user=request.user, pk__in={item["episode"] for item in items})
-            .values_list("pk", flat=True)
-        )
-        results = []
-        for item in items:
-            if item["episode"] not in owned:
-                results.append(
-                    {
-                        "episode": item["episode"],
-                        **error_body(
-                            status_code=404,
-                            code="not_found",
-                            message=f"episode {item['episode']} not found",
-                        ),
-                    }
-                )
-                continue
-            try:
-                result = services.episode_step(
+        outcomes = services.episodes_step(
+            requests=[
+                services.StepRequest(
                     episode_id=item["episode"],
                     action=item["action"],
-                    idempotency_key=item.get("idempotency_key"),
+                    idempotency_key=item.get("idempotency_key") or None,
                     think_ms=item.get("think_ms"),
                 )
-            except services.ServiceError as error:
-                code = 409 if error.code == "conflict" else 400
-                results.append(
-                    {
-                        "episode": item["episode"],
-                        **error_body(
-                            status_code=code,
-                            code=error.code,
-                            message=f"{error.field}: {error.message}"
-                            if error.field
-                            else error.message,
-                        ),
-                    }
-                )
+                for item in items
+            ],
+            user=request.user,
+        )
+        results = []
+        for item, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, services.StepResult):
+                results.append(step_result_body(outcome, mode))
                 continue
-            results.append(step_result_body(result, mode))
+            results.append({"episode": item["episode"], **service_error_body(outcome)[1]})
         return Response({"results": results})
 
 

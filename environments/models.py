@@ -60,7 +60,8 @@ class Episode(models.Model):
     status = models.CharField(
         max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.RUNNING
     )
-    state = models.JSONField()
+    # Only what differs from the task's initial state (services.episode_state rebuilds it).
+    state = models.JSONField(default=dict)
     step_count = models.PositiveIntegerField(default=0)
     reward = models.FloatField(null=True, blank=True)
     success = models.BooleanField(null=True, blank=True)

@@ -21,6 +21,11 @@ from rlplatform.services import ServiceError
 MAX_SEED = 2**31 - 1
 
 
+class EpisodeNotFound(ServiceError):
+    def __init__(self, episode_id: int):
+        super().__init__(f"episode {episode_id} not found", field="episode", code="not_found")
+
+
 class ActionRefused(ServiceError):
     """The environment refused an action; the episode is unchanged."""
 
@@ -76,6 +81,26 @@ def task_get_or_create(*, env_id: str, family: str, seed: int) -> Task:
         return Task.objects.get(env_id=env.id, family=family, seed=seed)
 
 
+def initial_state(episode: Episode) -> dict:
+    return environment_get(episode.env_id).reset(episode.seed, engine_task(episode.task))
+
+
+def episode_state(episode: Episode) -> dict:
+    """The episode's full current state: its initial state with the stored changes applied."""
+    return {**initial_state(episode), **episode.state}
+
+
+def state_changes(initial: dict, state: dict) -> dict:
+    """The keys of `state` that differ from `initial`. An episode stores only these: the rest
+    (the seeded world: accounts, transactions, events) is rebuilt from the seed in
+    microseconds, and a step then writes a few hundred bytes instead of the whole world."""
+    return {
+        key: value
+        for key, value in state.items()
+        if key not in initial or (value is not initial[key] and value != initial[key])
+    }
+
+
 def episode_create(
     *,
     task: Task,
@@ -86,8 +111,6 @@ def episode_create(
     metadata: dict | None = None,
 ) -> Episode:
     """Start an episode of `task`: the environment's initial state for the task's seed."""
-    env = environment_get(task.env_id)
-    state = env.reset(task.seed, engine_task(task))
     return Episode.objects.create(
         task=task,
         env_id=task.env_id,
@@ -96,7 +119,7 @@ def episode_create(
         user=user,
         api_key=api_key,
         source=source,
-        state=state,
+        state={},
         metadata=metadata or {},
     )
 
@@ -110,83 +133,163 @@ class StepResult:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class StepRequest:
+    episode_id: int
+    action: str | dict
+    idempotency_key: str | None = None
+    think_ms: int | None = None
+
+
 def episode_step(
     *,
     episode_id: int,
     action: str | dict,
+    user: User | None = None,
     idempotency_key: str | None = None,
     think_ms: int | None = None,
 ) -> StepResult:
-    """Apply one action to a running episode, in one transaction with the episode row locked.
+    """Apply one action to a running episode (see `episodes_step`); raise what refused it."""
+    request = StepRequest(episode_id, action, idempotency_key or None, think_ms)
+    (result,) = episodes_step(requests=[request], user=user)
+    if isinstance(result, ServiceError):
+        raise result
+    return result
 
-    A step whose idempotency key was already applied returns the recorded result instead of
-    stepping again. A refused action raises ActionRefused and changes nothing.
+
+_EPISODE_FIELDS = ["state", "step_count", "updated_at", "status", "reward", "success", "outcome"]
+
+
+def episodes_step(
+    *, requests: list[StepRequest], user: User | None = None
+) -> list[StepResult | ServiceError]:
+    """Apply actions to episodes in one transaction, with their rows locked (in id order, so
+    concurrent batches cannot deadlock), and return a result or a refusal for each request.
+
+    With `user`, only that user's episodes are stepped (anyone else's are "not found"). A step
+    whose idempotency key was already applied returns the recorded result instead of stepping
+    again. A refused action changes nothing; the other requests still apply.
     """
-    started = time.perf_counter()
     with transaction.atomic():
-        episode = Episode.objects.select_for_update().select_related("task").get(pk=episode_id)
-        if idempotency_key:
-            recorded = episode.steps.filter(idempotency_key=idempotency_key).first()
-            if recorded is not None:
-                return StepResult(
-                    episode=episode,
-                    step=recorded,
-                    page=page_after(episode, recorded),
-                    replayed=True,
-                )
-        if episode.is_finished:
-            raise ServiceError(
-                f"episode {episode.pk} has ended ({episode.status}); start a new episode",
-                field="episode",
-                code="conflict",
+        # of=("self",): lock episode rows only, not their task, which other episodes share.
+        episodes = Episode.objects.select_for_update(of=("self",)).select_related("task")
+        if user is not None:
+            episodes = episodes.filter(user=user)
+        ids = sorted({request.episode_id for request in requests})
+        locked = {episode.pk: episode for episode in episodes.filter(pk__in=ids).order_by("pk")}
+        keyed = [request for request in requests if request.idempotency_key]
+        recorded = {
+            (step.episode_id, step.idempotency_key): step
+            for step in Step.objects.filter(
+                episode_id__in=[request.episode_id for request in keyed],
+                idempotency_key__in=[request.idempotency_key for request in keyed],
             )
-        env = environment_get(episode.env_id)
-        task = engine_task(episode.task)
-        state = episode.state
-        observation = page_to_json(env.render(state))
-        try:
-            parsed = parse_action(action)
-            state = env.step(state, parsed)
-        except ActionError as error:
-            raise ActionRefused(error) from None
-        outcome = env.evaluate(state, task)
-        terminated = outcome.success or state["finished"]
-        truncated = not terminated and state["steps"] >= task.max_steps
-        step = Step.objects.create(
-            episode=episode,
-            index=episode.step_count,
-            action=parsed.to_string(),
-            observation=observation,
-            reward=outcome.reward if terminated or truncated else 0.0,
-            terminated=terminated,
-            truncated=truncated,
-            think_ms=think_ms,
-            apply_ms=round((time.perf_counter() - started) * 1000, 3),
-            idempotency_key=idempotency_key or None,
+        }
+        states: dict[int, tuple[dict, dict]] = {}
+        applied: dict[tuple[int, str], StepResult] = {}
+        results: list[StepResult | ServiceError] = []
+        new_steps: list[Step] = []
+        for request in requests:
+            episode = locked.get(request.episode_id)
+            if episode is None:
+                results.append(EpisodeNotFound(request.episode_id))
+                continue
+            key = (episode.pk, request.idempotency_key)
+            if key in applied:
+                results.append(StepResult(**{**applied[key].__dict__, "replayed": True}))
+                continue
+            if key in recorded:
+                step = recorded[key]
+                results.append(StepResult(episode, step, page_after(episode, step), True))
+                continue
+            if episode.pk not in states:
+                states[episode.pk] = _states_of(episode)
+            result = _apply(episode, states, request)
+            if isinstance(result, StepResult):
+                new_steps.append(result.step)
+                if request.idempotency_key:
+                    applied[key] = result
+            results.append(result)
+        if new_steps:
+            Step.objects.bulk_create(new_steps)
+            stepped = {step.episode_id: locked[step.episode_id] for step in new_steps}
+            now = timezone.now()
+            for episode in stepped.values():
+                initial, state = states[episode.pk]
+                episode.state = state_changes(initial, state)
+                episode.updated_at = now
+            fields = _EPISODE_FIELDS
+            if any(episode.is_finished for episode in stepped.values()):
+                fields = [*fields, "finished_at"]
+            Episode.objects.bulk_update(stepped.values(), fields)
+    return results
+
+
+def _states_of(episode: Episode) -> tuple[dict, dict]:
+    """The episode's initial and current full states."""
+    initial = environment_get(episode.env_id).reset(episode.seed, engine_task(episode.task))
+    return initial, {**initial, **episode.state}
+
+
+def _apply(
+    episode: Episode, states: dict[int, tuple[dict, dict]], request: StepRequest
+) -> StepResult | ServiceError:
+    """Step one episode in memory; the caller writes the new Step and the episode."""
+    started = time.perf_counter()
+    if episode.is_finished:
+        return ServiceError(
+            f"episode {episode.pk} has ended ({episode.status}); start a new episode",
+            field="episode",
+            code="conflict",
         )
-        episode.state = state
-        episode.step_count += 1
-        fields = ["state", "step_count", "updated_at"]
-        if terminated or truncated:
-            _finish(
-                episode,
-                EpisodeStatus.TERMINATED if terminated else EpisodeStatus.TRUNCATED,
-                outcome,
-            )
-            fields += ["status", "reward", "success", "outcome", "finished_at"]
-        episode.save(update_fields=fields)
+    env = environment_get(episode.env_id)
+    task = engine_task(episode.task)
+    initial, state = states[episode.pk]
+    observation = page_to_json(env.render(state))
+    try:
+        parsed = parse_action(request.action)
+        state = env.step(state, parsed)
+    except ActionError as error:
+        return ActionRefused(error)
+    states[episode.pk] = (initial, state)
+    outcome = env.evaluate(state, task)
+    terminated = outcome.success or state["finished"]
+    truncated = not terminated and state["steps"] >= task.max_steps
+    step = Step(
+        episode=episode,
+        index=episode.step_count,
+        action=parsed.to_string(),
+        observation=observation,
+        reward=outcome.reward if terminated or truncated else 0.0,
+        terminated=terminated,
+        truncated=truncated,
+        think_ms=request.think_ms,
+        apply_ms=round((time.perf_counter() - started) * 1000, 3),
+        idempotency_key=request.idempotency_key,
+    )
+    episode.step_count += 1
+    if terminated or truncated:
+        _finish(
+            episode, EpisodeStatus.TERMINATED if terminated else EpisodeStatus.TRUNCATED, outcome
+        )
     return StepResult(episode=episode, step=step, page=env.render(state))
 
 
 def episode_abandon(*, episode: Episode) -> Episode:
     """End a running episode without finishing the task; the verifier still records why."""
     with transaction.atomic():
-        episode = Episode.objects.select_for_update().select_related("task").get(pk=episode.pk)
+        episode = (
+            Episode.objects.select_for_update(of=("self",))
+            .select_related("task")
+            .get(pk=episode.pk)
+        )
         if episode.is_finished:
             return episode
         env = environment_get(episode.env_id)
         _finish(
-            episode, EpisodeStatus.ABANDONED, env.evaluate(episode.state, engine_task(episode.task))
+            episode,
+            EpisodeStatus.ABANDONED,
+            env.evaluate(episode_state(episode), engine_task(episode.task)),
         )
         episode.save(update_fields=["status", "reward", "success", "outcome", "finished_at"])
     return episode
@@ -208,4 +311,4 @@ def page_after(episode: Episode, step: Step) -> Page:
     following = episode.steps.filter(index=step.index + 1).only("observation").first()
     if following is not None:
         return page_from_json(following.observation)
-    return environment_get(episode.env_id).render(episode.state)
+    return environment_get(episode.env_id).render(episode_state(episode))

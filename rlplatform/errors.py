@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -45,17 +45,22 @@ def error_body(
     return {"error": body}
 
 
+def service_error_body(error: ServiceError) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON body for a refusal from a service."""
+    status_code = {"conflict": 409, "not_found": 404}.get(error.code, 400)
+    fields = {error.field: [error.message]} if error.field else None
+    message = f"{error.field}: {error.message}" if error.field else error.message
+    return status_code, error_body(
+        status_code=status_code, code=error.code, message=message, fields=fields
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, ServiceError):
-        status_code = status.HTTP_409_CONFLICT if exc.code == "conflict" else 400
-        fields = {exc.field: [exc.message]} if exc.field else None
-        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return Response(
-            error_body(status_code=status_code, code=exc.code, message=message, fields=fields),
-            status=status_code,
-        )
+        status_code, body = service_error_body(exc)
+        return Response(body, status=status_code)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "not found")
     elif isinstance(exc, DjangoPermissionDenied):

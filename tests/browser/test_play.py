@@ -4,6 +4,7 @@ the matching action, recorded exactly as an agent's steps, and the verifier's re
 import pytest
 
 from environments.engine import parse_action
+from environments.services import episode_state
 from environments.models import Episode, EpisodeStatus
 from tests.conftest import browser_sign_in
 from tests.environments.helpers import solver_for
@@ -64,8 +65,8 @@ def test_a_manager_completes_a_bank_task_in_the_browser(page, live_server, manag
     env, solver, task = solver_for(episode.task)
     actions = []
     while episode.status == EpisodeStatus.RUNNING:
-        action = solver.act(task, env.render(episode.state))
-        recorded_as = perform(page, env, episode.state, action)
+        action = solver.act(task, env.render(episode_state(episode)))
+        recorded_as = perform(page, env, episode_state(episode), action)
         if recorded_as is not None:
             actions.append(recorded_as)
             page.wait_for_function(
