@@ -49,7 +49,9 @@ def in_process(seeds: int) -> None:
                 f"| {result['step+render']:>14,.0f} | {result['step+render+axtree']:>10,.0f} |"
             )
     for env_id, rates in totals.items():
-        print(f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {statistics.median(rates):,.0f}")
+        print(
+            f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {statistics.median(rates):,.0f}"
+        )
 
 
 def server_env() -> dict[str, str]:
@@ -180,9 +182,7 @@ def single_client(port, key, scripts, offset, deadline, results) -> None:
             continue
         for action in script["actions"]:
             started = time.perf_counter()
-            status, _ = client.post(
-                f"/api/v1/episodes/{episode['id']}/step/", {"action": action}
-            )
+            status, _ = client.post(f"/api/v1/episodes/{episode['id']}/step/", {"action": action})
             latencies.append(time.perf_counter() - started)
             errors += status != 200
             if time.monotonic() >= deadline:
@@ -204,9 +204,7 @@ def batch_client(port, key, scripts, offset, deadline, batch, results) -> None:
             )
             episodes.append((episode["id"], list(script["actions"])))
         while episodes and time.monotonic() < deadline:
-            body = {
-                "steps": [{"episode": ep, "action": actions[0]} for ep, actions in episodes]
-            }
+            body = {"steps": [{"episode": ep, "action": actions[0]} for ep, actions in episodes]}
             started = time.perf_counter()
             status, response = client.post("/api/v1/episodes/batch-step/", body)
             latencies.append(time.perf_counter() - started)
@@ -293,14 +291,18 @@ def over_http(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32])
+    parser.add_argument(
+        "--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32]
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-in-process", action="store_true")
     args = parser.parse_args()
-    in_process(args.seeds)
+    if not args.skip_in_process:
+        in_process(args.seeds)
     if not args.skip_http:
         over_http(args)
 
