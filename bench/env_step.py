@@ -49,9 +49,8 @@ def in_process(seeds: int) -> None:
                 f"| {result['step+render']:>14,.0f} | {result['step+render+axtree']:>10,.0f} |"
             )
     for env_id, rates in totals.items():
-        print(
-            f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {statistics.median(rates):,.0f}"
-        )
+        median = statistics.median(rates)
+        print(f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {median:,.0f}")
 
 
 def server_env() -> dict[str, str]:

@@ -74,7 +74,8 @@ class TaskOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "environment", "family", "seed", "goal", "params", "max_steps"]
+        # No params: they hold what the verifier expects (answers included).
+        fields = ["id", "environment", "family", "seed", "goal", "max_steps"]
 
 
 class TaskListApi(APIView):

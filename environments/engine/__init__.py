@@ -9,6 +9,8 @@ from .tasks import Task, TaskFamily
 
 # Built-in environments register themselves on import.
 from . import bank  # noqa: F401  isort: skip
+from . import ledger  # noqa: F401  isort: skip
+from . import tickets  # noqa: F401  isort: skip
 
 __all__ = [
     "Action",

@@ -4,8 +4,8 @@ the matching action, recorded exactly as an agent's steps, and the verifier's re
 import pytest
 
 from environments.engine import parse_action
-from environments.services import episode_state
 from environments.models import Episode, EpisodeStatus
+from environments.services import episode_state
 from tests.conftest import browser_sign_in
 from tests.environments.helpers import solver_for
 

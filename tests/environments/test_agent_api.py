@@ -5,8 +5,8 @@ import pytest
 
 from environments.engine import get_environment
 from environments.engine.page import page_from_json, page_to_axtree
-from environments.services import episode_state
 from environments.models import Episode, EpisodeStatus, Step
+from environments.services import episode_state
 from tests.conftest import key_client, signed_in
 from tests.environments.helpers import solver_for
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -18,6 +19,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
+@lru_cache(maxsize=16384)  # pages show the same amounts and dates over and over
 def money(cents: int) -> str:
     """123450 -> "$1,234.50"; -8412 -> "-$84.12"."""
     whole, frac = divmod(abs(cents), 100)
@@ -69,11 +71,13 @@ def parse_date(text: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def long_date(iso: str) -> str:
     """ "2024-06-03" -> "June 3, 2024"."""
     return f"{MONTHS[int(iso[5:7]) - 1]} {int(iso[8:10])}, {iso[:4]}"
 
 
+@lru_cache(maxsize=4096)
 def short_date(iso: str) -> str:
     """ "2024-06-03" -> "Jun 3, 2024"."""
     return f"{MONTHS[int(iso[5:7]) - 1][:3]} {int(iso[8:10])}, {iso[:4]}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
 
 _FIRST_TODAY = date(2024, 1, 20)
 _TODAY_SPAN_DAYS = 330
@@ -53,8 +54,20 @@ ACCOUNTS = (
 SALES_ACCOUNT = "4000"
 TAX_RATES = (0, 500, 825, 1000)  # basis points
 
-COMPANY_WORDS = ["Bluebird", "Cedar", "Northstar", "Copperleaf", "Harborview", "Juniper",
-                 "Foxglove", "Ironwood", "Lumen", "Saltmarsh", "Kestrel", "Quarry Lane"]  # fmt: skip
+COMPANY_WORDS = [
+    "Bluebird",
+    "Cedar",
+    "Northstar",
+    "Copperleaf",
+    "Harborview",
+    "Juniper",
+    "Foxglove",
+    "Ironwood",
+    "Lumen",
+    "Saltmarsh",
+    "Kestrel",
+    "Quarry Lane",
+]
 COMPANY_KINDS = ["Design Studio", "Consulting", "Creative Co.", "Web Works", "Media Lab"]
 CUSTOMERS = [
     "Harbor Point Dental", "Greenleaf Cafe", "Pinecrest Realty", "Atlas Fitness",
@@ -90,16 +103,16 @@ VENDOR_PAIRS = [
 # (names, account, dollars range, kind)
 OTHER_VENDORS = [
     (["Parkview Commercial Properties", "Elmwood Office Park", "Riverside Business Center"],
-     "6450", 1800, 4200, "rent"),
+     "6450", 1200, 3200, "rent"),
     (["Hartwell Business Insurance", "Bluecrest Mutual"], "6200", 150, 400, "monthly"),
     (["Dunmore & Price CPAs", "Lakeview Bookkeeping"], "6400", 300, 900, "quarterly"),
-    (["Jamie Ortiz Freelance", "Priya Raman Design", "Sam Becker Dev"], "6100", 500, 3000,
+    (["Jamie Ortiz Freelance", "Priya Raman Design", "Sam Becker Dev"], "6100", 400, 2200,
      "monthly"),
 ]  # fmt: skip
 # Card merchants paid straight from the account: (payee, feed text, accounts, dollars range).
 # The first account is the usual one; later ones are what a bookkeeper may also have used.
 MERCHANTS = [
-    ("Staples", "STAPLES #{n}", ["6300"], 12, 180),
+    ("Staples", "STAPLES #{n}", ["6300", "6150"], 12, 180),
     ("Amazon", "AMZN MKTP US*{ref}", ["6300", "6150"], 15, 400),
     ("Zoom", "ZOOM.US 888-799-9666", ["6500"], 15, 65),
     ("Adobe", "ADOBE *CREATIVE CLOUD", ["6500"], 55, 90),
@@ -115,6 +128,17 @@ MERCHANTS = [
 CITIES = ["DENVER", "AUSTIN", "SEATTLE", "CHICAGO", "BOSTON", "ATLANTA"]
 DEPOSIT_TEXT = ["ACH CREDIT {name}", "MOBILE DEPOSIT {name}", "WIRE IN {name}"]
 PAYMENT_TEXT = ["BILL PAY {name}", "ACH DEBIT {name}"]
+
+
+def vendor_range(name: str) -> tuple[int, int]:
+    """A vendor's usual bill amounts, in dollars."""
+    for a, b, _, lo, hi in VENDOR_PAIRS:
+        if name in (a, b):
+            return lo, hi
+    for names, _, lo, hi, _ in OTHER_VENDORS:
+        if name in names:
+            return lo, hi
+    raise KeyError(name)
 
 
 def add_months(d: date, months: int) -> date:
@@ -134,7 +158,7 @@ def line_totals(lines: list[dict]) -> tuple[int, int, int]:
 
 
 def _slug(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum())[:18]
+    return "".join(c for c in name.lower() if c.isalnum())[:30]
 
 
 class _Books:
@@ -146,8 +170,16 @@ class _Books:
         self.bills: list[dict] = []
         self.lines: list[dict] = []
 
-    def feed(self, d: date, description: str, payee: str, amount: int, *, doc: dict | None = None,
-             account: str | None = None) -> dict:  # fmt: skip
+    def feed(
+        self,
+        d: date,
+        description: str,
+        payee: str,
+        amount: int,
+        *,
+        doc: dict | None = None,
+        account: str | None = None,
+    ) -> dict:
         """A bank-feed line; lines on or before the cutoff are already reconciled."""
         done = d <= self.cutoff
         line = {
@@ -164,8 +196,9 @@ class _Books:
         self.lines.append(line)
         return line
 
-    def invoice(self, customer: dict, issued: date, lines: list[dict], terms: int,
-                status: str = "sent") -> dict:  # fmt: skip
+    def invoice(
+        self, customer: dict, issued: date, lines: list[dict], terms: int, status: str = "sent"
+    ) -> dict:
         subtotal, tax, total = line_totals(lines)
         inv = {
             "customer": customer["id"],
@@ -185,8 +218,9 @@ class _Books:
     def pay_invoice(self, inv: dict, customer: dict, d: date, amount: int | None = None) -> None:
         text = self.rng.choice(DEPOSIT_TEXT).format(name=customer["name"].upper())
         full = amount is None
-        self.feed(d, text, customer["name"], inv["total"] if full else amount,
-                  doc=inv if full else None)  # fmt: skip
+        self.feed(
+            d, text, customer["name"], inv["total"] if full else amount, doc=inv if full else None
+        )
 
     def bill(self, vendor: dict, issued: date, amount: int, terms: int) -> dict:
         bill = {
@@ -224,7 +258,16 @@ class _Books:
 
 
 def build_world(seed: int) -> dict:
-    """The ledger's initial data and view for a seed (the environment's own state keys)."""
+    """The ledger's initial data and view for a seed (the environment's own state keys).
+
+    Generating takes about a millisecond, so worlds are cached and their records shared between
+    episodes (and with task params); that is safe because states are never modified in place.
+    """
+    return dict(_generate(seed))
+
+
+@lru_cache(maxsize=512)
+def _generate(seed: int) -> dict:
     rng = random.Random(f"ledger/{seed}")
     today = _FIRST_TODAY + timedelta(days=rng.randrange(_TODAY_SPAN_DAYS))
     start = add_months(today, -HISTORY_MONTHS)
@@ -237,9 +280,6 @@ def build_world(seed: int) -> dict:
         for i, name in enumerate(sorted(rng.sample(CUSTOMERS, 9)), 1)
     ]
     vendors = _vendors(rng)
-    by_kind: dict[str, list[dict]] = {}
-    for v in vendors:
-        by_kind.setdefault(v["kind"], []).append(v)
 
     def day_in(month: date, lo: int = 1, hi: int = 28) -> date:
         return month + timedelta(days=rng.randint(lo, hi) - 1)
@@ -247,22 +287,27 @@ def build_world(seed: int) -> dict:
     # Invoices, and their payments as they arrived in the bank.
     for m in range(HISTORY_MONTHS + 1):
         month = add_months(start, m)
-        for _ in range(rng.randint(4, 6)):
+        for _ in range(rng.randint(5, 8)):
             issued = day_in(month)
             if issued > today - timedelta(days=3):
                 continue
             customer = rng.choice(customers)
             tax = rng.choice(TAX_RATES)
-            inv = books.invoice(customer, issued, books.service_lines(rng.randint(1, 3), tax),
-                                rng.choice([15, 30]))  # fmt: skip
-            paid = issued + timedelta(days=rng.randint(4, 50))
-            if rng.random() < 0.8 and paid <= today:
+            inv = books.invoice(
+                customer, issued, books.service_lines(rng.randint(1, 3), tax), rng.choice([15, 30])
+            )
+            paid = issued + timedelta(days=rng.randint(4, 45))
+            if rng.random() < 0.88 and paid <= today:
                 books.pay_invoice(inv, customer, paid)
     for _ in range(rng.randint(1, 2)):  # drafts, not sent yet
         customer = rng.choice(customers)
-        books.invoice(customer, today - timedelta(days=rng.randint(0, 6)),
-                      books.service_lines(rng.randint(1, 2), rng.choice(TAX_RATES)), 30,
-                      status="draft")  # fmt: skip
+        books.invoice(
+            customer,
+            today - timedelta(days=rng.randint(0, 6)),
+            books.service_lines(rng.randint(1, 2), rng.choice(TAX_RATES)),
+            30,
+            status="draft",
+        )
 
     # Two open invoices with the same total for different customers; the first is paid in
     # the part of the feed not yet reconciled.
@@ -270,15 +315,24 @@ def build_world(seed: int) -> dict:
     tax = rng.choice(TAX_RATES)
     twin_lines = books.service_lines(rng.randint(1, 2), tax)
     first = books.invoice(c1, today - timedelta(days=rng.randint(25, 45)), twin_lines, 30)
-    books.invoice(c2, today - timedelta(days=rng.randint(10, 50)), [dict(x) for x in twin_lines],
-                  30)  # fmt: skip
+    books.invoice(
+        c2, today - timedelta(days=rng.randint(10, 50)), [dict(x) for x in twin_lines], 30
+    )
     books.pay_invoice(first, c1, cutoff + timedelta(days=rng.randint(1, (today - cutoff).days)))
     # A partial payment that matches no invoice.
-    part = books.invoice(c3, today - timedelta(days=rng.randint(20, 40)),
-                         books.service_lines(2, rng.choice(TAX_RATES)), 15)  # fmt: skip
+    part = books.invoice(
+        c3,
+        today - timedelta(days=rng.randint(20, 40)),
+        books.service_lines(2, rng.choice(TAX_RATES)),
+        15,
+    )
     share = rng.choice([25, 40, 50])
-    books.pay_invoice(part, c3, cutoff + timedelta(days=rng.randint(1, (today - cutoff).days)),
-                      amount=part["total"] * share // 100)  # fmt: skip
+    books.pay_invoice(
+        part,
+        c3,
+        cutoff + timedelta(days=rng.randint(1, (today - cutoff).days)),
+        amount=part["total"] * share // 100,
+    )
 
     # Bills, and their payments.
     for vendor in vendors:
@@ -309,8 +363,12 @@ def build_world(seed: int) -> dict:
     va, vb = rng.sample(pair[:2], 2) if rng.random() < 0.5 else rng.sample(pair[2:], 2)
     amount = _cents(rng, *va["range"])
     target = books.bill(va, today - timedelta(days=rng.randint(15, 30)), amount, 30)
-    books.bill(vb, today - timedelta(days=rng.randint(5, 30)),
-               amount if rng.random() < 0.5 else _cents(rng, *vb["range"]), 30)  # fmt: skip
+    books.bill(
+        vb,
+        today - timedelta(days=rng.randint(5, 30)),
+        amount if rng.random() < 0.5 else _cents(rng, *vb["range"]),
+        30,
+    )
     books.pay_bill(target, va, cutoff + timedelta(days=rng.randint(1, (today - cutoff).days)))
 
     # Card purchases, bank fees and interest, straight from the feed.
@@ -322,14 +380,24 @@ def build_world(seed: int) -> dict:
             if d > today:
                 continue
             desc = text.format(n=rng.randint(100, 9999), ref=_ref(rng), city=rng.choice(CITIES))
-            account = accounts[0] if rng.random() < 0.75 else rng.choice(accounts)
+            account = accounts[0] if rng.random() < 0.6 else accounts[-1]
             books.feed(d, desc, payee, -_cents(rng, lo, hi), account=account)
         month_end = add_months(month, 1) - timedelta(days=1)
         if month_end <= today:
-            books.feed(month_end, "MONTHLY SERVICE FEE", "Northwind Bank",
-                       -rng.choice([1200, 1500, 2500]), account="6050")  # fmt: skip
-            books.feed(month_end, "INTEREST PAYMENT", "Northwind Bank", rng.randint(150, 2800),
-                       account="4100")  # fmt: skip
+            books.feed(
+                month_end,
+                "MONTHLY SERVICE FEE",
+                "Northwind Bank",
+                -rng.choice([1200, 1500, 2500]),
+                account="6050",
+            )
+            books.feed(
+                month_end,
+                "INTEREST PAYMENT",
+                "Northwind Bank",
+                rng.randint(150, 2800),
+                account="4100",
+            )
     # New purchases from two merchants whose names overlap, so a categorise task by payee
     # has look-alikes: "Uber" and "Uber Eats".
     for payee, text, _, lo, hi in (m for m in MERCHANTS if m[0] in ("Uber", "Uber Eats")):
@@ -347,8 +415,7 @@ def build_world(seed: int) -> dict:
     }
 
 
-def _finish(books: _Books, customers: list[dict], vendors: list[dict],
-            rng: random.Random) -> dict:  # fmt: skip
+def _finish(books: _Books, customers: list[dict], vendors: list[dict], rng: random.Random) -> dict:
     """Order the records by date, assign ids and numbers, and link payments to documents."""
     books.invoices.sort(key=lambda r: r["issued"])
     books.bills.sort(key=lambda r: r["issued"])

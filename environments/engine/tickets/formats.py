@@ -69,7 +69,7 @@ def valid_email(text: str) -> bool:
 
 
 def seat_ranges(numbers: list[int]) -> str:
-    """[3, 4, 5, 9] -> "3–5, 9" (numbers sorted)."""
+    """[3, 4, 5, 9] -> "3-5, 9" (numbers sorted)."""
     out: list[str] = []
     nums = sorted(numbers)
     i = 0
@@ -77,6 +77,6 @@ def seat_ranges(numbers: list[int]) -> str:
         j = i
         while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
             j += 1
-        out.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
+        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
         i = j + 1
     return ", ".join(out)
