@@ -11,12 +11,13 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from environments import observations, selectors, services
-from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
-from rlplatform.apis import paginated
+from environments import observations, policies, rollouts, selectors, services
+from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, Step, Task
+from rlplatform.apis import JobOutput, paginated
 from rlplatform.errors import service_error_body
 from rlplatform.models import ApiKey, ApiKeyScope, Role
 from rlplatform.permissions import allow
+from rlplatform.selectors import job_list_for
 
 AgentsAndPeople = allow(
     roles=(Role.MANAGER, Role.REVIEWER, Role.CONTRACTOR), scopes=(ApiKeyScope.AGENT,)
@@ -412,3 +413,72 @@ class EpisodeAbandonApi(APIView):
             visible_episodes(request).filter(user=request.user), pk=episode_id
         )
         return Response(EpisodeOutput(services.episode_abandon(episode=episode)).data)
+
+
+class RolloutListApi(APIView):
+    """Start a rollout: a policy plays many episodes on the rollouts queue. Its progress is the
+    job's (`/api/v1/jobs/<id>/`)."""
+
+    permission_classes = [AgentsAndManagers]
+
+    class RolloutPolicyInput(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=policies.POLICY_KINDS)
+        seed = serializers.IntegerField(required=False, min_value=0)
+        base_url = serializers.URLField(required=False)
+        model = serializers.CharField(required=False, max_length=200)
+        api_key = serializers.CharField(required=False, write_only=True, max_length=500)
+        temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
+        max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+        timeout = serializers.FloatField(required=False, min_value=1, max_value=600)
+
+    class RolloutStartInput(serializers.Serializer):
+        environments = serializers.ListField(child=serializers.CharField(), min_length=1)
+        families = serializers.ListField(child=serializers.CharField(), required=False)
+        seeds = serializers.ListField(
+            child=serializers.IntegerField(min_value=0, max_value=services.MAX_SEED),
+            required=False,
+        )
+        count = serializers.IntegerField(required=False, min_value=1)
+        seed_start = serializers.IntegerField(required=False, min_value=0, default=0)
+        policy = serializers.JSONField()
+        concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
+
+        def validate_policy(self, value):
+            policy = RolloutListApi.RolloutPolicyInput(data=value)
+            policy.is_valid(raise_exception=True)
+            return policy.validated_data
+
+    @extend_schema(request=RolloutStartInput, responses={202: JobOutput})
+    def post(self, request):
+        data = self.RolloutStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = rollouts.rollout_start(
+            spec=data.validated_data, user=request.user, api_key=request_key(request)
+        )
+        return Response(JobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RolloutItemOutput(serializers.ModelSerializer):
+    environment = serializers.CharField(source="env_id")
+
+    class Meta:
+        model = RolloutItem
+        fields = [
+            "index",
+            "environment",
+            "family",
+            "seed",
+            "status",
+            "episode",
+            "attempts",
+            "error",
+        ]
+
+
+class RolloutItemListApi(APIView):
+    permission_classes = [AgentsAndManagers]
+
+    @extend_schema(responses=RolloutItemOutput(many=True))
+    def get(self, request, job_id: int):
+        job = get_object_or_404(job_list_for(user=request.user).filter(kind="rollout"), pk=job_id)
+        return paginated(self, request, job.rollout_items.all(), RolloutItemOutput)

@@ -120,3 +120,52 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"step {self.index} of episode {self.episode_id}: {self.action}"
+
+
+class RolloutItemStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RolloutItem(models.Model):
+    """One planned episode of a rollout job. Created with the job, so a redelivered task finds
+    the plan it belongs to and never adds an episode; `episode` is set once, when it starts."""
+
+    FINISHED = (RolloutItemStatus.DONE, RolloutItemStatus.FAILED, RolloutItemStatus.CANCELLED)
+
+    job = models.ForeignKey(
+        "rlplatform.Job", on_delete=models.CASCADE, related_name="rollout_items"
+    )
+    index = models.PositiveIntegerField()
+    env_id = models.CharField(max_length=64)
+    family = models.CharField(max_length=64)
+    seed = models.BigIntegerField()
+    status = models.CharField(
+        max_length=16, choices=RolloutItemStatus.choices, default=RolloutItemStatus.PENDING
+    )
+    episode = models.OneToOneField(
+        Episode, on_delete=models.SET_NULL, null=True, blank=True, related_name="rollout_item"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    # A worker holds the item while this is in the future; a dead worker's lease runs out.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="rollout_item_unique_index")
+        ]
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self) -> str:
+        return f"rollout {self.job_id} item {self.index}: {self.env_id}/{self.family}#{self.seed}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

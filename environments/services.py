@@ -4,6 +4,7 @@ Every actor steps through `episode_step`: the agent API, the browser, rollouts a
 sessions alike, so every trajectory is recorded the same way.
 """
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -139,6 +140,9 @@ class StepRequest:
     action: str | dict
     idempotency_key: str | None = None
     think_ms: int | None = None
+    # Record a refused action as a failed step (for policies, whose mistakes are part of
+    # their trajectory) instead of refusing the request and recording nothing.
+    record_refusal: bool = False
 
 
 def episode_step(
@@ -246,23 +250,31 @@ def _apply(
     task = engine_task(episode.task)
     initial, state = states[episode.pk]
     observation = page_to_json(env.render(state))
+    error = ""
     try:
         parsed = parse_action(request.action)
         state = env.step(state, parsed)
-    except ActionError as error:
-        return ActionRefused(error)
+        action = parsed.to_string()
+    except ActionError as refusal:
+        if not request.record_refusal:
+            return ActionRefused(refusal)
+        error = f"{refusal.code}: {refusal.message}"
+        raw = request.action
+        action = (raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))[:2000]
     states[episode.pk] = (initial, state)
     outcome = env.evaluate(state, task)
     terminated = outcome.success or state["finished"]
-    truncated = not terminated and state["steps"] >= task.max_steps
+    # Every recorded step counts towards the limit, a refused one included.
+    truncated = not terminated and episode.step_count + 1 >= task.max_steps
     step = Step(
         episode=episode,
         index=episode.step_count,
-        action=parsed.to_string(),
+        action=action,
         observation=observation,
         reward=outcome.reward if terminated or truncated else 0.0,
         terminated=terminated,
         truncated=truncated,
+        error=error,
         think_ms=request.think_ms,
         apply_ms=round((time.perf_counter() - started) * 1000, 3),
         idempotency_key=request.idempotency_key,

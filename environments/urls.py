@@ -3,6 +3,12 @@ from django.urls import path
 from environments import apis, views
 
 api_urlpatterns = [
+    path("rollouts/", apis.RolloutListApi.as_view(), name="api_rollouts"),
+    path(
+        "rollouts/<int:job_id>/items/",
+        apis.RolloutItemListApi.as_view(),
+        name="api_rollout_items",
+    ),
     path("environments/", apis.EnvironmentListApi.as_view(), name="api_environments"),
     path(
         "environments/<str:env_id>/",
@@ -34,5 +40,6 @@ urlpatterns = [
         name="try_family",
     ),
     path("play/<int:episode_id>/", views.play, name="play"),
+    path("rollouts/", views.rollout_list, name="rollouts"),
     path("play/<int:episode_id>/outcome/", views.play_outcome, name="play_outcome"),
 ]

@@ -4,16 +4,18 @@ agent's are."""
 
 import secrets
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from environments import selectors, services
+from environments import rollouts, selectors, services
 from environments.engine import page_to_html
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
+from rlplatform.selectors import job_list_for
 
 
 @login_required
@@ -65,3 +67,66 @@ def play_outcome(request: HttpRequest, episode_id: int) -> HttpResponse:
         selectors.episode_list_for(user=request.user).filter(user=request.user), pk=episode_id
     )
     return render(request, "environments/_outcome.html", {"episode": episode})
+
+
+class RolloutForm(forms.Form):
+    environments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    families = forms.CharField(
+        required=False,
+        help_text="Family names separated by commas; empty for every family.",
+    )
+    count = forms.IntegerField(min_value=1, max_value=10_000, initial=10, label="Seeds per family")
+    seed_start = forms.IntegerField(min_value=0, initial=0, label="First seed")
+    policy = forms.ChoiceField(
+        choices=[
+            ("scripted", "Scripted solver"),
+            ("random", "Random actions"),
+            ("chat", "Chat model (OpenAI-compatible)"),
+        ]
+    )
+    base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
+    model = forms.CharField(required=False, max_length=200, label="Model name")
+    concurrency = forms.IntegerField(
+        min_value=1, max_value=256, initial=8, label="Episodes at once"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["environments"].choices = [
+            (env.id, env.title) for env in selectors.environment_list()
+        ]
+
+    def spec(self) -> dict:
+        data = self.cleaned_data
+        policy = {"kind": data["policy"]}
+        if data["policy"] == "chat":
+            policy.update(base_url=data["base_url"], model=data["model"])
+        return {
+            "environments": data["environments"],
+            "families": [name.strip() for name in data["families"].split(",") if name.strip()],
+            "count": data["count"],
+            "seed_start": data["seed_start"],
+            "policy": policy,
+            "concurrency": data["concurrency"],
+        }
+
+
+@role_required(Role.MANAGER)
+def rollout_list(request: HttpRequest) -> HttpResponse:
+    form = RolloutForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = rollouts.rollout_start(spec=form.spec(), user=request.user)
+        except services.ServiceError as error:
+            form.add_error(
+                None, f"{error.field}: {error.message}" if error.field else error.message
+            )
+        else:
+            return redirect("job_detail", job_id=job.pk)
+    jobs = job_list_for(user=request.user).filter(kind="rollout")[:25]
+    return render(
+        request,
+        "environments/rollouts.html",
+        {"form": form, "jobs": jobs},
+        status=400 if form.errors else 200,
+    )

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 class JobKind:
     kind: str
     title: str
+    # The Celery task that starts the job, given the job's id.
     task_name: str
     queue: str
+    # Called with the job when it is cancelled (a dotted path), for work beyond the job row.
+    on_cancel: str = ""
 
 
 JOB_KINDS: dict[str, JobKind] = {
@@ -19,6 +22,25 @@ JOB_KINDS: dict[str, JobKind] = {
             kind="recompute_statistics",
             title="Recompute platform statistics",
             task_name="rlplatform.tasks.recompute_statistics",
+            queue="default",
+        ),
+        JobKind(
+            kind="rollout",
+            title="Agent rollout",
+            task_name="environments.tasks.dispatch_rollout",
+            queue="rollouts",
+            on_cancel="environments.rollouts.rollout_cancel_items",
+        ),
+        JobKind(
+            kind="labeling_agreement",
+            title="Compute a campaign's agreement (Krippendorff's alpha)",
+            task_name="labeling.tasks.compute_agreement",
+            queue="default",
+        ),
+        JobKind(
+            kind="labeling_generate_items",
+            title="Generate a campaign's work items from its sources",
+            task_name="labeling.tasks.generate_items",
             queue="default",
         ),
     ]

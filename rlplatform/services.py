@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Job, JobStatus, Role, User
 
@@ -320,24 +321,31 @@ class JobProgress:
 
 
 def job_create(
-    *, kind: str, params: dict[str, Any] | None = None, created_by: User | None = None
+    *,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    created_by: User | None = None,
+    task_kwargs: dict[str, Any] | None = None,
 ) -> Job:
-    """Create a queued Job and send its task when the surrounding transaction commits."""
+    """Create a queued Job and send its task when the surrounding transaction commits.
+    `task_kwargs` travel in the task message only (for secrets the job row must not hold)."""
     from rlplatform import jobs
 
-    registered = jobs.get_kind(kind)
+    jobs.get_kind(kind)
     job = Job.objects.create(kind=kind, params=params or {}, created_by=created_by)
-    transaction.on_commit(lambda: job_dispatch(job=job, task_name=registered.task_name))
+    transaction.on_commit(lambda: job_dispatch(job=job, task_kwargs=task_kwargs))
     return job
 
 
-def job_dispatch(*, job: Job, task_name: str | None = None) -> None:
+def job_dispatch(*, job: Job, task_kwargs: dict[str, Any] | None = None) -> None:
     from rlplatform import jobs
     from rlplatform.celery import app
 
     registered = jobs.get_kind(job.kind)
     try:
-        app.send_task(task_name or registered.task_name, args=[job.pk], queue=registered.queue)
+        app.send_task(
+            registered.task_name, args=[job.pk], kwargs=task_kwargs or {}, queue=registered.queue
+        )
     except Exception as error:
         # The job stays queued; the periodic redispatch sends it again once the broker is back.
         logger.warning("could not send job %s to the broker: %s", job.pk, error)
@@ -396,6 +404,10 @@ def job_cancel(*, job: Job, cancelled_by: User) -> Job:
     job.finished_at = timezone.now()
     job.message = f"Cancelled by {cancelled_by.username}"
     job.save(update_fields=["status", "finished_at", "message", "updated_at"])
+    from rlplatform import jobs
+
+    if hook := jobs.get_kind(job.kind).on_cancel:
+        import_string(hook)(job)
     return job
 
 

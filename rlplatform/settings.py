@@ -178,7 +178,13 @@ else:
 # disk across restarts.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
-if not REDIS_URL:
+if REDIS_URL:
+    # A message a worker took but never acknowledged (it died) goes back to the queue after
+    # this many seconds. Longer than any task runs: a task still running would run twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    }
+else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
@@ -195,12 +201,30 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_ROUTES = {"environments.tasks.run_rollout_item": {"queue": "rollouts"}}
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",
         "schedule": 60.0,
     },
+    "recover-rollout-items": {
+        "task": "environments.tasks.rollouts_recover",
+        "schedule": 30.0,
+    },
+    "labeling-expire-leases": {
+        "task": "labeling.tasks.expire_leases",
+        "schedule": 30.0,
+    },
+    "labeling-refresh-agreement": {
+        "task": "labeling.tasks.refresh_agreement",
+        "schedule": 600.0,
+    },
 }
+# A rollout item's worker renews its lease every step; another worker takes over an item
+# whose lease has run out this long after its last step.
+ROLLOUT_LEASE_SECONDS = env_int("ROLLOUT_LEASE_SECONDS", 60)
+# The chat policy's API key when a rollout does not give one.
+CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
 # A queued job that no worker has started after this long is sent again (a lost message, or a
 # broker that was down when it was started).
 JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)

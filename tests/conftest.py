@@ -112,7 +112,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     broker (Redis database 15, or the filesystem transport under var/test). Shared by the
     session; tests that use it need committed data (`transactional_db`)."""
     with django_db_blocker.unblock():
-        env = subprocess_env()
+        # Short leases and visibility: tests kill workers and wait for the work to come back.
+        env = subprocess_env(ROLLOUT_LEASE_SECONDS="3", CELERY_VISIBILITY_TIMEOUT="20")
     _purge_broker()
     log = open(Path(settings.VAR_DIR) / "worker.log", "w")  # noqa: SIM115
     process = subprocess.Popen(

@@ -116,7 +116,7 @@ def test_a_job_queued_while_the_broker_was_down_is_sent_again(settings, admin_us
     from rlplatform.celery import app
 
     original = app.send_task
-    app.send_task = lambda name, args, queue: sent.append((name, args, queue))
+    app.send_task = lambda name, args, kwargs, queue: sent.append((name, args, queue))
     try:
         assert services.jobs_redispatch_stale() == 1
     finally:

@@ -1,0 +1,212 @@
+"""Policies that act in rollouts: each environment's scripted solver, a random policy, and a
+chat-completions policy that asks any OpenAI-compatible server (vLLM, an inference gateway)
+for the next action.
+
+A policy maps (task, page, what happened last) to the text of its next action. The rollout
+service records that text through the stepping service; an action the environment refuses is
+recorded as a failed step, part of the policy's trajectory.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from environments.engine import Page, RandomPolicy, Task, get_environment, page_to_axtree
+
+ACTION_NAMES = (
+    "click",
+    "fill",
+    "select_option",
+    "check",
+    "uncheck",
+    "goto",
+    "send_msg_to_user",
+    "noop",
+)
+_ACTION_START = re.compile(r"\b(" + "|".join(ACTION_NAMES) + r")\s*\(")
+
+
+class PolicyUnavailable(Exception):
+    """The policy could not answer for a reason outside the episode (its server is down or
+    keeps timing out). The rollout retries the episode later; nothing is recorded."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One recorded step, as a policy resuming an episode sees it."""
+
+    page: Page
+    action: str
+    error: str
+
+
+class RolloutPolicy(Protocol):
+    def reset(self, task: Task) -> None: ...
+
+    def act(self, task: Task, page: Page, last_error: str) -> str: ...
+
+    def resume(self, task: Task, turns: list[Turn]) -> None:
+        """Catch up with steps recorded before a restart, without acting again."""
+
+
+class EnginePolicy:
+    """A policy of the engine's (a scripted solver or RandomPolicy). Both are deterministic, so
+    resuming replays their decisions on the recorded pages."""
+
+    def __init__(self, policy: Any):
+        self.policy = policy
+
+    def reset(self, task: Task) -> None:
+        self.policy.reset(task)
+
+    def act(self, task: Task, page: Page, last_error: str) -> str:
+        return self.policy.act(task, page, {"step": None, "error": last_error or None})
+
+    def resume(self, task: Task, turns: list[Turn]) -> None:
+        last_error = ""
+        for turn in turns:
+            self.act(task, turn.page, last_error)
+            last_error = turn.error
+
+
+SYSTEM_PROMPT = """You operate a web application to complete a task for a user.
+Each turn you see the page as an accessibility tree: one element a line, `[bid] role 'name'`.
+Reply with exactly one action, on its own line, from this list:
+  click('bid')                     click a link, button or checkbox
+  fill('bid', 'text')              type into a text or number field (replaces its value)
+  select_option('bid', 'option')   choose an option of a select
+  check('bid') / uncheck('bid')    set a checkbox
+  goto('page')                     open a page of the site's main menu
+  send_msg_to_user('text')         answer the user; this ends the task
+  noop()                           do nothing
+Quote text with single quotes. Think briefly if you need to, then give the action last."""
+
+
+def extract_action(reply: str) -> str | None:
+    """The last action call in a model's reply, or None. The caller's parser validates it."""
+    starts = list(_ACTION_START.finditer(reply))
+    if not starts:
+        return None
+    text = reply[starts[-1].start() :]
+    line = text.splitlines()[0] if text else ""
+    return line.strip().rstrip("`.;").strip() or None
+
+
+class ChatPolicy:
+    """Asks an OpenAI-compatible chat-completions endpoint for each action.
+
+    The prompt holds the goal, the last `history` steps (their actions and errors) and the
+    current page as an accessibility tree. Timeouts, connection errors, 429 and 5xx answers are
+    retried with exponential backoff; after `retries` tries the policy is unavailable.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        temperature: float = 0.0,
+        max_tokens: int = 256,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        history: int = 8,
+        http: httpx.Client | None = None,
+    ):
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.retries = retries
+        self.backoff = backoff
+        self.history = history
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.http = http or httpx.Client(
+            base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout
+        )
+        self.turns: list[tuple[str, str]] = []
+
+    def reset(self, task: Task) -> None:
+        self.turns = []
+
+    def resume(self, task: Task, turns: list[Turn]) -> None:
+        self.turns = [(turn.action, turn.error) for turn in turns]
+
+    def messages(self, task: Task, page: Page) -> list[dict[str, str]]:
+        lines = [f"Task: {task.goal}", ""]
+        if self.turns:
+            lines.append("Your previous actions:")
+            for action, error in self.turns[-self.history :]:
+                lines.append(f"- {action}" + (f"  (refused: {error})" if error else ""))
+            lines.append("")
+        lines += [
+            f"Current page: {page.title} ({page.url})",
+            page_to_axtree(page),
+            "",
+            "Next action?",
+        ]
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": "\n".join(lines)},
+        ]
+
+    def act(self, task: Task, page: Page, last_error: str) -> str:
+        if self.turns and last_error:
+            self.turns[-1] = (self.turns[-1][0], last_error)
+        reply = self._complete(self.messages(task, page))
+        action = extract_action(reply) or reply.strip()[:500] or "(empty reply)"
+        self.turns.append((action, ""))
+        return action
+
+    def _complete(self, messages: list[dict[str, str]]) -> str:
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        problem = ""
+        for attempt in range(self.retries):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                response = self.http.post("chat/completions", json=body)
+            except httpx.TransportError as error:
+                problem = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                raise PolicyUnavailable(
+                    f"the model server refused the request: HTTP {response.status_code} "
+                    f"{response.text[:300]}"
+                )
+            try:
+                return response.json()["choices"][0]["message"]["content"] or ""
+            except (ValueError, KeyError, IndexError, TypeError):
+                problem = "the reply is not a chat completion"
+        raise PolicyUnavailable(f"no answer after {self.retries} tries ({problem})")
+
+
+POLICY_KINDS = ("scripted", "random", "chat")
+
+
+def build_policy(spec: dict, *, env_id: str, api_key: str = "") -> RolloutPolicy:
+    """The policy a rollout's spec names, for one environment."""
+    kind = spec["kind"]
+    if kind == "scripted":
+        return EnginePolicy(get_environment(env_id).solver())
+    if kind == "random":
+        return EnginePolicy(RandomPolicy(int(spec.get("seed", 0))))
+    return ChatPolicy(
+        base_url=spec["base_url"],
+        model=spec["model"],
+        api_key=api_key,
+        temperature=float(spec.get("temperature", 0.0)),
+        max_tokens=int(spec.get("max_tokens", 256)),
+        timeout=float(spec.get("timeout", 60.0)),
+    )

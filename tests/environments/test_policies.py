@@ -1,0 +1,70 @@
+"""The chat policy: prompts, action extraction, retries; policies resume where they stopped."""
+
+import pytest
+
+from environments.engine import get_environment
+from environments.policies import ChatPolicy, PolicyUnavailable, Turn, build_policy, extract_action
+from tests.environments.fake_llm import FakeChatServer
+
+
+@pytest.mark.parametrize(
+    ("reply", "action"),
+    [
+        ("click('12')", "click('12')"),
+        ("I should sign in first.\nAction: fill('3', 'mchen42')", "fill('3', 'mchen42')"),
+        ("```\nselect_option('9', 'Savings')\n```", "select_option('9', 'Savings')"),
+        ("First click('1'), then click('2').", "click('2')"),
+        ("I am not sure what to do.", None),
+    ],
+)
+def test_the_action_is_the_last_call_in_the_reply(reply, action):
+    assert extract_action(reply) == action
+
+
+def test_the_prompt_has_the_goal_the_page_and_the_history():
+    env = get_environment("bank-v1")
+    task = env.make_task("pay_bill", 3)
+    page = env.render(env.reset(3, task))
+    with FakeChatServer(["fill('1', 'x')", "click('3')"]) as server:
+        policy = ChatPolicy(base_url=server.url, model="tiny", api_key="secret")
+        policy.reset(task)
+        assert policy.act(task, page, "") == "fill('1', 'x')"
+        assert policy.act(task, page, "unknown_bid: bid '1' does not exist") == "click('3')"
+    first, second = (request["body"] for request in server.requests)
+    assert first["model"] == "tiny"
+    assert task.goal in first["messages"][1]["content"]
+    assert "[1] textbox 'Username'" in first["messages"][1]["content"]
+    assert "- fill('1', 'x')  (refused: unknown_bid" in second["messages"][1]["content"]
+    assert server.requests[0]["auth"] == "Bearer secret"
+    assert server.requests[0]["path"] == "/v1/chat/completions"
+
+
+def test_server_errors_are_retried_with_backoff_then_give_up():
+    env = get_environment("bank-v1")
+    task = env.make_task("pay_bill", 3)
+    page = env.render(env.reset(3, task))
+    with FakeChatServer([503, 429, "noop()"]) as server:
+        policy = ChatPolicy(base_url=server.url, model="m", backoff=0.01)
+        assert policy.act(task, page, "") == "noop()"
+    assert len(server.requests) == 3
+    with FakeChatServer([500]) as server:
+        policy = ChatPolicy(base_url=server.url, model="m", backoff=0.01, retries=2)
+        with pytest.raises(PolicyUnavailable, match="no answer after 2 tries"):
+            policy.act(task, page, "")
+
+
+def test_a_resumed_scripted_solver_continues_with_the_same_actions():
+    env = get_environment("bank-v1")
+    task = env.make_task("transfer_funds", 5)
+    whole = build_policy({"kind": "scripted"}, env_id="bank-v1")
+    whole.reset(task)
+    state, pages, actions = env.reset(5, task), [], []
+    for _ in range(6):
+        page = env.render(state)
+        pages.append(page)
+        actions.append(whole.act(task, page, ""))
+        state = env.step(state, actions[-1])
+    resumed = build_policy({"kind": "scripted"}, env_id="bank-v1")
+    resumed.reset(task)
+    resumed.resume(task, [Turn(p, a, "") for p, a in zip(pages[:4], actions[:4], strict=True)])
+    assert [resumed.act(task, page, "") for page in pages[4:]] == actions[4:]

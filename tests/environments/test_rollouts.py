@@ -1,0 +1,174 @@
+"""Rollout jobs on a real Celery worker: planned episodes, progress, policies, cancellation,
+and recovery from a worker process killed mid-episode."""
+
+import os
+import signal
+
+import pytest
+from django.db.models import Count
+
+from environments.models import Episode, EpisodeStatus, RolloutItem, Step
+from rlplatform.models import Job
+from tests.conftest import key_client, signed_in, wait_for
+from tests.environments.fake_llm import FakeChatServer
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def finished_job(job_id: int, timeout: float = 90) -> Job:
+    def done():
+        job = Job.objects.get(pk=job_id)
+        return job if job.is_finished else None
+
+    return wait_for(done, timeout=timeout, message=f"rollout job {job_id} to finish")
+
+
+def test_a_scripted_rollout_plays_every_planned_episode_once(celery_worker_process, manager):
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {
+            "environments": ["bank-v1", "tickets-v1"],
+            "families": ["transfer_funds", "buy_tickets"],
+            "count": 3,
+            "seed_start": 100,
+            "policy": {"kind": "scripted"},
+            "concurrency": 4,
+        },
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+    job = finished_job(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    assert job.progress_done == job.progress_total == 6
+    assert job.result["episodes"] == 6
+    assert job.result["success_rate"] == 1.0
+    episodes = Episode.objects.filter(rollout_item__job=job)
+    assert sorted(episodes.values_list("env_id", "seed")) == sorted(
+        [("bank-v1", s) for s in (100, 101, 102)] + [("tickets-v1", s) for s in (100, 101, 102)]
+    )
+    assert set(episodes.values_list("source", "actor_kind", "user")) == {
+        ("rollout", "agent", manager.pk)
+    }
+    items = signed_in(manager).get(f"/api/v1/rollouts/{job.pk}/items/").json()
+    assert {item["status"] for item in items["results"]} == {"done"}
+
+
+def test_a_random_rollout_rarely_succeeds(celery_worker_process, admin_user):
+    client = key_client(scopes=["agent"], owner=admin_user)
+    response = client.post(
+        "/api/v1/rollouts/",
+        {"environments": ["bank-v1"], "count": 2, "policy": {"kind": "random", "seed": 1}},
+        format="json",
+    )
+    job = finished_job(response.json()["id"])
+    assert job.status == "succeeded"
+    assert job.result["episodes"] == 16
+    assert job.result["success_rate"] <= 0.125
+    assert Episode.objects.filter(api_key__isnull=False, source="rollout").count() == 16
+
+
+def test_a_chat_model_drives_episodes_and_its_mistakes_are_recorded_as_failed_steps(
+    celery_worker_process, manager
+):
+    replies = [
+        "Let me look around.\nclick('9999')",
+        "I have no idea.",
+        503,
+        "The task is done.\nsend_msg_to_user('It was $12.00')",
+    ]
+    with FakeChatServer(replies) as server:
+        response = signed_in(manager).post(
+            "/api/v1/rollouts/",
+            {
+                "environments": ["bank-v1"],
+                "families": ["largest_purchase"],
+                "seeds": [7],
+                "policy": {
+                    "kind": "chat",
+                    "base_url": server.url,
+                    "model": "tiny-test",
+                    "api_key": "sk-test-secret",
+                },
+            },
+            format="json",
+        )
+        job = finished_job(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    assert "sk-test-secret" not in str(Job.objects.filter(pk=job.pk).values().get())
+    assert server.requests[0]["auth"] == "Bearer sk-test-secret"
+    episode = Episode.objects.get(rollout_item__job=job)
+    steps = list(episode.steps.order_by("index").values_list("action", "error"))
+    assert steps[0] == ("click('9999')", "unknown_bid: bid '9999' does not exist on this page")
+    assert steps[1][0] == "I have no idea." and steps[1][1].startswith("malformed_action")
+    assert steps[2] == ("send_msg_to_user('It was $12.00')", "")
+    assert episode.status == EpisodeStatus.TERMINATED
+
+
+def test_cancelling_a_rollout_stops_its_episodes(celery_worker_process, manager):
+    with FakeChatServer(["noop()"], delay=0.2) as server:
+        client = signed_in(manager)
+        response = client.post(
+            "/api/v1/rollouts/",
+            {
+                "environments": ["bank-v1"],
+                "count": 5,
+                "concurrency": 2,
+                "policy": {"kind": "chat", "base_url": server.url, "model": "slow"},
+            },
+            format="json",
+        )
+        job_id = response.json()["id"]
+        wait_for(lambda: Step.objects.filter(episode__rollout_item__job_id=job_id).exists())
+        assert client.post(f"/api/v1/jobs/{job_id}/cancel/").status_code == 200
+        wait_for(
+            lambda: not RolloutItem.objects.filter(job_id=job_id, status="running").exists(),
+            timeout=30,
+        )
+    counts = dict(
+        RolloutItem.objects.filter(job_id=job_id).values_list("status").annotate(n=Count("id"))
+    )
+    assert counts.get("cancelled", 0) >= 35
+    assert not Episode.objects.filter(rollout_item__job_id=job_id, status="running").exists()
+
+
+def test_a_worker_process_killed_mid_episode_loses_and_duplicates_nothing(
+    celery_worker_process, manager
+):
+    with FakeChatServer(["noop()"], delay=0.05) as server:
+        response = signed_in(manager).post(
+            "/api/v1/rollouts/",
+            {
+                "environments": ["bank-v1"],
+                "families": ["pay_bill", "card_controls"],
+                "count": 2,
+                "concurrency": 2,
+                "policy": {"kind": "chat", "base_url": server.url, "model": "steady"},
+            },
+            format="json",
+        )
+        job_id = response.json()["id"]
+
+        def running_item():
+            return (
+                RolloutItem.objects.filter(job_id=job_id, status="running")
+                .filter(episode__step_count__gte=3)
+                .first()
+            )
+
+        item = wait_for(running_item, timeout=60, message="an item well into its episode")
+        pid = int(item.worker.rsplit(":", 1)[1])
+        os.kill(pid, signal.SIGKILL)
+        job = finished_job(job_id, timeout=120)
+    assert job.status == "succeeded", job.error
+    items = RolloutItem.objects.filter(job_id=job_id)
+    assert items.count() == 4
+    assert set(items.values_list("status", flat=True)) == {"done"}
+    killed = items.get(pk=item.pk)
+    assert killed.attempts >= 2
+    episodes = Episode.objects.filter(rollout_item__job_id=job_id)
+    assert episodes.count() == 4
+    assert Episode.objects.filter(metadata__rollout=job_id).count() == 4
+    for episode in episodes:
+        indexes = list(episode.steps.order_by("index").values_list("index", flat=True))
+        assert indexes == list(range(episode.step_count))
+        assert episode.status == EpisodeStatus.TRUNCATED
