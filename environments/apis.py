@@ -8,10 +8,11 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from environments import observations, policies, rollouts, selectors, services
+from environments import imports, observations, policies, rollouts, selectors, services
 from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, Step, Task
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.errors import service_error_body
@@ -482,3 +483,22 @@ class RolloutItemListApi(APIView):
     def get(self, request, job_id: int):
         job = get_object_or_404(job_list_for(user=request.user).filter(kind="rollout"), pk=job_id)
         return paginated(self, request, job.rollout_items.all(), RolloutItemOutput)
+
+
+class ImportListApi(APIView):
+    """Upload a JSONL file of trajectories (one a line) for grading. The file is checked by
+    replaying every line in its environment; a file with any bad line is rejected whole, and
+    the job's result lists each bad line and why."""
+
+    permission_classes = [AgentsAndManagers]
+    parser_classes = [MultiPartParser]
+
+    class ImportUploadInput(serializers.Serializer):
+        file = serializers.FileField()
+
+    @extend_schema(request={"multipart/form-data": ImportUploadInput}, responses={202: JobOutput})
+    def post(self, request):
+        data = self.ImportUploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = imports.import_start(file=data.validated_data["file"], user=request.user)
+        return Response(JobOutput(job).data, status=status.HTTP_202_ACCEPTED)

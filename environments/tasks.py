@@ -6,8 +6,9 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from environments import rollouts
+from environments import imports, rollouts
 from environments.policies import PolicyUnavailable
+from rlplatform.services import job_execute
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +47,8 @@ def run_rollout_item(self, item_id: int, policy_api_key: str = "") -> None:
 @shared_task(name="environments.tasks.rollouts_recover")
 def rollouts_recover() -> int:
     return rollouts.rollouts_recover()
+
+
+@shared_task(name="environments.tasks.import_trajectories")
+def import_trajectories(job_id: int) -> None:
+    job_execute(job_id=job_id, handler=imports.import_job_run)

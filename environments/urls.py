@@ -3,6 +3,7 @@ from django.urls import path
 from environments import apis, views
 
 api_urlpatterns = [
+    path("imports/", apis.ImportListApi.as_view(), name="api_imports"),
     path("rollouts/", apis.RolloutListApi.as_view(), name="api_rollouts"),
     path(
         "rollouts/<int:job_id>/items/",
@@ -41,5 +42,6 @@ urlpatterns = [
     ),
     path("play/<int:episode_id>/", views.play, name="play"),
     path("rollouts/", views.rollout_list, name="rollouts"),
+    path("imports/", views.import_list, name="imports"),
     path("play/<int:episode_id>/outcome/", views.play_outcome, name="play_outcome"),
 ]

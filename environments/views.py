@@ -8,9 +8,10 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from environments import rollouts, selectors, services
+from environments import imports, rollouts, selectors, services
 from environments.engine import page_to_html
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
@@ -128,5 +129,28 @@ def rollout_list(request: HttpRequest) -> HttpResponse:
         request,
         "environments/rollouts.html",
         {"form": form, "jobs": jobs},
+        status=400 if form.errors else 200,
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="JSONL: one trajectory a line.")
+
+
+@role_required(Role.MANAGER)
+def import_list(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.import_start(file=form.cleaned_data["file"], user=request.user)
+        except services.ServiceError as error:
+            form.add_error("file", error.message)
+        else:
+            return redirect(f"{reverse('imports')}#job-{job.pk}")
+    jobs = job_list_for(user=request.user).filter(kind="import_trajectories")[:20]
+    return render(
+        request,
+        "environments/imports.html",
+        {"form": form, "jobs": jobs, "max_lines": imports.MAX_LINES},
         status=400 if form.errors else 200,
     )

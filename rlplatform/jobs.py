@@ -32,6 +32,12 @@ JOB_KINDS: dict[str, JobKind] = {
             on_cancel="environments.rollouts.rollout_cancel_items",
         ),
         JobKind(
+            kind="import_trajectories",
+            title="Import trajectories",
+            task_name="environments.tasks.import_trajectories",
+            queue="default",
+        ),
+        JobKind(
             kind="labeling_agreement",
             title="Compute a campaign's agreement (Krippendorff's alpha)",
             task_name="labeling.tasks.compute_agreement",

@@ -50,6 +50,15 @@ class JobCancelled(Exception):
     pass
 
 
+class JobFailed(Exception):
+    """Raised by a job's handler to fail the job with a message and a result to show (a report
+    of what was wrong), as opposed to crashing."""
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.result = result
+
+
 # Audit
 
 
@@ -371,6 +380,15 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
     try:
         result = handler(job, JobProgress(job))
     except JobCancelled:
+        return
+    except JobFailed as failure:
+        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED,
+            error=str(failure)[:5000],
+            result=failure.result,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
         return
     except Exception as error:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
