@@ -15,24 +15,32 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from environments.engine import list_environments, run_episode  # noqa: E402
-from environments.engine.bench import bench_family  # noqa: E402
+from bench.common import (
+    ROOT,
+    free_port,
+    prepare_database,
+    run_django,
+    server_env,
+)
+from environments.engine import list_environments, run_episode
+from environments.engine.bench import bench_family
 
-PY = sys.executable
-DATABASE = "rlplatform_bench"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+
+def new_agent_key() -> str:
+    prepare_database()
+    return run_django(
+        "from rlplatform.services import api_key_create, user_create\n"
+        "admin = user_create(username='bench', password=None, role='admin')\n"
+        "print(api_key_create(name='bench', scopes=['agent'], created_by=admin)[1])\n"
+    )
 
 
 def in_process(seeds: int) -> None:
@@ -51,51 +59,6 @@ def in_process(seeds: int) -> None:
     for env_id, rates in totals.items():
         median = statistics.median(rates)
         print(f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {median:,.0f}")
-
-
-def server_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-bench-only-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "API_THROTTLE_PRINCIPAL": "10000000/min",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "rlplatform.settings",
-        "VAR_DIR": str(ROOT / "var" / "bench"),
-    }
-
-
-def prepare_database() -> str:
-    """Recreate the bench database, migrate it, and return a new agent key."""
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    env = server_env()
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    code = (
-        "import django; django.setup()\n"
-        "from rlplatform.services import api_key_create, user_create\n"
-        "admin = user_create(username='bench', password=None, role='admin')\n"
-        "print(api_key_create(name='bench', scopes=['agent'], created_by=admin)[1])\n"
-    )
-    out = subprocess.run(
-        [PY, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
@@ -222,7 +185,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def over_http(args) -> None:
-    key = prepare_database()
+    key = new_agent_key()
     scripts = record_scripts(per_family=6)
     port = free_port()
     server = start_gunicorn(port, args.workers, args.threads)
