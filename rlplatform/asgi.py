@@ -1,6 +1,22 @@
+"""The ASGI application: Django for HTTP (pages, API, static files through whitenoise) and
+Channels for WebSockets (OpenEnv sessions under /openenv/), on one port."""
+
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rlplatform.settings")
-application = get_asgi_application()
+# Whitenoise streams static files from a file object, which Django's ASGI handler serves
+# correctly but warns about on every file; production serves static files under gunicorn.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
+# Set Django up before importing anything that touches models.
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from environments.openenv.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}
+)

@@ -32,6 +32,12 @@ JOB_KINDS: dict[str, JobKind] = {
             on_cancel="environments.rollouts.rollout_cancel_items",
         ),
         JobKind(
+            kind="export",
+            title="Dataset export",
+            task_name="exports.tasks.run_export",
+            queue="exports",
+        ),
+        JobKind(
             kind="import_trajectories",
             title="Import trajectories",
             task_name="environments.tasks.import_trajectories",

@@ -118,6 +118,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so a test's Celery worker process sees the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Exports read through a second connection to the same database, inside one repeatable-read
+# transaction: a consistent snapshot, while their progress is written through the first.
+DATABASES["snapshot"] = {
+    **DATABASES["default"],
+    "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+    "TEST": {"MIRROR": "default"},
+}
+if DATABASES["snapshot"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["snapshot"]["OPTIONS"]["transaction_mode"] = "DEFERRED"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "rlplatform.User"
@@ -201,7 +210,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_TASK_ROUTES = {"environments.tasks.run_rollout_item": {"queue": "rollouts"}}
+CELERY_TASK_ROUTES = {
+    "environments.tasks.run_rollout_item": {"queue": "rollouts"},
+    "exports.tasks.*": {"queue": "exports"},
+}
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",
@@ -223,6 +235,8 @@ CELERY_BEAT_SCHEDULE = {
 # A rollout item's worker renews its lease every step; another worker takes over an item
 # whose lease has run out this long after its last step.
 ROLLOUT_LEASE_SECONDS = env_int("ROLLOUT_LEASE_SECONDS", 60)
+# The platform's address as programs reach it, for links sent in webhooks.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # The chat policy's API key when a rollout does not give one.
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
 # A queued job that no worker has started after this long is sent again (a lost message, or a
@@ -270,6 +284,9 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "rlplatform.models.JobStatus",
         "EpisodeStatusEnum": "environments.models.EpisodeStatus",
         "ObservationModeEnum": "environments.observations.MODES",
+        "RolloutItemStatusEnum": "environments.models.RolloutItemStatus",
+        "PolicyKindEnum": "environments.policies.POLICY_KINDS",
+        "ExportKindEnum": "exports.kinds.KIND_NAMES",
     },
 }
 
@@ -299,3 +316,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 CSRF_FAILURE_VIEW = "rlplatform.errors.csrf_failure"
+
+# Serving environments to trainers (environments/openenv/): OpenEnv sessions over WebSockets,
+# through Channels on ASGI. Limits are per server process.
+INSTALLED_APPS += ["channels", "environments.openenv.apps.OpenEnvConfig"]
+ASGI_APPLICATION = "rlplatform.asgi.application"
+# Open WebSocket sessions at most; one more is refused with CAPACITY_REACHED.
+OPENENV_MAX_SESSIONS = env_int("OPENENV_MAX_SESSIONS", 512)
+# A session with no message for this long is closed and its episode abandoned.
+OPENENV_IDLE_TIMEOUT_SECONDS = env_int("OPENENV_IDLE_TIMEOUT_SECONDS", 600)
+# A step not applied within this long is answered with an error (the session stays open).
+OPENENV_STEP_TIMEOUT_SECONDS = env_int("OPENENV_STEP_TIMEOUT_SECONDS", 30)
+# Threads applying step batches (each holds a database connection), threads for resets and
+# state reads, and the most steps one batch (one transaction) applies.
+OPENENV_STEP_THREADS = env_int("OPENENV_STEP_THREADS", 2)
+OPENENV_IO_THREADS = env_int("OPENENV_IO_THREADS", 4)
+OPENENV_MAX_BATCH = env_int("OPENENV_MAX_BATCH", 256)
+# Session URLs: how long one works unless asked otherwise, and at most.
+OPENENV_SESSION_URL_TTL_SECONDS = env_int("OPENENV_SESSION_URL_TTL_SECONDS", 3600)
+OPENENV_SESSION_URL_MAX_TTL_SECONDS = env_int("OPENENV_SESSION_URL_MAX_TTL_SECONDS", 7 * 86400)

@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from environments import urls as environments_urls
+from environments.openenv import urls as openenv_urls
+from exports import urls as exports_urls
+from labeling import urls as labeling_urls
 from rlplatform import apis, errors, views
 
 api_v1 = [
@@ -22,6 +25,9 @@ api_v1 = [
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="api_user"),
     path("audit/", apis.AuditEventListApi.as_view(), name="api_audit"),
     *environments_urls.api_urlpatterns,
+    *exports_urls.api_urlpatterns,
+    *openenv_urls.api_urlpatterns,
+    *labeling_urls.api_urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
@@ -41,6 +47,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("", include(environments_urls.urlpatterns)),
+    path("", include(exports_urls.urlpatterns)),
+    path("", include(openenv_urls.urlpatterns)),
+    path("", include(labeling_urls.urlpatterns)),
     path("admin/login/", views.SignInView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

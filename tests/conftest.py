@@ -35,6 +35,11 @@ def _test_defaults(settings):
     cache.clear()
     # The production hasher is slow on purpose; tests create many people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+    # Exports read through this second connection; it must not outlive the test database.
+    from django.db import connections
+
+    connections["snapshot"].close()
 
 
 @pytest.fixture

@@ -16,3 +16,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo people already exist; their sign-ins are in {demo_credentials_path()}"
             )
+        from labeling.demo import seed_demo_labeling
+
+        for name, items in seed_demo_labeling().items():
+            self.stdout.write(f"Labeling campaign “{name}”: {items} items")

@@ -1,0 +1,166 @@
+"""The export API: snapshot exports and their files, webhooks, and incremental feeds. Programs
+use a key of scope `export`; managers and admins their session."""
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from environments.models import ActorKind
+from environments.observations import MODES
+from exports import feeds, selectors, services
+from exports.kinds import KIND_NAMES
+from exports.models import Export, ExportFormat, Webhook
+from rlplatform.apis import JobOutput, paginated
+from rlplatform.models import ApiKeyScope, Role
+from rlplatform.permissions import allow
+
+Exporters = allow(roles=(Role.MANAGER,), scopes=(ApiKeyScope.EXPORT,))
+
+
+class ExportFiltersInput(serializers.Serializer):
+    environments = serializers.ListField(child=serializers.CharField(), required=False)
+    families = serializers.ListField(child=serializers.CharField(), required=False)
+    actor_kind = serializers.ChoiceField(choices=ActorKind.choices, required=False)
+    success = serializers.BooleanField(required=False, allow_null=True, default=None)
+    finished_after = serializers.DateTimeField(required=False)
+    finished_before = serializers.DateTimeField(required=False)
+    observation_mode = serializers.ChoiceField(choices=MODES, required=False)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        for name in ("finished_after", "finished_before"):
+            if values.get(name):
+                values[name] = values[name].isoformat()
+        if values.get("success") is None:
+            values.pop("success", None)
+        return values
+
+
+class ExportOutput(serializers.ModelSerializer):
+    job = JobOutput()
+    created_by = serializers.CharField(source="created_by.username")
+    published = serializers.BooleanField(source="is_published")
+
+    class Meta:
+        model = Export
+        fields = [
+            "id",
+            "kind",
+            "format",
+            "filters",
+            "job",
+            "published",
+            "files",
+            "manifest",
+            "created_by",
+            "created_at",
+            "published_at",
+        ]
+
+
+class ExportListApi(APIView):
+    permission_classes = [Exporters]
+
+    class ExportStartInput(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=KIND_NAMES)
+        format = serializers.ChoiceField(choices=ExportFormat.choices, default="jsonl")
+        filters = ExportFiltersInput(required=False, default=dict)
+
+    @extend_schema(responses=ExportOutput(many=True))
+    def get(self, request):
+        return paginated(self, request, selectors.export_list_for(user=request.user), ExportOutput)
+
+    @extend_schema(request=ExportStartInput, responses={202: ExportOutput})
+    def post(self, request):
+        data = self.ExportStartInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        export = services.export_start(created_by=request.user, **data.validated_data)
+        return Response(ExportOutput(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    permission_classes = [Exporters]
+
+    @extend_schema(responses=ExportOutput)
+    def get(self, request, export_id: int):
+        export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
+        return Response(ExportOutput(export).data)
+
+
+class ExportFileApi(APIView):
+    """A file of a published export, streamed."""
+
+    permission_classes = [Exporters]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, export_id: int, name: str):
+        export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
+        file = services.export_file_open(export=export, name=name)
+        return FileResponse(file, as_attachment=True, filename=f"{export.kind}-{export.pk}-{name}")
+
+
+class WebhookOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "active", "created_at"]
+
+
+class WebhookListApi(APIView):
+    permission_classes = [allow(scopes=(ApiKeyScope.ADMIN,))]
+
+    class WebhookCreateInput(serializers.Serializer):
+        url = serializers.URLField(max_length=500)
+
+    class WebhookCreatedOutput(WebhookOutput):
+        secret = serializers.CharField(help_text="Signs each delivery (HMAC-SHA256); shown once.")
+
+        class Meta(WebhookOutput.Meta):
+            fields = [*WebhookOutput.Meta.fields, "secret"]
+
+    @extend_schema(responses=WebhookOutput(many=True))
+    def get(self, request):
+        return paginated(self, request, Webhook.objects.all(), WebhookOutput)
+
+    @extend_schema(request=WebhookCreateInput, responses={201: WebhookCreatedOutput})
+    def post(self, request):
+        data = self.WebhookCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        webhook = services.webhook_create(url=data.validated_data["url"], created_by=request.user)
+        return Response(self.WebhookCreatedOutput(webhook).data, status=status.HTTP_201_CREATED)
+
+
+class TrajectoryFeedApi(APIView):
+    """Finished episodes in the order they were published. Ask again with `since` set to the
+    `next_since` you were given: no row is missed or repeated, however many are being written."""
+
+    permission_classes = [Exporters]
+
+    class FeedQueryInput(serializers.Serializer):
+        since = serializers.IntegerField(min_value=0, default=0)
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+        observation_mode = serializers.ChoiceField(choices=MODES, default="axtree")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", int),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("observation_mode", str, enum=MODES),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = self.FeedQueryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        return Response(
+            feeds.feed_page(
+                feed="trajectories",
+                since=values["since"],
+                limit=values["limit"],
+                filters={"observation_mode": values["observation_mode"]},
+            )
+        )

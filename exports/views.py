@@ -1,0 +1,72 @@
+"""Pages: start exports, watch them, download their files."""
+
+from django import forms
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from environments.engine import list_environments
+from environments.models import ActorKind
+from exports import selectors, services
+from exports.kinds import KINDS
+from exports.models import ExportFormat
+from rlplatform.decorators import role_required
+from rlplatform.models import Role
+
+
+class ExportForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(kind.name, kind.title) for kind in KINDS.values()])
+    format = forms.ChoiceField(choices=ExportFormat.choices)
+    environments = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
+    )
+    actor_kind = forms.ChoiceField(
+        required=False, choices=[("", "Anyone (the kind's default)"), *ActorKind.choices]
+    )
+    success = forms.ChoiceField(
+        required=False,
+        choices=[("", "Either (the kind's default)"), ("true", "Succeeded"), ("false", "Failed")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["environments"].choices = [(env.id, env.title) for env in list_environments()]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        filters: dict = {}
+        if data["environments"]:
+            filters["environments"] = data["environments"]
+        if data["actor_kind"]:
+            filters["actor_kind"] = data["actor_kind"]
+        if data["success"]:
+            filters["success"] = data["success"] == "true"
+        return filters
+
+
+@role_required(Role.MANAGER)
+def export_list(request: HttpRequest) -> HttpResponse:
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.export_start(
+            kind=form.cleaned_data["kind"],
+            format=form.cleaned_data["format"],
+            filters=form.filters(),
+            created_by=request.user,
+        )
+        return redirect("exports")
+    return render(
+        request,
+        "exports/exports.html",
+        {
+            "form": form,
+            "exports": selectors.export_list_for(user=request.user)[:25],
+            "kinds": KINDS.values(),
+        },
+    )
+
+
+@role_required(Role.MANAGER)
+def export_file(request: HttpRequest, export_id: int, name: str) -> FileResponse:
+    export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
+    file = services.export_file_open(export=export, name=name)
+    return FileResponse(file, as_attachment=True, filename=f"{export.kind}-{export.pk}-{name}")
