@@ -19,7 +19,10 @@ from rlplatform.services import JobProgress, job_execute
 from tests.conftest import key_client, signed_in
 from tests.exports.helpers import demonstrations, play
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "snapshot"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "snapshot"]),
+    pytest.mark.usefixtures("exports_run_here"),
+]
 
 
 def run_export(user, kind: str, fmt: str = "jsonl", filters: dict | None = None) -> Export:

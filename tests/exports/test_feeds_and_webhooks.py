@@ -71,7 +71,7 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_a_ready_snapshot_calls_webhooks_signed_and_retried(admin_user, manager):
+def test_a_ready_snapshot_calls_webhooks_signed_and_retried(admin_user, manager, exports_run_here):
     receiver = Receiver([503])
     response = signed_in(admin_user).post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
     secret = response.json()["secret"]
