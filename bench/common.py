@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DATABASE = "rlplatform_bench"
+# One database per benchmark script, so two benchmarks can run at once.
+DATABASE = f"rlplatform_bench_{Path(sys.argv[0]).stem}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 

@@ -6,9 +6,10 @@
 2. Over HTTP, against gunicorn and PostgreSQL on this machine: single-step throughput and p50/p99
    latency at each client count, and batch stepping throughput. Every step is persisted.
 
-The HTTP part uses its own database (`rlplatform_bench`, recreated each run) and Redis database
-14. Clients are separate processes replaying scripted-solver actions recorded beforehand, so
-their own cost stays small; they still share the machine's two cores with the server.
+The HTTP part uses its own database (`rlplatform_bench_env_step`, recreated each run) and Redis
+database 14. Clients are separate processes replaying scripted-solver actions recorded
+beforehand, so their own cost stays small; they still share the machine's two cores with the
+server.
 """
 
 import argparse

@@ -7,19 +7,23 @@ Column names follow what TRL's trainers read: `messages` (SFT), `prompt`/`chosen
 (unpaired).
 """
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
 from environments.policies import SYSTEM_PROMPT
 
-CHUNK = 500
+# Episodes read at a time: with their steps, this bounds an export's memory.
+CHUNK = 50
 SCHEMA_VERSION = 1
 
 NAMED_VALUE = pa.struct([("name", pa.string()), ("value", pa.float64())])
@@ -65,9 +69,22 @@ def finished_episodes(filters: dict[str, Any], using: str) -> QuerySet[Episode]:
     return episodes
 
 
+class StepRow(NamedTuple):
+    """A step as exports read it: plain values, its observation still JSON text."""
+
+    episode_id: int
+    index: int
+    observation: str
+    action: str
+    reward: float
+    terminated: bool
+    truncated: bool
+    error: str
+
+
 def episodes_with_steps(
     episodes: QuerySet[Episode], using: str
-) -> Iterator[tuple[Episode, list[Step]]]:
+) -> Iterator[tuple[Episode, list[StepRow]]]:
     """Each episode with its steps, a chunk of episodes at a time (flat memory)."""
     chunk: list[Episode] = []
     for episode in episodes.iterator(chunk_size=CHUNK):
@@ -79,26 +96,36 @@ def episodes_with_steps(
         yield from _with_steps(chunk, using)
 
 
-def _with_steps(chunk: list[Episode], using: str) -> Iterator[tuple[Episode, list[Step]]]:
-    steps: dict[int, list[Step]] = {episode.pk: [] for episode in chunk}
-    for step in (
+def _with_steps(chunk: list[Episode], using: str) -> Iterator[tuple[Episode, list[StepRow]]]:
+    steps: dict[int, list[StepRow]] = {episode.pk: [] for episode in chunk}
+    rows = (
         Step.objects.using(using)
         .filter(episode_id__in=steps)
         .order_by("episode_id", "index")
-        .iterator(chunk_size=5000)
-    ):
-        steps[step.episode_id].append(step)
+        .annotate(observation_text=Cast("observation", TextField()))
+        .values_list(
+            "episode_id",
+            "index",
+            "observation_text",
+            "action",
+            "reward",
+            "terminated",
+            "truncated",
+            "error",
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        steps[row[0]].append(StepRow(*row))
     for episode in chunk:
         yield episode, steps[episode.pk]
 
 
-def observation_text(step: Step, mode: str) -> str:
-    rendered = render_page(page_from_json(step.observation), mode)
-    if isinstance(rendered, str):
-        return rendered
-    import json
-
-    return json.dumps(rendered, sort_keys=True, ensure_ascii=False)
+@lru_cache(maxsize=4096)
+def observation_text(observation: str, mode: str) -> str:
+    """A stored observation (page JSON text) rendered in `mode`. Trajectories revisit the same
+    pages often (every episode of a task starts on the same one), so renderings are kept."""
+    rendered = render_page(page_from_json(json.loads(observation)), mode)
+    return rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
 
 
 def system_prompt(goal: str) -> str:
@@ -159,7 +186,9 @@ class Trajectories(ExportKind):
         for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
             yield self.row(episode, steps, filters)
 
-    def row(self, episode: Episode, steps: list[Step], filters: dict[str, Any]) -> dict[str, Any]:
+    def row(
+        self, episode: Episode, steps: list[StepRow], filters: dict[str, Any]
+    ) -> dict[str, Any]:
         mode = filters.get("observation_mode") or "axtree"
         outcome = episode.outcome or {}
         return {
@@ -183,7 +212,7 @@ class Trajectories(ExportKind):
             "steps": [
                 {
                     "index": step.index,
-                    "observation": observation_text(step, mode),
+                    "observation": observation_text(step.observation, mode),
                     "action": step.action,
                     "reward": step.reward,
                     "terminated": step.terminated,
@@ -242,7 +271,7 @@ class TrajectorySteps(ExportKind):
                     "goal": episode.task.goal,
                     "actor_kind": episode.actor_kind,
                     "step": step.index,
-                    "observation": observation_text(step, mode),
+                    "observation": observation_text(step.observation, mode),
                     "action": step.action,
                     "reward": step.reward,
                     "terminated": step.terminated,
@@ -281,7 +310,9 @@ class Sft(ExportKind):
             for step in steps:
                 if step.error:
                     continue
-                messages.append({"role": "user", "content": observation_text(step, mode)})
+                messages.append(
+                    {"role": "user", "content": observation_text(step.observation, mode)}
+                )
                 messages.append({"role": "assistant", "content": step.action})
             yield {
                 "messages": messages,
