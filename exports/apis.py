@@ -29,6 +29,10 @@ class ExportFiltersInput(serializers.Serializer):
     finished_after = serializers.DateTimeField(required=False)
     finished_before = serializers.DateTimeField(required=False)
     observation_mode = serializers.ChoiceField(choices=MODES, required=False)
+    campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
+    exclude_gold = serializers.BooleanField(required=False)
+    exclude_paused = serializers.BooleanField(required=False)
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
-from django.db.models import QuerySet, TextField
+from django.db.models import Exists, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from environments.engine.page import page_from_json
@@ -323,7 +323,370 @@ class Sft(ExportKind):
             }
 
 
+# Labels: what people said about trajectories.
+
+
+def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
+    """Completed, non-gold items of `campaign_kind` campaigns matching the filters, with their
+    adjudication when there is one, in id order."""
+    from labeling.models import WorkItem
+
+    items = (
+        WorkItem.objects.using(using)
+        .filter(campaign__kind=campaign_kind, judgment_count__gt=0)
+        .select_related("campaign", "task", "adjudication")
+        .order_by("pk")
+    )
+    if filters.get("exclude_gold", True):
+        items = items.filter(is_gold=False)
+    if filters.get("campaigns"):
+        items = items.filter(campaign_id__in=filters["campaigns"])
+    if filters.get("environments"):
+        items = items.filter(task__env_id__in=filters["environments"])
+    if filters.get("families"):
+        items = items.filter(task__family__in=filters["families"])
+    if filters.get("min_agreement") is not None:
+        items = items.filter(consensus__gte=filters["min_agreement"])
+    return items
+
+
+def final_label(item) -> tuple[dict[str, Any], bool]:
+    """The item's label: the reviewer's adjudication when there is one (it wins), else the
+    aggregate of its judgments. Also whether it was adjudicated."""
+    adjudication = getattr(item, "adjudication", None)
+    if adjudication is not None:
+        return adjudication.answers, True
+    return (item.aggregate or {}).get("answers", {}), False
+
+
+def question_of(schema: list[dict], qtype: str) -> dict | None:
+    return next((question for question in schema if question["type"] == qtype), None)
+
+
+def episode_steps(episode_ids: list[int], using: str) -> dict[int, list[StepRow]]:
+    episodes = Episode.objects.using(using).filter(pk__in=episode_ids).order_by("pk")
+    return {episode.pk: steps for episode, steps in _with_steps(list(episodes), using)}
+
+
+def conversation(steps: list[StepRow], mode: str) -> list[dict[str, str]]:
+    """An episode's turns after its first observation: action, observation, action, ..."""
+    turns: list[dict[str, str]] = []
+    for index, step in enumerate(steps):
+        if index:
+            turns.append({"role": "user", "content": observation_text(step.observation, mode)})
+        turns.append({"role": "assistant", "content": step.action})
+    return turns
+
+
+def opening(goal: str, steps: list[StepRow], mode: str) -> list[dict[str, str]]:
+    """The system turn and the first observation: what every attempt at a task starts from."""
+    prompt = [{"role": "system", "content": system_prompt(goal)}]
+    if steps:
+        prompt.append({"role": "user", "content": observation_text(steps[0].observation, mode)})
+    return prompt
+
+
+def _chunks(items, using: str):
+    chunk = []
+    for item in items.iterator(chunk_size=CHUNK):
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Preference(ExportKind):
+    name = "preference"
+    title = "Preference pairs (compare judgments)"
+    description = (
+        "One row per compared pair with a clear winner: `prompt` (the rules, the goal and the "
+        "first page), `chosen` and `rejected` (each trajectory's turns), as TRL's reward and "
+        "DPO trainers read them; the adjudicated label where there is one, else the majority. "
+        "`strength` is the graders' margin (1-3), `agreement` their consensus."
+    )
+    schema = pa.schema(
+        [
+            ("prompt", pa.list_(MESSAGE)),
+            ("chosen", pa.list_(MESSAGE)),
+            ("rejected", pa.list_(MESSAGE)),
+            ("strength", pa.int32()),
+            ("agreement", pa.float64()),
+            ("adjudicated", pa.bool_()),
+            ("item_id", pa.int64()),
+            ("campaign_id", pa.int64()),
+            ("chosen_episode_id", pa.int64()),
+            ("rejected_episode_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+        ]
+    )
+
+    def _pairs(self, filters, using):
+        for chunk in _chunks(labelled_items(filters, using, "compare"), using):
+            steps = episode_steps(
+                [i.episode_a_id for i in chunk] + [i.episode_b_id for i in chunk], using
+            )
+            for item in chunk:
+                question = question_of(item.campaign.schema, "preference")
+                answers, adjudicated = final_label(item)
+                answer = answers.get(question["name"]) if question else None
+                if not answer or answer.get("choice") not in ("A", "B"):
+                    continue
+                chosen, rejected = (
+                    (item.episode_a_id, item.episode_b_id)
+                    if answer["choice"] == "A"
+                    else (item.episode_b_id, item.episode_a_id)
+                )
+                yield item, answer, adjudicated, chosen, rejected, steps
+
+    def count(self, filters, using):
+        return sum(1 for _ in self._pairs(filters, using))
+
+    def rows(self, filters, using):
+        mode = filters.get("observation_mode") or "axtree"
+        for item, answer, adjudicated, chosen, rejected, steps in self._pairs(filters, using):
+            yield {
+                "prompt": opening(item.task.goal, steps[chosen], mode),
+                "chosen": conversation(steps[chosen], mode),
+                "rejected": conversation(steps[rejected], mode),
+                "strength": answer.get("strength"),
+                "agreement": item.consensus,
+                "adjudicated": adjudicated,
+                "item_id": item.pk,
+                "campaign_id": item.campaign_id,
+                "chosen_episode_id": chosen,
+                "rejected_episode_id": rejected,
+                "environment": item.task.env_id,
+                "family": item.task.family,
+                "seed": item.task.seed,
+            }
+
+
+class Stepwise(ExportKind):
+    name = "stepwise"
+    title = "Step labels (per-step grades, for process reward models)"
+    description = (
+        "One row per graded trajectory: `prompt` (the rules and the goal), `completions` (each "
+        "step: the page, then the action) and `labels` (True where graders rated the step 0 or "
+        "+1, False where they rated it -1), as TRL's PRM trainer reads them; `ratings` keeps "
+        "the -1/0/+1 values."
+    )
+    schema = pa.schema(
+        [
+            ("prompt", pa.string()),
+            ("completions", pa.list_(pa.string())),
+            ("labels", pa.list_(pa.bool_())),
+            ("ratings", pa.list_(pa.int32())),
+            ("agreement", pa.float64()),
+            ("adjudicated", pa.bool_()),
+            ("item_id", pa.int64()),
+            ("campaign_id", pa.int64()),
+            ("episode_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+        ]
+    )
+
+    def _graded(self, filters, using):
+        for chunk in _chunks(labelled_items(filters, using, "grade"), using):
+            steps = episode_steps([i.episode_a_id for i in chunk], using)
+            for item in chunk:
+                question = question_of(item.campaign.schema, "step_rating")
+                answers, adjudicated = final_label(item)
+                answer = answers.get(question["name"]) if question else None
+                if answer and answer.get("ratings"):
+                    yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
+
+    def count(self, filters, using):
+        return sum(1 for _ in self._graded(filters, using))
+
+    def rows(self, filters, using):
+        mode = filters.get("observation_mode") or "axtree"
+        for item, ratings, adjudicated, steps in self._graded(filters, using):
+            shown = steps[: len(ratings)]
+            yield {
+                "prompt": system_prompt(item.task.goal),
+                "completions": [
+                    f"Page:\n{observation_text(step.observation, mode)}\n\nAction: {step.action}"
+                    for step in shown
+                ],
+                "labels": [rating >= 0 for rating in ratings[: len(shown)]],
+                "ratings": list(ratings[: len(shown)]),
+                "agreement": item.consensus,
+                "adjudicated": adjudicated,
+                "item_id": item.pk,
+                "campaign_id": item.campaign_id,
+                "episode_id": item.episode_a_id,
+                "environment": item.task.env_id,
+                "family": item.task.family,
+                "seed": item.task.seed,
+            }
+
+
+class Unpaired(ExportKind):
+    name = "unpaired"
+    title = "Unpaired labels (outcome grades)"
+    description = (
+        "One row per graded trajectory: `prompt` (the rules, the goal and the first page), "
+        "`completion` (the trajectory's turns) and `label` (True when the outcome rating is "
+        "above the middle of its scale), as TRL's KTO trainer reads them; `score` is the "
+        "rating scaled to 0..1."
+    )
+    schema = pa.schema(
+        [
+            ("prompt", pa.list_(MESSAGE)),
+            ("completion", pa.list_(MESSAGE)),
+            ("label", pa.bool_()),
+            ("score", pa.float64()),
+            ("agreement", pa.float64()),
+            ("adjudicated", pa.bool_()),
+            ("item_id", pa.int64()),
+            ("campaign_id", pa.int64()),
+            ("episode_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+        ]
+    )
+
+    def _rated(self, filters, using):
+        for chunk in _chunks(labelled_items(filters, using, "grade"), using):
+            steps = episode_steps([i.episode_a_id for i in chunk], using)
+            for item in chunk:
+                question = question_of(item.campaign.schema, "outcome_rating")
+                answers, adjudicated = final_label(item)
+                rating = answers.get(question["name"]) if question else None
+                if rating is None:
+                    continue
+                low, high = question["min"], question["max"]
+                score = (float(rating) - low) / (high - low) if high > low else 0.0
+                yield item, score, adjudicated, steps[item.episode_a_id]
+
+    def count(self, filters, using):
+        return sum(1 for _ in self._rated(filters, using))
+
+    def rows(self, filters, using):
+        mode = filters.get("observation_mode") or "axtree"
+        for item, score, adjudicated, steps in self._rated(filters, using):
+            yield {
+                "prompt": opening(item.task.goal, steps, mode),
+                "completion": conversation(steps, mode),
+                "label": score > 0.5,
+                "score": round(score, 4),
+                "agreement": item.consensus,
+                "adjudicated": adjudicated,
+                "item_id": item.pk,
+                "campaign_id": item.campaign_id,
+                "episode_id": item.episode_a_id,
+                "environment": item.task.env_id,
+                "family": item.task.family,
+                "seed": item.task.seed,
+            }
+
+
+def pseudonym(user_id: int) -> str:
+    """A contractor's stable pseudonym: the same person, the same name, across exports; not
+    reversible without the platform's secret key."""
+    import hmac
+
+    from django.conf import settings
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"contractor:{user_id}".encode(), "sha256")
+    return "c_" + digest.hexdigest()[:16]
+
+
+class Judgments(ExportKind):
+    name = "judgments"
+    title = "Raw judgments (audit and research)"
+    description = (
+        "Every judgment as submitted: the campaign and item, the contractor (pseudonymised), "
+        "the answers (JSON), time spent, whether the item was gold and the gold score, and "
+        "whether it arrived after its lease ran out."
+    )
+    schema = pa.schema(
+        [
+            ("judgment_id", pa.int64()),
+            ("campaign_id", pa.int64()),
+            ("campaign_kind", pa.string()),
+            ("item_id", pa.int64()),
+            ("contractor", pa.string()),
+            ("answers", pa.string()),
+            ("time_spent_ms", pa.int64()),
+            ("is_gold", pa.bool_()),
+            ("gold_score", pa.float64()),
+            ("late", pa.bool_()),
+            ("episode_a_id", pa.int64()),
+            ("episode_b_id", pa.int64()),
+            ("demonstration_episode_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("submitted_at", pa.string()),
+        ]
+    )
+
+    def _judgments(self, filters, using):
+        from labeling.models import ContractorStanding, Judgment, StandingStatus
+
+        judgments = (
+            Judgment.objects.using(using)
+            .select_related("campaign", "item", "item__task")
+            .order_by("pk")
+        )
+        if filters.get("campaigns"):
+            judgments = judgments.filter(campaign_id__in=filters["campaigns"])
+        if filters.get("exclude_gold"):
+            judgments = judgments.filter(item__is_gold=False)
+        if filters.get("environments"):
+            judgments = judgments.filter(item__task__env_id__in=filters["environments"])
+        if filters.get("exclude_paused"):
+            paused = ContractorStanding.objects.using(using).filter(
+                status=StandingStatus.PAUSED,
+                campaign_id=OuterRef("campaign_id"),
+                contractor_id=OuterRef("contractor_id"),
+            )
+            judgments = judgments.filter(~Exists(paused))
+        return judgments
+
+    def count(self, filters, using):
+        return self._judgments(filters, using).count()
+
+    def rows(self, filters, using):
+        for judgment in self._judgments(filters, using).iterator(chunk_size=2000):
+            item = judgment.item
+            yield {
+                "judgment_id": judgment.pk,
+                "campaign_id": judgment.campaign_id,
+                "campaign_kind": judgment.campaign.kind,
+                "item_id": item.pk,
+                "contractor": pseudonym(judgment.contractor_id),
+                "answers": json.dumps(judgment.answers, sort_keys=True),
+                "time_spent_ms": judgment.time_spent_ms,
+                "is_gold": item.is_gold,
+                "gold_score": judgment.gold_score,
+                "late": judgment.late,
+                "episode_a_id": item.episode_a_id,
+                "episode_b_id": item.episode_b_id,
+                "demonstration_episode_id": judgment.episode_id,
+                "environment": item.task.env_id,
+                "family": item.task.family,
+                "submitted_at": iso(judgment.submitted_at),
+            }
+
+
 KINDS: dict[str, ExportKind] = {
-    kind.name: kind for kind in (Trajectories(), TrajectorySteps(), Sft())
+    kind.name: kind
+    for kind in (
+        Trajectories(),
+        TrajectorySteps(),
+        Sft(),
+        Preference(),
+        Stepwise(),
+        Unpaired(),
+        Judgments(),
+    )
 }
 KIND_NAMES = tuple(sorted(KINDS))
