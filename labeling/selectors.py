@@ -1,0 +1,377 @@
+"""Reads of the labeling app, each scoped to who is asking.
+
+Boundaries: contractors see their own assignments and judgments only, never gold answers nor
+other contractors' answers; reviewers see the judgments of items in review in the campaigns
+they review; managers see the campaigns they own or manage; admins see everything. Gold answers
+are read by admins only, everywhere.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncHour
+from django.http import Http404
+from django.utils import timezone
+
+from labeling.models import (
+    AgreementReport,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    ContractorStanding,
+    Judgment,
+    ReviewStatus,
+    StandingStatus,
+    WorkItem,
+    WorkItemStatus,
+)
+from labeling.queue import open_campaigns_for, profile_of
+from labeling.services import can_manage, can_review
+from rlplatform.models import User
+
+# Counting a contractor's waiting items stops here; the page says "1000+".
+WAITING_CAP = 1000
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+def campaign_list_for(*, user: User) -> QuerySet[Campaign]:
+    """Admins: every campaign. Managers: those they own or manage. Reviewers: those they
+    review. Contractors: none (they see their queue instead)."""
+    campaigns = Campaign.objects.select_related("owner")
+    if user.is_admin:
+        return campaigns
+    if user.is_manager:
+        return campaigns.filter(Q(owner=user) | Q(managers=user)).distinct()
+    if user.is_reviewer:
+        return campaigns.filter(reviewers=user).distinct()
+    return campaigns.none()
+
+
+def campaign_managed_by(*, user: User, campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_related("owner").filter(pk=campaign_id).first()
+    if campaign is None or not can_manage(user, campaign):
+        raise Http404(f"no campaign {campaign_id} that you manage")
+    return campaign
+
+
+def item_list(*, campaign: Campaign, status: str | None = None, review: str | None = None):
+    items = campaign.items.select_related("task", "adjudication")
+    if status:
+        items = items.filter(status=status)
+    if review:
+        items = items.filter(review_status=review)
+    return items.order_by("-priority", "id")
+
+
+def item_managed_by(*, user: User, item_id: int) -> WorkItem:
+    item = WorkItem.objects.select_related("campaign", "task").filter(pk=item_id).first()
+    if item is None or not can_manage(user, item.campaign):
+        raise Http404(f"no item {item_id} in a campaign you manage")
+    return item
+
+
+def item_final_label(*, item: WorkItem) -> dict[str, Any] | None:
+    """The label an item ends with: the reviewer's adjudication when there is one (it wins),
+    else the aggregate of its judgments. None while the item has no judgments."""
+    adjudication = getattr(item, "adjudication", None) if item.pk else None
+    if adjudication is not None:
+        return {"answers": adjudication.answers, "source": "adjudication", "confidence": None}
+    if item.aggregate:
+        return {
+            "answers": item.aggregate["answers"],
+            "source": "aggregate",
+            "confidence": item.aggregate.get("consensus"),
+        }
+    return None
+
+
+# --- judgments and assignments --------------------------------------------------------------
+
+
+def judgment_list_for(*, user: User) -> QuerySet[Judgment]:
+    judgments = Judgment.objects.select_related("contractor", "item", "campaign")
+    if user.is_admin:
+        return judgments
+    if user.is_manager:
+        return judgments.filter(Q(campaign__owner=user) | Q(campaign__managers=user)).distinct()
+    if user.is_reviewer:
+        return (
+            judgments.filter(campaign__reviewers=user, item__is_gold=False)
+            .exclude(item__review_status=ReviewStatus.NONE)
+            .distinct()
+        )
+    return judgments.filter(contractor=user)
+
+
+def assignment_list_for(*, contractor: User) -> QuerySet[Assignment]:
+    return Assignment.objects.select_related("campaign", "item").filter(contractor=contractor)
+
+
+def assignment_of(*, contractor: User, assignment_id: int) -> Assignment:
+    assignment = (
+        assignment_list_for(contractor=contractor)
+        .select_related("item__task", "episode")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None:
+        raise Http404(f"you have no assignment {assignment_id}")
+    return assignment
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def review_queue_for(*, user: User, campaign: Campaign | None = None) -> QuerySet[WorkItem]:
+    """Items waiting for adjudication in the campaigns the user reviews (or manages)."""
+    items = WorkItem.objects.select_related("campaign", "task").filter(
+        review_status=ReviewStatus.PENDING
+    )
+    if campaign is not None:
+        items = items.filter(campaign=campaign)
+    if not user.is_admin:
+        items = items.filter(
+            Q(campaign__reviewers=user) | Q(campaign__owner=user) | Q(campaign__managers=user)
+        ).distinct()
+    return items.order_by("consensus", "completed_at", "id")
+
+
+def review_item_for(*, user: User, item_id: int) -> WorkItem:
+    item = (
+        WorkItem.objects.select_related("campaign", "task", "episode_a", "episode_b")
+        .filter(pk=item_id, is_gold=False)
+        .first()
+    )
+    if item is None or not can_review(user, item.campaign):
+        raise Http404(f"no item {item_id} that you review")
+    if not can_manage(user, item.campaign) and item.review_status == ReviewStatus.NONE:
+        raise Http404(f"item {item_id} is not in review")
+    return item
+
+
+# --- the contractor's view ------------------------------------------------------------------
+
+
+def _start_of_today(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _median_seconds(values: list[int | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(median(known) / 1000, 1) if known else None
+
+
+@dataclass
+class QueueEntry:
+    campaign: Campaign
+    waiting: int
+    waiting_capped: bool
+    standing: ContractorStanding | None
+    today: int
+    median_seconds: float | None
+    active: Assignment | None
+
+    @property
+    def paused(self) -> bool:
+        return self.standing is not None and self.standing.status == StandingStatus.PAUSED
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.standing.gold_accuracy if self.standing else None
+
+
+def queue_for(*, contractor: User, now: datetime | None = None) -> list[QueueEntry]:
+    """The contractor's queue per campaign: items waiting for them, their standing (with the
+    reason if paused), today's count and median time. Paused campaigns are listed too, so the
+    contractor sees why."""
+    now = now or timezone.now()
+    open_ids = [campaign.pk for campaign in open_campaigns_for(contractor)]
+    standings = {
+        standing.campaign_id: standing
+        for standing in ContractorStanding.objects.filter(contractor=contractor)
+    }
+    paused_ids = [
+        campaign_id
+        for campaign_id, standing in standings.items()
+        if standing.status == StandingStatus.PAUSED
+    ]
+    campaigns = Campaign.objects.filter(pk__in=open_ids + paused_ids, status="active").order_by(
+        "-priority", "id"
+    )
+    today = _start_of_today(now)
+    entries = []
+    for campaign in campaigns:
+        mine = Assignment.objects.filter(item=OuterRef("pk"), contractor=contractor)
+        waiting = len(
+            WorkItem.objects.filter(campaign=campaign, is_gold=False, remaining__gt=0)
+            .exclude(Exists(mine))
+            .values_list("pk", flat=True)[: WAITING_CAP + 1]
+        )
+        judged = Judgment.objects.filter(contractor=contractor, campaign=campaign)
+        entries.append(
+            QueueEntry(
+                campaign=campaign,
+                waiting=min(waiting, WAITING_CAP),
+                waiting_capped=waiting > WAITING_CAP,
+                standing=standings.get(campaign.pk),
+                today=judged.filter(submitted_at__gte=today).count(),
+                median_seconds=_median_seconds(
+                    list(
+                        judged.order_by("-submitted_at").values_list("time_spent_ms", flat=True)[
+                            :200
+                        ]
+                    )
+                ),
+                active=Assignment.objects.filter(
+                    contractor=contractor, campaign=campaign, status=AssignmentStatus.ACTIVE
+                ).first(),
+            )
+        )
+    return entries
+
+
+def contractor_summary(*, contractor: User, now: datetime | None = None) -> dict[str, Any]:
+    """Today's count, the median time per item, and gold accuracy over every campaign."""
+    now = now or timezone.now()
+    judged = Judgment.objects.filter(contractor=contractor)
+    standings = ContractorStanding.objects.filter(contractor=contractor, gold_judged__gt=0)
+    gold_judged = sum(standing.gold_judged for standing in standings)
+    gold_sum = sum(standing.gold_score_sum for standing in standings)
+    return {
+        "today": judged.filter(submitted_at__gte=_start_of_today(now)).count(),
+        "total": judged.count(),
+        "median_seconds": _median_seconds(
+            list(judged.order_by("-submitted_at").values_list("time_spent_ms", flat=True)[:200])
+        ),
+        "gold_accuracy": gold_sum / gold_judged if gold_judged else None,
+        "gold_judged": gold_judged,
+        "eligible": profile_of(contractor),
+    }
+
+
+# --- the manager's dashboard ----------------------------------------------------------------
+
+
+def campaign_progress(*, campaign: Campaign) -> dict[str, Any]:
+    items = WorkItem.objects.filter(campaign=campaign, is_gold=False)
+    total = items.count()
+    complete = items.filter(status=WorkItemStatus.COMPLETE).count()
+    judgments = Judgment.objects.filter(campaign=campaign, item__is_gold=False).count()
+    wanted = total * campaign.overlap
+    return {
+        "items": total,
+        "complete": complete,
+        "remaining_items": total - complete,
+        "judgments": judgments,
+        "judgments_wanted": wanted,
+        "judgments_remaining": max(0, wanted - judgments),
+        "percent": round(100 * min(judgments, wanted) / wanted, 1) if wanted else 0.0,
+        "gold_items": WorkItem.objects.filter(campaign=campaign, is_gold=True).count(),
+        "in_review": items.filter(review_status=ReviewStatus.PENDING).count(),
+        "adjudicated": items.filter(review_status=ReviewStatus.RESOLVED).count(),
+        "leased": Assignment.objects.filter(
+            campaign=campaign, status=AssignmentStatus.ACTIVE
+        ).count(),
+        "skipped": Assignment.objects.filter(
+            campaign=campaign, status=AssignmentStatus.SKIPPED
+        ).count(),
+    }
+
+
+def campaign_throughput(
+    *, campaign: Campaign, hours: int = 24, now: datetime | None = None
+) -> list[tuple[datetime, int]]:
+    """Judgments per hour over the last `hours` hours, oldest first, empty hours included."""
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=hours - 1)
+    counted = dict(
+        Judgment.objects.filter(campaign=campaign, submitted_at__gte=start)
+        .annotate(hour=TruncHour("submitted_at"))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .values_list("hour", "n")
+        .order_by()
+    )
+    return [
+        (start + timedelta(hours=offset), counted.get(start + timedelta(hours=offset), 0))
+        for offset in range(hours)
+    ]
+
+
+def campaign_timing(*, campaign: Campaign, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    judgments = Judgment.objects.filter(campaign=campaign)
+    last_hour = judgments.filter(submitted_at__gte=now - timedelta(hours=1)).count()
+    recent = list(
+        judgments.order_by("-submitted_at").values_list("time_spent_ms", flat=True)[:2000]
+    )
+    first = judgments.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    total = judgments.count()
+    hours = max((now - first).total_seconds() / 3600, 1) if first else None
+    return {
+        "last_hour": last_hour,
+        "per_hour": round(total / hours, 1) if hours else 0.0,
+        "median_seconds": _median_seconds(recent),
+    }
+
+
+def agreement_latest(*, campaign: Campaign) -> AgreementReport | None:
+    return campaign.agreement_reports.order_by("-computed_at", "-id").first()
+
+
+@dataclass
+class ContractorRow:
+    contractor: User
+    items: int
+    median_seconds: float | None
+    standing: ContractorStanding | None
+    agreement: float | None
+    agreement_items: int
+    skipped: int
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.standing.gold_accuracy if self.standing else None
+
+
+def campaign_contractors(
+    *, campaign: Campaign, report: AgreementReport | None = None
+) -> list[ContractorRow]:
+    """Each contractor who worked on the campaign: items judged, median time, gold accuracy,
+    agreement with the consensus of the others (from the latest agreement report)."""
+    report = report if report is not None else agreement_latest(campaign=campaign)
+    agreement = report.contractors if report else {}
+    times: dict[int, list[int]] = {}
+    for contractor_id, spent in Judgment.objects.filter(campaign=campaign).values_list(
+        "contractor_id", "time_spent_ms"
+    ):
+        times.setdefault(contractor_id, []).append(spent)
+    standings = {
+        standing.contractor_id: standing
+        for standing in ContractorStanding.objects.filter(campaign=campaign)
+    }
+    skipped: dict[int, int] = {}
+    for contractor_id in Assignment.objects.filter(
+        campaign=campaign, status=AssignmentStatus.SKIPPED
+    ).values_list("contractor_id", flat=True):
+        skipped[contractor_id] = skipped.get(contractor_id, 0) + 1
+    people = User.objects.in_bulk(set(times) | set(standings))
+    rows = [
+        ContractorRow(
+            contractor=person,
+            items=len(times.get(person_id, [])),
+            median_seconds=_median_seconds(times.get(person_id, [])),
+            standing=standings.get(person_id),
+            agreement=agreement.get(str(person_id), {}).get("agreement"),
+            agreement_items=agreement.get(str(person_id), {}).get("items", 0),
+            skipped=skipped.get(person_id, 0),
+        )
+        for person_id, person in people.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.items, row.contractor.username))

@@ -1,0 +1,1007 @@
+"""Writes of the labeling app: campaigns and their items, judgments and skips, lease expiry,
+contractor standings (gold accuracy, qualification, pauses), adjudication and agreement.
+
+Every function is keyword-only and runs in one transaction. Counters that the queue reads
+(`WorkItem.remaining`, `judgment_count`) change only here and in `labeling/queue.py`, always
+with the item row locked.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from environments import services as environment_services
+from environments.models import ActorKind, Episode
+from labeling import quality, schemas, sources
+from labeling.models import (
+    Adjudication,
+    AgreementReport,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    ContractorProfile,
+    ContractorStanding,
+    Judgment,
+    ReviewStatus,
+    SkipReason,
+    StandingStatus,
+    WorkItem,
+    WorkItemStatus,
+)
+from labeling.queue import standing_for_update
+from rlplatform import services as platform_services
+from rlplatform.models import Job, JobStatus, Role, User
+from rlplatform.services import NotAllowed, ServiceError
+
+AGREEMENT_JOB = "labeling_agreement"
+GENERATE_JOB = "labeling_generate_items"
+MAX_EXPLICIT_ITEMS = 1000
+# A judgment that took longer than this was left open, not worked on.
+MAX_TIME_SPENT_MS = 4 * 3600 * 1000
+
+
+# --- who may do what ------------------------------------------------------------------------
+
+
+def can_manage(user: User, campaign: Campaign) -> bool:
+    if user.is_admin:
+        return True
+    if not user.is_manager:
+        return False
+    return campaign.owner_id == user.pk or campaign.managers.filter(pk=user.pk).exists()
+
+
+def can_review(user: User, campaign: Campaign) -> bool:
+    return can_manage(user, campaign) or (
+        user.is_reviewer and campaign.reviewers.filter(pk=user.pk).exists()
+    )
+
+
+def _require_manager(user: User, campaign: Campaign) -> None:
+    if not can_manage(user, campaign):
+        raise NotAllowed(f"you do not manage campaign '{campaign.name}'")
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+SETTINGS = (
+    "name",
+    "instructions",
+    "schema",
+    "sources",
+    "overlap",
+    "gold_rate",
+    "gold_accuracy_threshold",
+    "gold_min_judged",
+    "qualification_size",
+    "qualification_pass_rate",
+    "review_threshold",
+    "eligible_groups",
+    "eligible_skills",
+    "priority",
+    "lease_seconds",
+)
+
+
+def _number(values: dict, name: str, low: float, high: float, *, integer: bool) -> None:
+    value = values.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ServiceError(f"{name} is a number from {low} to {high}", field=name)
+    if integer and not float(value).is_integer():
+        raise ServiceError(f"{name} is a whole number", field=name)
+    if not low <= value <= high:
+        raise ServiceError(f"{name} must be between {low} and {high}, not {value}", field=name)
+
+
+def _validate_settings(kind: str, values: dict) -> dict:
+    """Check and normalise the campaign settings present in `values`."""
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"] or len(values["name"]) > 200:
+            raise ServiceError("give the campaign a name of at most 200 characters", field="name")
+    if "instructions" in values and len(values["instructions"] or "") > 50_000:
+        raise ServiceError("instructions are at most 50,000 characters", field="instructions")
+    for name, low, high, integer in (
+        ("overlap", 1, 50, True),
+        ("gold_rate", 0, 0.5, False),
+        ("gold_accuracy_threshold", 0, 1, False),
+        ("gold_min_judged", 1, 1000, True),
+        ("qualification_size", 0, 50, True),
+        ("qualification_pass_rate", 0, 1, False),
+        ("review_threshold", 0, 1, False),
+        ("priority", -1000, 1000, True),
+        ("lease_seconds", 60, 86_400, True),
+    ):
+        _number(values, name, low, high, integer=integer)
+    for name in ("eligible_groups", "eligible_skills"):
+        if name in values:
+            tags = values[name] or []
+            if not isinstance(tags, list | tuple) or not all(
+                isinstance(tag, str) and tag.strip() and len(tag) <= 50 for tag in tags
+            ):
+                raise ServiceError(f"{name} is a list of names (at most 50 characters)", field=name)
+            values[name] = sorted({tag.strip() for tag in tags})
+    if "schema" in values:
+        values["schema"] = schemas.validate_schema(values["schema"] or [], kind=kind)
+    if "sources" in values:
+        values["sources"] = sources.validate_sources(kind, values["sources"])
+    if kind == CampaignKind.DEMONSTRATE and (
+        values.get("gold_rate") or values.get("qualification_size")
+    ):
+        raise ServiceError(
+            "demonstrate campaigns are checked by each task's verifier; gold items and "
+            "qualification apply to grade and compare campaigns",
+            field="gold_rate" if values.get("gold_rate") else "qualification_size",
+        )
+    return values
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    created_by: User,
+    name: str,
+    kind: str,
+    schema: list | None = None,
+    managers: list[User] | None = None,
+    reviewers: list[User] | None = None,
+    **settings: Any,
+) -> Campaign:
+    """Create a draft campaign owned by `created_by` (a manager or admin). Settings are the
+    Campaign fields in SETTINGS; the schema and sources are validated for the kind."""
+    if not (created_by.is_admin or created_by.is_manager):
+        raise NotAllowed("only managers and admins create campaigns")
+    if kind not in CampaignKind.values:
+        raise ServiceError(
+            f"'{kind}' is not a campaign kind; choose {', '.join(CampaignKind.values)}",
+            field="kind",
+        )
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise ServiceError(f"unknown campaign setting {', '.join(unknown)}", field=unknown[0])
+    values = _validate_settings(kind, {"name": name, "schema": schema or [], **settings})
+    campaign = Campaign.objects.create(owner=created_by, kind=kind, **values)
+    _set_people(campaign, managers, reviewers)
+    return campaign
+
+
+def _set_people(campaign: Campaign, managers: list[User] | None, reviewers: list[User] | None):
+    if managers is not None:
+        wrong = [user.username for user in managers if user.role not in (Role.MANAGER, Role.ADMIN)]
+        if wrong:
+            raise ServiceError(f"{', '.join(wrong)} not a manager", field="managers")
+        campaign.managers.set(managers)
+    if reviewers is not None:
+        wrong = [
+            user.username
+            for user in reviewers
+            if user.role not in (Role.REVIEWER, Role.MANAGER, Role.ADMIN)
+        ]
+        if wrong:
+            raise ServiceError(f"{', '.join(wrong)} not a reviewer", field="reviewers")
+        campaign.reviewers.set(reviewers)
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    updated_by: User,
+    managers: list[User] | None = None,
+    reviewers: list[User] | None = None,
+    **changes: Any,
+) -> Campaign:
+    """Change a campaign's settings. The schema is fixed once judgments exist (they answer
+    it); a new overlap rebalances every item's remaining count."""
+    _require_manager(updated_by, campaign)
+    campaign = Campaign.objects.select_for_update(no_key=True, of=("self",)).get(pk=campaign.pk)
+    unknown = sorted(set(changes) - set(SETTINGS))
+    if unknown:
+        raise ServiceError(f"unknown campaign setting {', '.join(unknown)}", field=unknown[0])
+    values = _validate_settings(campaign.kind, dict(changes))
+    if "schema" in values and values["schema"] != campaign.schema:
+        recorded = Judgment.objects.filter(campaign=campaign).count()
+        if recorded:
+            raise ServiceError(
+                f"the schema cannot change once judgments exist ({recorded} answer it); "
+                "create a new campaign for new questions",
+                field="schema",
+                code="conflict",
+            )
+    overlap_changed = "overlap" in values and values["overlap"] != campaign.overlap
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    _set_people(campaign, managers, reviewers)
+    if overlap_changed:
+        _rebalance(campaign)
+    return campaign
+
+
+def _rebalance(campaign: Campaign) -> None:
+    """Recompute every regular item's remaining count for the campaign's overlap."""
+    active = (
+        Assignment.objects.filter(item=OuterRef("pk"), status=AssignmentStatus.ACTIVE)
+        .values("item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    items = WorkItem.objects.filter(campaign=campaign, is_gold=False)
+    items.update(
+        remaining=Greatest(
+            Value(campaign.overlap) - F("judgment_count") - Coalesce(Subquery(active), 0),
+            Value(0),
+        )
+    )
+    items.filter(judgment_count__lt=campaign.overlap).update(status=WorkItemStatus.OPEN)
+    done = items.filter(judgment_count__gte=campaign.overlap, status=WorkItemStatus.OPEN)
+    for item in done:
+        _complete(item, campaign, timezone.now())
+
+
+TRANSITIONS = {
+    CampaignStatus.DRAFT: {CampaignStatus.ACTIVE, CampaignStatus.DONE},
+    CampaignStatus.ACTIVE: {CampaignStatus.PAUSED, CampaignStatus.DONE},
+    CampaignStatus.PAUSED: {CampaignStatus.ACTIVE, CampaignStatus.DONE},
+    CampaignStatus.DONE: {CampaignStatus.ACTIVE},
+}
+
+
+@transaction.atomic
+def campaign_set_status(*, campaign: Campaign, status: str, changed_by: User) -> Campaign:
+    """Activate, pause, finish or reopen a campaign. Activating needs items, and enough
+    qualification items when qualification is required. Leases already held stay valid."""
+    _require_manager(changed_by, campaign)
+    campaign = Campaign.objects.select_for_update(no_key=True, of=("self",)).get(pk=campaign.pk)
+    if status not in CampaignStatus.values:
+        raise ServiceError(
+            f"'{status}' is not a status; choose {', '.join(CampaignStatus.values)}",
+            field="status",
+        )
+    if status == campaign.status:
+        return campaign
+    if status not in TRANSITIONS[campaign.status]:
+        raise ServiceError(
+            f"a {campaign.status} campaign cannot become {status}", field="status", code="conflict"
+        )
+    if status == CampaignStatus.ACTIVE:
+        if not campaign.items.filter(is_gold=False).exists():
+            raise ServiceError(
+                "the campaign has no items yet: generate them from its sources or add some",
+                field="status",
+                code="conflict",
+            )
+        if campaign.qualification_size:
+            available = campaign.items.filter(is_qualification=True).count()
+            if available < campaign.qualification_size:
+                raise ServiceError(
+                    f"qualification asks for {campaign.qualification_size} qualification "
+                    f"items and the campaign has {available}; add gold items marked "
+                    "is_qualification",
+                    field="status",
+                    code="conflict",
+                )
+    campaign.status = status
+    campaign.save(update_fields=["status", "updated_at"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign, deleted_by: User) -> None:
+    _require_manager(deleted_by, campaign)
+    if Judgment.objects.filter(campaign=campaign).exists():
+        raise ServiceError(
+            "a campaign with judgments cannot be deleted; mark it done instead",
+            field="campaign",
+            code="conflict",
+        )
+    campaign.delete()
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+def _insert(campaign: Campaign, found: list[sources.Candidate], **fields: Any) -> int:
+    before = WorkItem.objects.filter(campaign=campaign).count()
+    WorkItem.objects.bulk_create(
+        [
+            WorkItem(
+                campaign=campaign,
+                source_key=candidate.source_key,
+                task_id=candidate.task_id,
+                episode_a_id=candidate.episode_a_id,
+                episode_b_id=candidate.episode_b_id,
+                remaining=0 if fields.get("is_gold") else campaign.overlap,
+                **fields,
+            )
+            for candidate in found
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return WorkItem.objects.filter(campaign=campaign).count() - before
+
+
+def items_generate(*, campaign: Campaign, requested_by: User, progress=None) -> int:
+    """Add the items the campaign's sources yield that it does not have yet (tasks for
+    demonstrate, finished episodes for grade, pairs for compare); return how many were added.
+    Run again after new episodes arrive to add them."""
+    _require_manager(requested_by, campaign)
+    if not campaign.sources:
+        raise ServiceError(
+            "the campaign has no sources; set them, or add items explicitly", field="sources"
+        )
+    added, batch = 0, []
+    for candidate in sources.candidates(campaign.kind, campaign.sources):
+        batch.append(candidate)
+        if len(batch) == 1000:
+            with transaction.atomic():
+                added += _insert(campaign, batch)
+            batch = []
+            if progress:
+                progress(added)
+    if batch:
+        with transaction.atomic():
+            added += _insert(campaign, batch)
+    return added
+
+
+@transaction.atomic
+def items_add(*, campaign: Campaign, added_by: User, entries: list[dict]) -> list[WorkItem]:
+    """Add items explicitly: {"task"} (demonstrate), {"episode"} (grade) or {"episode_a",
+    "episode_b"} (compare), each optionally with "priority", and (not for demonstrate)
+    "is_gold", "gold_answer" and "is_qualification". An item already in the campaign is
+    refused."""
+    _require_manager(added_by, campaign)
+    if not entries or len(entries) > MAX_EXPLICIT_ITEMS:
+        raise ServiceError(f"give 1 to {MAX_EXPLICIT_ITEMS} items", field="items")
+    made = []
+    for index, entry in enumerate(entries):
+        try:
+            candidate = sources.explicit_candidate(campaign.kind, entry)
+            if WorkItem.objects.filter(campaign=campaign, source_key=candidate.source_key).exists():
+                raise ServiceError(
+                    f"the campaign already has this item ({candidate.source_key})",
+                    code="conflict",
+                )
+            gold = _gold_fields(campaign, entry, candidate)
+            priority = entry.get("priority", 0)
+            _number({"priority": priority}, "priority", -1000, 1000, integer=True)
+        except schemas.LabelSchemaError as error:
+            raise schemas.LabelSchemaError(
+                {
+                    f"items[{index}].{where}": [f"item {index + 1}: {m}" for m in messages]
+                    for where, messages in error.problems.items()
+                }
+            ) from None
+        except ServiceError as error:
+            raise ServiceError(
+                f"item {index + 1}: {error.message}",
+                field=f"items[{index}].{error.field}" if error.field else f"items[{index}]",
+                code=error.code,
+            ) from None
+        made.append(
+            WorkItem.objects.create(
+                campaign=campaign,
+                source_key=candidate.source_key,
+                task_id=candidate.task_id,
+                episode_a_id=candidate.episode_a_id,
+                episode_b_id=candidate.episode_b_id,
+                priority=priority or 0,
+                remaining=0 if gold["is_gold"] else campaign.overlap,
+                **gold,
+            )
+        )
+    return made
+
+
+def _steps_for(campaign: Campaign, item: WorkItem) -> int | None:
+    """The trajectory length that step ratings must match, when the schema rates steps."""
+    if not any(question["type"] == schemas.STEP_RATING for question in campaign.schema):
+        return None
+    return _steps_of(item.episode_a_id)
+
+
+def _steps_of(episode_id: int | None) -> int | None:
+    if episode_id is None:
+        return None
+    return Episode.objects.filter(pk=episode_id).values_list("step_count", flat=True).first()
+
+
+def _gold_fields(campaign: Campaign, entry: dict, candidate: sources.Candidate) -> dict:
+    is_gold = bool(entry.get("is_gold") or entry.get("is_qualification"))
+    if not is_gold:
+        if entry.get("gold_answer") is not None:
+            raise ServiceError("a gold answer needs is_gold: true", field="gold_answer")
+        return {"is_gold": False, "is_qualification": False, "gold_answer": None}
+    if campaign.kind == CampaignKind.DEMONSTRATE:
+        raise ServiceError(
+            "demonstrate items are checked by the task's verifier, not gold answers",
+            field="is_gold",
+        )
+    answer = entry.get("gold_answer")
+    if not answer:
+        raise ServiceError("a gold item needs its gold_answer", field="gold_answer")
+    answer = schemas.validate_answers(
+        campaign.schema,
+        answer,
+        steps=_steps_of(candidate.episode_a_id),
+        partial=True,
+        prefix="gold_answer",
+    )
+    if quality.gold_score(campaign.schema, answer, answer) is None:
+        raise ServiceError(
+            "the gold answer gives nothing that can be scored (free text is not)",
+            field="gold_answer",
+        )
+    return {
+        "is_gold": True,
+        "is_qualification": bool(entry.get("is_qualification")),
+        "gold_answer": answer,
+    }
+
+
+@transaction.atomic
+def item_update(*, item: WorkItem, changed_by: User, **changes: Any) -> WorkItem:
+    """Change an item's priority, or make it gold (with its answer) or regular again. Gold
+    status changes only before anyone was assigned the item."""
+    campaign = item.campaign
+    _require_manager(changed_by, campaign)
+    item = WorkItem.objects.select_for_update(no_key=True, of=("self",)).get(pk=item.pk)
+    unknown = sorted(set(changes) - {"priority", "is_gold", "gold_answer", "is_qualification"})
+    if unknown:
+        raise ServiceError(f"unknown item field {', '.join(unknown)}", field=unknown[0])
+    if "priority" in changes:
+        _number(changes, "priority", -1000, 1000, integer=True)
+        item.priority = changes["priority"]
+    if {"is_gold", "gold_answer", "is_qualification"} & set(changes):
+        if item.assignments.exists():
+            raise ServiceError(
+                "this item was already handed out; gold items are set before work starts",
+                field="is_gold",
+                code="conflict",
+            )
+        entry = {
+            "is_gold": changes.get("is_gold", item.is_gold),
+            "is_qualification": changes.get("is_qualification", item.is_qualification),
+            "gold_answer": changes.get("gold_answer", item.gold_answer),
+        }
+        if not entry["is_gold"] and not entry["is_qualification"]:
+            entry["gold_answer"] = None
+        candidate = sources.Candidate(item.source_key, item.task_id, item.episode_a_id)
+        gold = _gold_fields(campaign, entry, candidate)
+        for name, value in gold.items():
+            setattr(item, name, value)
+        item.remaining = 0 if item.is_gold else campaign.overlap
+    item.save()
+    return item
+
+
+# --- contractors ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contractor_profile_set(
+    *, user: User, changed_by: User, groups: list[str], skills: list[str]
+) -> ContractorProfile:
+    """Set the groups and skill tags that make a contractor eligible for campaigns."""
+    if not (changed_by.is_admin or changed_by.is_manager):
+        raise NotAllowed("only managers and admins set contractors' groups and skills")
+    values = _validate_settings("grade", {"eligible_groups": groups, "eligible_skills": skills})
+    profile, _ = ContractorProfile.objects.get_or_create(user=user)
+    profile.groups = values["eligible_groups"]
+    profile.skills = values["eligible_skills"]
+    profile.save()
+    return profile
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def standing_evaluate_qualification(
+    *, standing: ContractorStanding, campaign: Campaign, exhausted: bool = False
+) -> ContractorStanding:
+    """Pass or fail a qualifying contractor once they answered the campaign's qualification
+    items (or no more are left for them: `exhausted`). Call with the standing locked."""
+    if standing.status != StandingStatus.QUALIFYING:
+        return standing
+    if standing.qualification_judged < campaign.qualification_size and not exhausted:
+        return standing
+    now = timezone.now()
+    accuracy = standing.qualification_accuracy
+    if accuracy is not None and accuracy >= campaign.qualification_pass_rate:
+        standing.status = StandingStatus.ACTIVE
+        standing.qualified_at = now
+    else:
+        standing.status = StandingStatus.PAUSED
+        standing.paused_at = now
+        if accuracy is None:
+            standing.paused_reason = (
+                "No qualification items are left for you in this campaign, so you could "
+                "not qualify. A manager can resume you."
+            )
+        else:
+            standing.paused_reason = (
+                f"You did not pass qualification: {_percent(accuracy)} correct on "
+                f"{standing.qualification_judged} qualification items, and this campaign "
+                f"needs {_percent(campaign.qualification_pass_rate)}. A manager can resume you."
+            )
+    standing.save()
+    return standing
+
+
+def _standing_after_gold(
+    standing: ContractorStanding, campaign: Campaign, item: WorkItem, score: float
+) -> None:
+    standing.gold_judged += 1
+    standing.gold_score_sum += score
+    if item.is_qualification and standing.status == StandingStatus.QUALIFYING:
+        standing.qualification_judged += 1
+        standing.qualification_score_sum += score
+        standing.save()
+        standing_evaluate_qualification(standing=standing, campaign=campaign)
+        return
+    threshold = campaign.gold_accuracy_threshold
+    if (
+        standing.status == StandingStatus.ACTIVE
+        and threshold is not None
+        and standing.gold_judged >= campaign.gold_min_judged
+        and standing.gold_accuracy < threshold
+    ):
+        standing.status = StandingStatus.PAUSED
+        standing.paused_at = timezone.now()
+        standing.paused_reason = (
+            f"Paused automatically: your accuracy on check items is "
+            f"{_percent(standing.gold_accuracy)} over {standing.gold_judged} items, below this "
+            f"campaign's {_percent(threshold)}. Reread the instructions; a manager can resume "
+            "you."
+        )
+    standing.save()
+
+
+@transaction.atomic
+def standing_resume(*, standing: ContractorStanding, resumed_by: User) -> ContractorStanding:
+    """Let a paused contractor work on the campaign again. Their gold record starts afresh
+    (so the pause does not strike again at once); one who never qualified qualifies again."""
+    _require_manager(resumed_by, standing.campaign)
+    standing = ContractorStanding.objects.select_for_update(no_key=True, of=("self",)).get(
+        pk=standing.pk
+    )
+    if standing.status != StandingStatus.PAUSED:
+        return standing
+    qualify_again = standing.campaign.qualification_size and standing.qualified_at is None
+    standing.status = StandingStatus.QUALIFYING if qualify_again else StandingStatus.ACTIVE
+    standing.paused_reason = ""
+    standing.paused_at = None
+    standing.gold_judged = 0
+    standing.gold_score_sum = 0.0
+    standing.qualification_judged = 0
+    standing.qualification_score_sum = 0.0
+    standing.save()
+    return standing
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+
+def _mine(assignment: Assignment, contractor: User) -> Assignment:
+    locked = (
+        Assignment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("campaign")
+        .filter(pk=assignment.pk, contractor=contractor)
+        .first()
+    )
+    if locked is None:
+        raise NotAllowed("this assignment is not yours")
+    return locked
+
+
+@transaction.atomic
+def assignment_start_episode(*, assignment: Assignment) -> Episode | None:
+    """For a demonstrate item: the episode the contractor plays in this assignment, started
+    the first time it is shown. None for other kinds."""
+    if assignment.campaign.kind != CampaignKind.DEMONSTRATE:
+        return None
+    assignment = Assignment.objects.select_for_update(no_key=True, of=("self",)).get(
+        pk=assignment.pk
+    )
+    if assignment.episode_id is not None:
+        return assignment.episode
+    if assignment.status != AssignmentStatus.ACTIVE:
+        return None
+    episode = environment_services.episode_create(
+        task=assignment.item.task,
+        user=assignment.contractor,
+        actor_kind=ActorKind.CONTRACTOR,
+        source="assignment",
+        metadata={"assignment": assignment.pk, "campaign": assignment.campaign_id},
+    )
+    assignment.episode = episode
+    assignment.save(update_fields=["episode"])
+    return episode
+
+
+@dataclass
+class SubmitResult:
+    judgment: Judgment
+    # True when this idempotency key had been submitted before: the recorded judgment.
+    replayed: bool = False
+
+
+def judgment_submit(
+    *,
+    assignment: Assignment,
+    contractor: User,
+    answers: dict,
+    idempotency_key: str,
+    time_spent_ms: int | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Record the contractor's answers for their assignment.
+
+    Submitting again with the same idempotency key (a double click, a retried request) returns
+    the judgment already recorded. A lease that expired is accepted only while the item still
+    needs a judgment; otherwise the refusal says so. Answers are checked against the schema
+    (every problem named); demonstrate items need their episode finished, and it becomes the
+    judgment's payload. Gold items are scored, which may pause the contractor.
+    """
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise ServiceError(
+            "give an idempotency key of 1 to 100 characters", field="idempotency_key"
+        )
+    try:
+        return _submit(
+            assignment=assignment,
+            contractor=contractor,
+            answers=answers,
+            idempotency_key=idempotency_key,
+            time_spent_ms=time_spent_ms,
+            now=now or timezone.now(),
+        )
+    except IntegrityError:
+        # The same key raced in on another connection and won: return what it recorded.
+        recorded = Judgment.objects.filter(
+            contractor=contractor, idempotency_key=idempotency_key
+        ).first()
+        if recorded is None:
+            raise
+        return SubmitResult(judgment=recorded, replayed=True)
+
+
+def _replay(contractor: User, idempotency_key: str, assignment: Assignment) -> SubmitResult | None:
+    recorded = Judgment.objects.filter(
+        contractor=contractor, idempotency_key=idempotency_key
+    ).first()
+    if recorded is None:
+        return None
+    if recorded.assignment_id != assignment.pk:
+        raise ServiceError(
+            "this idempotency key was already used for another assignment; use a new key for "
+            "each item",
+            field="idempotency_key",
+            code="conflict",
+        )
+    return SubmitResult(judgment=recorded, replayed=True)
+
+
+@transaction.atomic
+def _submit(
+    *,
+    assignment: Assignment,
+    contractor: User,
+    answers: dict,
+    idempotency_key: str,
+    time_spent_ms: int | None,
+    now: datetime,
+) -> SubmitResult:
+    campaign = assignment.campaign
+    # Lock order, as in the queue: standing, then assignment, then item. The standing lock
+    # also serialises a double click, so the replay check below sees the first submission.
+    standing = standing_for_update(contractor, campaign)
+    assignment = _mine(assignment, contractor)
+    replay = _replay(contractor, idempotency_key, assignment)
+    if replay:
+        return replay
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise ServiceError(
+            f"this item was already submitted at {assignment.finished_at:%H:%M:%S}; "
+            "your second answer was not recorded",
+            field="assignment",
+            code="conflict",
+        )
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise ServiceError(
+            "you skipped this item, so it takes no answer", field="assignment", code="conflict"
+        )
+    item = WorkItem.objects.select_for_update(no_key=True, of=("self",)).get(pk=assignment.item_id)
+    late = assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= now
+    if assignment.status == AssignmentStatus.EXPIRED and not item.is_gold:
+        if item.remaining <= 0:
+            raise ServiceError(
+                f"your time on this item ran out at {assignment.expires_at:%H:%M} UTC and it has "
+                "since received all the judgments it needs, so this answer was not recorded; "
+                "go on to the next item",
+                field="assignment",
+                code="lease_expired",
+            )
+        item.remaining -= 1  # the slot the lease gave back is taken again
+    episode = None
+    if campaign.kind == CampaignKind.DEMONSTRATE:
+        episode = assignment.episode
+        if episode is None or not episode.is_finished:
+            raise ServiceError(
+                "finish the task first: send your answer in the environment, or give up",
+                field="episode",
+            )
+    clean = schemas.validate_answers(campaign.schema, answers, steps=_steps_for(campaign, item))
+    measured = int((now - assignment.leased_at).total_seconds() * 1000)
+    spent = time_spent_ms if time_spent_ms is not None else measured
+    judgment = Judgment.objects.create(
+        assignment=assignment,
+        item=item,
+        campaign=campaign,
+        contractor=contractor,
+        answers=clean,
+        episode=episode,
+        time_spent_ms=max(0, min(spent, MAX_TIME_SPENT_MS)),
+        idempotency_key=idempotency_key,
+        submitted_at=now,
+        late=late,
+    )
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.finished_at = now
+    assignment.save(update_fields=["status", "finished_at"])
+    item.judgment_count += 1
+    item.save(update_fields=["judgment_count", "remaining"])
+    if item.is_gold:
+        score = quality.gold_score(campaign.schema, clean, item.gold_answer or {})
+        if score is not None:
+            judgment.gold_score = score
+            judgment.save(update_fields=["gold_score"])
+            _standing_after_gold(standing, campaign, item, score)
+    elif item.judgment_count >= campaign.overlap:
+        _complete(item, campaign, now)
+    return SubmitResult(judgment=judgment)
+
+
+def _complete(item: WorkItem, campaign: Campaign, now: datetime) -> None:
+    """Aggregate a fully judged item; send it to review when its judges disagree."""
+    answers = list(item.judgments.order_by("id").values_list("answers", flat=True))
+    aggregate = quality.aggregate_answers(campaign.schema, answers)
+    item.aggregate = aggregate
+    item.consensus = aggregate["consensus"]
+    item.status = WorkItemStatus.COMPLETE
+    item.completed_at = now
+    if (
+        item.consensus is not None
+        and item.consensus < campaign.review_threshold
+        and item.review_status == ReviewStatus.NONE
+    ):
+        item.review_status = ReviewStatus.PENDING
+    item.save(update_fields=["aggregate", "consensus", "status", "completed_at", "review_status"])
+
+
+@transaction.atomic
+def assignment_skip(
+    *, assignment: Assignment, contractor: User, reason: str, note: str = ""
+) -> Assignment:
+    """Give an item back with a reason. The contractor never gets it again; others may."""
+    if reason not in SkipReason.values:
+        raise ServiceError(
+            f"'{reason}' is not a skip reason; choose {', '.join(SkipReason.values)}",
+            field="reason",
+        )
+    note = (note or "").strip()
+    if reason == SkipReason.OTHER and not note:
+        raise ServiceError("say why in a note when the reason is 'other'", field="note")
+    if len(note) > 500:
+        raise ServiceError("the note is at most 500 characters", field="note")
+    standing_for_update(contractor, assignment.campaign)
+    assignment = _mine(assignment, contractor)
+    if assignment.status == AssignmentStatus.SKIPPED:
+        return assignment
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise ServiceError("this item was already submitted", field="assignment", code="conflict")
+    held = assignment.status == AssignmentStatus.ACTIVE
+    assignment.status = AssignmentStatus.SKIPPED
+    assignment.skip_reason = reason
+    assignment.skip_note = note
+    assignment.finished_at = timezone.now()
+    assignment.save(update_fields=["status", "skip_reason", "skip_note", "finished_at"])
+    if held:
+        WorkItem.objects.filter(pk=assignment.item_id, is_gold=False).update(
+            remaining=F("remaining") + 1
+        )
+    if assignment.episode_id is not None:
+        environment_services.episode_abandon(episode=assignment.episode)
+    return assignment
+
+
+def leases_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Expire every active lease past its time and give its slot back to the item; return how
+    many. Run by celery beat; safe to run in parallel (rows others hold are skipped)."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            due = Assignment.objects.filter(status=AssignmentStatus.ACTIVE, expires_at__lte=now)
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True, no_key=True, of=("self",))
+            rows = list(due.order_by("expires_at").values_list("pk", "item_id")[:batch_size])
+            if not rows:
+                break
+            Assignment.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                status=AssignmentStatus.EXPIRED, finished_at=now
+            )
+            by_count: dict[int, list[int]] = defaultdict(list)
+            for item_id, count in Counter(item_id for _, item_id in rows).items():
+                by_count[count].append(item_id)
+            for count, item_ids in by_count.items():
+                WorkItem.objects.filter(pk__in=item_ids, is_gold=False).update(
+                    remaining=F("remaining") + count
+                )
+        expired += len(rows)
+        if len(rows) < batch_size:
+            break
+    return expired
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def item_adjudicate(
+    *, item: WorkItem, reviewer: User, answers: dict, note: str = ""
+) -> Adjudication:
+    """Record the final label of an item (every required question answered). Reviewers
+    adjudicate the items in review of the campaigns they review; managers any judged item of
+    their campaigns. It replaces an earlier adjudication and wins over the aggregate."""
+    campaign = item.campaign
+    if not can_review(reviewer, campaign):
+        raise NotAllowed(f"you do not review campaign '{campaign.name}'")
+    item = WorkItem.objects.select_for_update(no_key=True, of=("self",)).get(pk=item.pk)
+    if not can_manage(reviewer, campaign) and item.review_status == ReviewStatus.NONE:
+        raise NotAllowed("this item is not in the review queue")
+    if item.is_gold:
+        raise ServiceError("gold items have a known answer already", field="item")
+    if not item.judgment_count:
+        raise ServiceError("nobody has judged this item yet", field="item", code="conflict")
+    clean = schemas.validate_answers(campaign.schema, answers, steps=_steps_for(campaign, item))
+    adjudication, _ = Adjudication.objects.update_or_create(
+        item=item, defaults={"reviewer": reviewer, "answers": clean, "note": note.strip()[:5000]}
+    )
+    item.review_status = ReviewStatus.RESOLVED
+    item.save(update_fields=["review_status"])
+    return adjudication
+
+
+# --- agreement ------------------------------------------------------------------------------
+
+
+def agreement_compute(*, campaign: Campaign, job: Job | None = None) -> AgreementReport:
+    """Krippendorff's alpha per question and for the campaign over its regular items, and each
+    contractor's agreement with the consensus of the others on the items they share (leave one
+    out, so a judge does not agree with themselves)."""
+    rows = (
+        Judgment.objects.filter(campaign=campaign, item__is_gold=False)
+        .order_by("item_id", "id")
+        .values_list("item_id", "contractor_id", "answers")
+    )
+    answers_by_item: dict[int, list[dict]] = defaultdict(list)
+    judges_by_item: dict[int, list[int]] = defaultdict(list)
+    count = 0
+    for item_id, contractor_id, answers in rows.iterator(chunk_size=5000):
+        answers_by_item[item_id].append(answers)
+        judges_by_item[item_id].append(contractor_id)
+        count += 1
+    result = quality.campaign_agreement(campaign.schema, answers_by_item)
+    scores: dict[int, list[float]] = defaultdict(list)
+    for item_id, answers_list in answers_by_item.items():
+        if len(answers_list) < 2:
+            continue
+        for index, answers in enumerate(answers_list):
+            others = answers_list[:index] + answers_list[index + 1 :]
+            consensus = quality.aggregate_answers(campaign.schema, others)["answers"]
+            score = quality.gold_score(campaign.schema, answers, consensus)
+            if score is not None:
+                scores[judges_by_item[item_id][index]].append(score)
+    contractors = {
+        str(contractor_id): {"agreement": round(sum(values) / len(values), 4), "items": len(values)}
+        for contractor_id, values in scores.items()
+    }
+    return AgreementReport.objects.create(
+        campaign=campaign,
+        job=job,
+        computed_at=timezone.now(),
+        alpha=result["alpha"],
+        items=result["items"],
+        judgments=count,
+        questions=result["questions"],
+        contractors=contractors,
+    )
+
+
+def agreement_job(job: Job, progress) -> dict:
+    """The handler of the labeling_agreement job: params {"campaign": id}."""
+    campaign = Campaign.objects.get(pk=job.params["campaign"])
+    progress(0, 1, f"Computing agreement for '{campaign.name}'")
+    report = agreement_compute(campaign=campaign, job=job)
+    progress(1, 1, f"Alpha {report.alpha} on {report.items} items")
+    return {"report": report.pk, "alpha": report.alpha, "items": report.items}
+
+
+def generate_job(job: Job, progress) -> dict:
+    """The handler of the labeling_generate_items job: params {"campaign": id}."""
+    campaign = Campaign.objects.get(pk=job.params["campaign"])
+    progress(0, None, f"Generating items for '{campaign.name}'")
+    added = items_generate(
+        campaign=campaign,
+        requested_by=job.created_by or campaign.owner,
+        progress=lambda done: progress(done, None, f"{done} items added"),
+    )
+    progress(added, added, f"{added} items added")
+    return {"added": added, "items": campaign.items.count()}
+
+
+def _job_pending(kind: str, campaign: Campaign) -> Job | None:
+    return Job.objects.filter(
+        kind=kind, status__in=(JobStatus.QUEUED, JobStatus.RUNNING), params__campaign=campaign.pk
+    ).first()
+
+
+@transaction.atomic
+def agreement_start(*, campaign: Campaign, requested_by: User | None) -> Job:
+    """Start (or join, when one is already queued or running) the agreement job of a
+    campaign."""
+    if requested_by is not None:
+        _require_manager(requested_by, campaign)
+    pending = _job_pending(AGREEMENT_JOB, campaign)
+    if pending is not None:
+        return pending
+    return platform_services.job_create(
+        kind=AGREEMENT_JOB, params={"campaign": campaign.pk}, created_by=requested_by
+    )
+
+
+@transaction.atomic
+def items_generate_start(*, campaign: Campaign, requested_by: User) -> Job:
+    """Start (or join) the job that generates a campaign's items from its sources."""
+    _require_manager(requested_by, campaign)
+    if not campaign.sources:
+        raise ServiceError(
+            "the campaign has no sources; set them, or add items explicitly", field="sources"
+        )
+    pending = _job_pending(GENERATE_JOB, campaign)
+    if pending is not None:
+        return pending
+    return platform_services.job_create(
+        kind=GENERATE_JOB, params={"campaign": campaign.pk}, created_by=requested_by
+    )
+
+
+def agreement_refresh_due() -> list[Job]:
+    """Start the agreement job of every active or paused campaign with judgments recorded
+    since its last report (celery beat runs this)."""
+    started = []
+    latest = AgreementReport.objects.filter(campaign=OuterRef("pk")).order_by("-computed_at")
+    campaigns = Campaign.objects.filter(
+        status__in=(CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
+    ).annotate(
+        judged=Count("judgments", filter=Q(judgments__item__is_gold=False)),
+        reported=Coalesce(Subquery(latest.values("judgments")[:1]), -1),
+    )
+    for campaign in campaigns:
+        if campaign.judged and campaign.judged != campaign.reported:
+            started.append(agreement_start(campaign=campaign, requested_by=None))
+    return started

@@ -1,0 +1,656 @@
+"""Pages of the labeling app: the contractor's queue and workbench (one decision on screen, every
+action on a key, items swapped in without a page load), the reviewer's queue and adjudication
+page, and the manager's campaigns, forms and dashboard. Views are thin: they call the queue,
+the services and the selectors, and render partials."""
+
+import json
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from environments.views import play_context
+from labeling import charts, queue, schemas, selectors, services
+from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
+from labeling.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    ContractorStanding,
+    SkipReason,
+    StandingStatus,
+)
+from labeling.questions import STRENGTHS
+from labeling.trajectories import trajectory_of
+from rlplatform import selectors as platform_selectors
+from rlplatform.decorators import role_required
+from rlplatform.errors import error_body
+from rlplatform.models import Role, User
+from rlplatform.services import NotAllowed, ServiceError
+
+
+@login_required
+def hub(request: HttpRequest) -> HttpResponse:
+    """The one Labeling link: each role lands where its work is."""
+    user = request.user
+    if user.is_contractor:
+        return redirect("labeling_home")
+    if user.is_reviewer:
+        return redirect("labeling_review")
+    return redirect("labeling_campaigns")
+
+
+# --- the contractor's queue and workbench ---------------------------------------------------
+
+
+@role_required(Role.CONTRACTOR)
+def contractor_home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "labeling/home.html",
+        {
+            "entries": selectors.queue_for(contractor=request.user),
+            "summary": selectors.contractor_summary(contractor=request.user),
+        },
+    )
+
+
+def _campaign_for_contractor(request: HttpRequest, campaign_id: int) -> Campaign:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    problem = queue.eligibility_problem(campaign, queue.profile_of(request.user))
+    if problem and not request.user.is_admin:
+        raise PermissionDenied(problem)
+    return campaign
+
+
+@role_required(Role.CONTRACTOR)
+def workbench(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = _campaign_for_contractor(request, campaign_id)
+    summary = selectors.contractor_summary(contractor=request.user)
+    return render(
+        request,
+        "labeling/workbench.html",
+        {
+            "campaign": campaign,
+            "summary": summary,
+            "skip_reasons": SkipReason.choices,
+            "keys": keys_for(campaign),
+        },
+    )
+
+
+def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str]]:
+    """The keys of the workbench (or of the review page) for a campaign's kind and schema, as
+    the key bar and the help list them."""
+    types = {question["type"] for question in campaign.schema}
+    keys: list[tuple[str, str]] = []
+    if campaign.kind != CampaignKind.DEMONSTRATE:
+        keys += [("→ or L", "next step"), ("← or H", "previous step")]
+        keys += [("Home / End", "first step / final page")]
+    if schemas.STEP_RATING in types:
+        keys += [("+ or =", "rate this step good (+1), then go on")]
+        keys += [("0", "rate this step neutral (0)"), ("-", "rate this step bad (-1)")]
+        keys += [("N", "write a note on this step")]
+    if schemas.PREFERENCE in types:
+        keys += [("A / B / T", "A is better / B is better / tie")]
+    if types - {schemas.STEP_RATING, schemas.TEXT}:
+        keys += [("↑ / ↓", "previous / next question"), ("1 to 9", "answer the question")]
+    if schemas.TEXT in types:
+        keys += [("C", "write in the comment box (Esc leaves it)")]
+    if review:
+        keys += [("Enter", "record the final label, then the next item")]
+    elif campaign.kind == CampaignKind.DEMONSTRATE:
+        keys += [("Tab, Enter", "move and act in the environment")]
+        keys += [("Ctrl + Enter", "submit once the task is finished")]
+    else:
+        keys += [("Enter", "submit and get the next item")]
+    if not review:
+        keys += [("S", "skip this item, with a reason")]
+    keys += [("I", "instructions"), ("?", "these keys")]
+    keys += [("Esc", "close a dialog, leave a text box")]
+    return keys
+
+
+def question_views(schema: list[dict]) -> list[dict[str, Any]]:
+    """The schema's questions with the number key of each choice, for the templates."""
+    views = []
+    for number, question in enumerate(schema):
+        view = {**question, "index": number}
+        if question["type"] == schemas.OUTCOME_RATING:
+            points = range(question["min"], question["max"] + 1)
+            view["choices"] = [
+                {"key": key, "value": value, "label": str(value)}
+                for key, value in enumerate(points, start=1)
+            ]
+        elif question["type"] in (schemas.SINGLE_CHOICE, schemas.MULTIPLE_CHOICE):
+            view["choices"] = [
+                {"key": key, "value": option["value"], "label": option["label"]}
+                for key, option in enumerate(question["options"], start=1)
+            ]
+        elif question["type"] == schemas.RUBRIC:
+            view["choices"] = [
+                {"key": key, "value": check["name"], "label": check["label"]}
+                for key, check in enumerate(question["checks"], start=1)
+            ]
+        elif question["type"] == schemas.PREFERENCE:
+            view["strengths"] = [
+                {"key": key, "value": key, "label": label} for key, label in STRENGTHS.items()
+            ]
+        views.append(view)
+    return views
+
+
+def _positions(*lengths: int) -> list[int]:
+    return list(range(max(lengths) + 1))
+
+
+def panel_context(assignment) -> dict[str, Any]:
+    campaign = assignment.campaign
+    item = assignment.item
+    context: dict[str, Any] = {
+        "assignment": assignment,
+        "campaign": campaign,
+        "goal": item.task.goal,
+        "questions": question_views(campaign.schema),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    if campaign.kind == CampaignKind.GRADE:
+        trajectory = trajectory_of(item.episode_a)
+        context.update(trajectory=trajectory, positions=_positions(trajectory.length))
+    elif campaign.kind == CampaignKind.COMPARE:
+        first, second = trajectory_of(item.episode_a), trajectory_of(item.episode_b)
+        context.update(
+            trajectory_a=first,
+            trajectory_b=second,
+            positions=_positions(first.length, second.length),
+        )
+    else:
+        episode = services.assignment_start_episode(assignment=assignment)
+        context.update(play_context(episode))
+    return context
+
+
+def _render_panel(request: HttpRequest, assignment, *, status: int = 200) -> HttpResponse:
+    return render(request, "labeling/_panel.html", panel_context(assignment), status=status)
+
+
+def _render_nothing(request: HttpRequest, campaign: Campaign, reason: str = "") -> HttpResponse:
+    standing = ContractorStanding.objects.filter(campaign=campaign, contractor=request.user).first()
+    paused = standing is not None and standing.status == StandingStatus.PAUSED
+    return render(
+        request,
+        "labeling/_panel_none.html",
+        {"campaign": campaign, "reason": reason, "paused": paused, "standing": standing},
+    )
+
+
+def _next_panel(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    try:
+        assignment = queue.next_item_for(contractor=request.user, campaign=campaign)
+    except (NotAllowed, ServiceError) as error:
+        return _render_nothing(request, campaign, error.message)
+    if assignment is None:
+        return _render_nothing(request, campaign)
+    return _render_panel(request, assignment)
+
+
+@role_required(Role.CONTRACTOR)
+@require_POST
+def work_next(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The panel of the contractor's next item (or of the one they hold)."""
+    return _next_panel(request, _campaign_for_contractor(request, campaign_id))
+
+
+@role_required(Role.CONTRACTOR)
+def assignment_panel(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    return _render_panel(request, assignment)
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ServiceError("the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ServiceError("the request body is a JSON object")
+    return body
+
+
+def _error_response(error: ServiceError) -> JsonResponse:
+    if isinstance(error, NotAllowed):
+        status = 403
+    elif error.code in ("conflict", "lease_expired"):
+        status = 409
+    else:
+        status = 400
+    fields = getattr(error, "problems", None) or (
+        {error.field: [error.message]} if error.field else None
+    )
+    return JsonResponse(
+        error_body(status_code=status, code=error.code, message=error.message, fields=fields),
+        status=status,
+    )
+
+
+@role_required(Role.CONTRACTOR)
+@require_POST
+def assignment_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Record the answers, then answer with the next item's panel, so it is on screen as soon
+    as the judgment is saved. Errors come back as JSON that the workbench shows."""
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    try:
+        body = _json_body(request)
+        spent = body.get("time_spent_ms")
+        result = services.judgment_submit(
+            assignment=assignment,
+            contractor=request.user,
+            answers=body.get("answers") or {},
+            idempotency_key=str(body.get("idempotency_key") or ""),
+            time_spent_ms=spent if isinstance(spent, int) and spent >= 0 else None,
+        )
+    except ServiceError as error:
+        return _error_response(error)
+    response = _next_panel(request, assignment.campaign)
+    response["X-Judgment"] = str(result.judgment.pk)
+    response["X-Judgment-Replayed"] = "true" if result.replayed else "false"
+    return response
+
+
+@role_required(Role.CONTRACTOR)
+@require_POST
+def assignment_skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    try:
+        body = _json_body(request)
+        services.assignment_skip(
+            assignment=assignment,
+            contractor=request.user,
+            reason=str(body.get("reason") or ""),
+            note=str(body.get("note") or ""),
+        )
+    except ServiceError as error:
+        return _error_response(error)
+    return _next_panel(request, assignment.campaign)
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+@role_required(Role.REVIEWER, Role.MANAGER)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    items = selectors.review_queue_for(user=request.user)
+    if request.GET.get("next"):
+        first = items.first()
+        if first is not None:
+            return redirect("labeling_review_item", item_id=first.pk)
+    return render(request, "labeling/review_queue.html", {"items": items[:200]})
+
+
+def judges_of(item) -> list[dict[str, Any]]:
+    """The item's judgments, each under an anonymous judge label."""
+    judgments = item.judgments.order_by("id")
+    return [
+        {"label": f"Judge {number}", "judgment": judgment, "answers": judgment.answers}
+        for number, judgment in enumerate(judgments, start=1)
+    ]
+
+
+def answer_rows(schema: list[dict], judges: list[dict], aggregate: dict | None) -> list[dict]:
+    """One row per question: each judge's answer as text, then the aggregate's."""
+    rows = []
+    consensus = (aggregate or {}).get("answers", {})
+    confidence = (aggregate or {}).get("confidence", {})
+    for question in schema:
+        if question["type"] == schemas.STEP_RATING:
+            continue
+        name = question["name"]
+        rows.append(
+            {
+                "question": question,
+                "answers": [_shown(question, judge["answers"].get(name)) for judge in judges],
+                "aggregate": _shown(question, consensus.get(name)),
+                "confidence": confidence.get(name),
+            }
+        )
+    return rows
+
+
+def _shown(question: dict, answer: Any) -> str:
+    if answer is None:
+        return "—"
+    qtype = question["type"]
+    if qtype == schemas.PREFERENCE:
+        strength = STRENGTHS.get(answer.get("strength"))
+        return f"{answer['choice']}" + (f" ({strength})" if strength else "")
+    if qtype == schemas.RUBRIC:
+        labels = {check["name"]: check["label"] for check in question["checks"]}
+        return "; ".join(
+            f"{labels.get(name, name)}: {'yes' if value else 'no'}"
+            for name, value in answer.items()
+        )
+    if qtype == schemas.MULTIPLE_CHOICE:
+        return ", ".join(answer) or "none"
+    return str(answer)
+
+
+def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, length: int):
+    """Per-step ratings side by side: one row per step, one column per judge."""
+    question = next((q for q in schema if q["type"] == schemas.STEP_RATING), None)
+    if question is None:
+        return None
+    name = question["name"]
+    consensus = ((aggregate or {}).get("answers", {}).get(name) or {}).get("ratings", [])
+    rows = []
+    for index in range(length):
+        cells = []
+        for judge in judges:
+            given = judge["answers"].get(name) or {}
+            ratings = given.get("ratings", [])
+            notes = given.get("notes", {})
+            cells.append(
+                {
+                    "rating": ratings[index] if index < len(ratings) else None,
+                    "note": notes.get(str(index), ""),
+                }
+            )
+        rows.append(
+            {
+                "number": index + 1,
+                "cells": cells,
+                "aggregate": consensus[index] if index < len(consensus) else None,
+            }
+        )
+    return {"question": question, "rows": rows}
+
+
+@role_required(Role.REVIEWER, Role.MANAGER)
+def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = selectors.review_item_for(user=request.user, item_id=item_id)
+    campaign = item.campaign
+    judges = judges_of(item)
+    context: dict[str, Any] = {
+        "item": item,
+        "campaign": campaign,
+        "goal": item.task.goal,
+        "judges": judges,
+        "answer_rows": answer_rows(campaign.schema, judges, item.aggregate),
+        "questions": question_views(campaign.schema),
+        "keys": keys_for(campaign, review=True),
+        "adjudication": getattr(item, "adjudication", None),
+        "initial": _initial_answers(item),
+    }
+    if campaign.kind == CampaignKind.GRADE:
+        trajectory = trajectory_of(item.episode_a)
+        context.update(trajectory=trajectory, positions=_positions(trajectory.length))
+        context["step_table"] = step_rows(
+            campaign.schema, judges, item.aggregate, trajectory.length
+        )
+    elif campaign.kind == CampaignKind.COMPARE:
+        first, second = trajectory_of(item.episode_a), trajectory_of(item.episode_b)
+        context.update(
+            trajectory_a=first,
+            trajectory_b=second,
+            positions=_positions(first.length, second.length),
+        )
+    return render(request, "labeling/review_item.html", context)
+
+
+def _initial_answers(item) -> dict:
+    """The answers the adjudication form starts from: the earlier adjudication, else the
+    aggregate with ratings rounded to the scale."""
+    adjudication = getattr(item, "adjudication", None)
+    if adjudication is not None:
+        return adjudication.answers
+    answers = dict(((item.aggregate or {}).get("answers")) or {})
+    for question in item.campaign.schema:
+        value = answers.get(question["name"])
+        if question["type"] == schemas.OUTCOME_RATING and value is not None:
+            answers[question["name"]] = round(value)
+    return answers
+
+
+# --- the manager's pages --------------------------------------------------------------------
+
+
+class TagsField(forms.CharField):
+    def to_python(self, value):
+        return [tag.strip() for tag in (value or "").split(",") if tag.strip()]
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+
+class PrettyJSONField(forms.JSONField):
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=CampaignKind.choices)
+    instructions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        help_text="Markdown. Contractors open it with the I key.",
+    )
+    schema = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 14, "class": "code"}),
+        help_text="The questions, as a JSON list (see the examples).",
+    )
+    sources = PrettyJSONField(
+        widget=forms.Textarea(attrs={"rows": 5, "class": "code"}),
+        required=False,
+        help_text="Where items come from, as a JSON object.",
+    )
+    overlap = forms.IntegerField(min_value=1, max_value=50, initial=3)
+    priority = forms.IntegerField(initial=0)
+    gold_rate = forms.FloatField(min_value=0, max_value=0.5, initial=0)
+    gold_accuracy_threshold = forms.FloatField(
+        min_value=0, max_value=1, required=False, help_text="Pause contractors below this."
+    )
+    gold_min_judged = forms.IntegerField(min_value=1, initial=5)
+    qualification_size = forms.IntegerField(min_value=0, initial=0)
+    qualification_pass_rate = forms.FloatField(min_value=0, max_value=1, initial=0.8)
+    review_threshold = forms.FloatField(min_value=0, max_value=1, initial=0.6)
+    eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
+    eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
+    lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
+    reviewers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True), required=False
+    )
+    managers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(role=Role.MANAGER, is_active=True),
+        required=False,
+        help_text="Managers besides the owner who may run this campaign.",
+    )
+
+
+def _apply_service_error(form: forms.Form, error: ServiceError) -> None:
+    problems = getattr(error, "problems", None) or {error.field: [error.message]}
+    for where, messages_ in problems.items():
+        field = (where or "").split(".")[0].split("[")[0]
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@role_required(Role.MANAGER)
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = list(selectors.campaign_list_for(user=request.user))
+    rows = [
+        {
+            "campaign": campaign,
+            "progress": selectors.campaign_progress(campaign=campaign),
+            "agreement": selectors.agreement_latest(campaign=campaign),
+        }
+        for campaign in campaigns
+    ]
+    return render(request, "labeling/campaigns.html", {"rows": rows})
+
+
+@role_required(Role.MANAGER)
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind") if request.GET.get("kind") in CampaignKind.values else "grade"
+    form = CampaignForm(
+        request.POST or None,
+        initial={
+            "kind": kind,
+            "schema": EXAMPLE_SCHEMAS[kind],
+            "sources": EXAMPLE_SOURCES[kind],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            campaign = services.campaign_create(
+                created_by=request.user,
+                name=values.pop("name"),
+                kind=values.pop("kind"),
+                reviewers=list(values.pop("reviewers")),
+                managers=list(values.pop("managers")),
+                **values,
+            )
+        except ServiceError as error:
+            _apply_service_error(form, error)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” created as a draft.")
+            return redirect("labeling_dashboard", campaign_id=campaign.pk)
+    return render(
+        request,
+        "labeling/campaign_form.html",
+        {"form": form, "kinds": CampaignKind.choices, "kind": kind, "campaign": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.MANAGER)
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    initial = {name: getattr(campaign, name) for name in services.SETTINGS}
+    initial.update(
+        kind=campaign.kind,
+        reviewers=list(campaign.reviewers.all()),
+        managers=list(campaign.managers.all()),
+    )
+    form = CampaignForm(request.POST or None, initial=initial)
+    form.fields["kind"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        values.pop("kind")
+        changed = {name: values[name] for name in form.changed_data if name in services.SETTINGS}
+        try:
+            services.campaign_update(
+                campaign=campaign,
+                updated_by=request.user,
+                reviewers=list(values["reviewers"]),
+                managers=list(values["managers"]),
+                **changed,
+            )
+        except ServiceError as error:
+            _apply_service_error(form, error)
+        else:
+            messages.success(request, "Campaign saved.")
+            return redirect("labeling_dashboard", campaign_id=campaign.pk)
+    return render(
+        request,
+        "labeling/campaign_form.html",
+        {"form": form, "campaign": campaign, "kind": campaign.kind},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.MANAGER)
+def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    report = selectors.agreement_latest(campaign=campaign)
+    throughput = selectors.campaign_throughput(campaign=campaign, hours=24)
+    jobs = platform_selectors.job_list_for(user=request.user).filter(
+        kind__in=(services.AGREEMENT_JOB, services.GENERATE_JOB), params__campaign=campaign.pk
+    )[:3]
+    return render(
+        request,
+        "labeling/dashboard.html",
+        {
+            "campaign": campaign,
+            "progress": selectors.campaign_progress(campaign=campaign),
+            "timing": selectors.campaign_timing(campaign=campaign),
+            "chart": charts.throughput_chart(throughput),
+            "report": report,
+            "contractors": selectors.campaign_contractors(campaign=campaign, report=report),
+            "review_items": selectors.review_queue_for(user=request.user, campaign=campaign)[:5],
+            "jobs": jobs,
+            "transitions": [
+                (value, label)
+                for value, label in CampaignStatus.choices
+                if value in services.TRANSITIONS[campaign.status]
+            ],
+        },
+    )
+
+
+def _service_redirect(request: HttpRequest, campaign: Campaign, action) -> HttpResponse:
+    try:
+        message = action()
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, message)
+    return redirect("labeling_dashboard", campaign_id=campaign.pk)
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_status(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    target = request.POST.get("status", "")
+
+    def change() -> str:
+        services.campaign_set_status(campaign=campaign, status=target, changed_by=request.user)
+        return f"Campaign is now {target}."
+
+    return _service_redirect(request, campaign, change)
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_generate(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+
+    def start() -> str:
+        job = services.items_generate_start(campaign=campaign, requested_by=request.user)
+        return f"Generating items from the sources (job #{job.pk})."
+
+    return _service_redirect(request, campaign, start)
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_agreement(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+
+    def start() -> str:
+        job = services.agreement_start(campaign=campaign, requested_by=request.user)
+        return f"Computing agreement (job #{job.pk})."
+
+    return _service_redirect(request, campaign, start)
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def standing_resume(request: HttpRequest, campaign_id: int, user_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    standing = get_object_or_404(ContractorStanding, campaign=campaign, contractor_id=user_id)
+
+    def resume() -> str:
+        services.standing_resume(standing=standing, resumed_by=request.user)
+        return f"{standing.contractor} may work on this campaign again."
+
+    return _service_redirect(request, campaign, resume)

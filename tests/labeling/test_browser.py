@@ -1,0 +1,115 @@
+"""A contractor grades a trajectory and submits a comparison in a real browser with the
+keyboard alone; the next item arrives without a page load."""
+
+import pytest
+
+from labeling import services
+from labeling.models import Judgment
+from rlplatform.models import Role
+from tests.conftest import browser_sign_in
+from tests.factories import UserFactory, make_finished_episode, make_labeling_task
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+GRADE_SCHEMA = [
+    {"name": "steps", "type": "step_rating"},
+    {"name": "outcome", "type": "outcome_rating", "min": 1, "max": 5},
+    {"name": "checks", "type": "rubric", "checks": ["goal_met", "no_collateral"]},
+    {"name": "comment", "type": "text", "required": False},
+]
+
+
+@pytest.fixture
+def campaigns():
+    manager = UserFactory(role=Role.MANAGER)
+    task = make_labeling_task(family="card_controls", seed=4)
+    solved = make_finished_episode(task=task, user=manager, solved=True, policy="solver")
+    gave_up = make_finished_episode(task=task, user=manager, policy="quitter")
+    grade = services.campaign_create(
+        created_by=manager, name="Grade", kind="grade", schema=GRADE_SCHEMA, priority=2
+    )
+    services.items_add(campaign=grade, added_by=manager, entries=[{"episode": solved.pk}])
+    compare = services.campaign_create(
+        created_by=manager,
+        name="Compare",
+        kind="compare",
+        schema=[{"name": "preference", "type": "preference"}],
+        priority=1,
+    )
+    services.items_add(
+        campaign=compare,
+        added_by=manager,
+        entries=[{"episode_a": gave_up.pk, "episode_b": solved.pk}],
+    )
+    for campaign in (grade, compare):
+        services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
+    return grade, compare, solved
+
+
+def shown_position(page, side: str) -> str:
+    return page.get_attribute(
+        f'#panel .trajectory[data-side="{side}"] .replay-step:not([hidden])', "data-position"
+    )
+
+
+def test_grading_and_comparing_with_the_keyboard_alone(page, live_server, campaigns):
+    grade, compare, solved = campaigns
+    contractor = UserFactory(role=Role.CONTRACTOR)
+    browser_sign_in(page, live_server, contractor.username)
+    page.goto(f"{live_server.url}/label/queue/")
+
+    # Grade: 1 opens the first campaign; rate every step good, the outcome 4, tick both checks.
+    page.keyboard.press("1")
+    page.wait_for_selector("#panel[data-assignment]")
+    page.evaluate("window.__noReload = true")
+    steps = solved.step_count
+    assert page.inner_text(".step-caption").startswith("Step 1")
+    page.keyboard.press("?")
+    assert page.is_visible("#wb-help")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")  # too early: names what is missing, submits nothing
+    assert "not rated yet" in page.inner_text("#panel .panel-error")
+    for _ in range(steps):
+        page.keyboard.press("=")
+    assert page.get_attribute("#panel .chip[aria-current]", "data-goto") == str(steps)
+    page.keyboard.press("Home")
+    page.keyboard.press("-")  # the first step, rated again: bad
+    page.keyboard.press("4")
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    page.keyboard.press("c")
+    page.keyboard.type("Signed in twice?")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel[data-empty]")
+    judgment = Judgment.objects.get(campaign=grade)
+    assert judgment.answers == {
+        "steps": {"ratings": [-1] + [1] * (steps - 1)},
+        "outcome": 4,
+        "checks": {"goal_met": True, "no_collateral": True},
+        "comment": "Signed in twice?",
+    }
+    assert judgment.time_spent_ms > 0
+
+    # Back to the queue (Esc), then 2 opens the comparison.
+    page.keyboard.press("Escape")
+    page.wait_for_url(f"{live_server.url}/label/queue/")
+    page.keyboard.press("2")
+    page.wait_for_selector("#panel[data-assignment]")
+    page.evaluate("window.__noReload = true")
+    assert (shown_position(page, "A"), shown_position(page, "B")) == ("end", "0")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    # Synchronised: B shows its third step; A, which has none, stays on its final page.
+    assert (shown_position(page, "A"), shown_position(page, "B")) == ("end", "2")
+    page.keyboard.press("End")
+    assert shown_position(page, "B") == "end"
+    page.keyboard.press("b")
+    page.keyboard.press("3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel[data-empty]")
+    assert page.evaluate("window.__noReload") is True  # no page load between items
+    assert Judgment.objects.get(campaign=compare).answers == {
+        "preference": {"choice": "B", "strength": 3}
+    }
+    assert page.inner_text("#wb-today") == "2"
