@@ -275,6 +275,8 @@ def rollout_item_failed(*, item_id: int, error: str, policy_api_key: str = "") -
 
 
 def _finish_item(item: RolloutItem, status: str, *, policy_api_key: str = "") -> None:
+    from rlplatform.celery import app
+
     with transaction.atomic():
         updated = (
             RolloutItem.objects.filter(pk=item.pk)
@@ -283,6 +285,12 @@ def _finish_item(item: RolloutItem, status: str, *, policy_api_key: str = "") ->
         )
         if not updated:
             return
+        if status == RolloutItemStatus.DONE and item.episode_id:
+            # Campaigns that subscribe to rollouts take the episode (labeling's routing).
+            episode_id = item.episode_id
+            transaction.on_commit(
+                lambda: app.send_task("labeling.tasks.route_episode", args=[episode_id])
+            )
         Job.objects.filter(pk=item.job_id).update(progress_done=F("progress_done") + 1)
         job = Job.objects.select_for_update().get(pk=item.job_id)
         remaining = RolloutItem.objects.filter(job=job).exclude(status__in=RolloutItem.FINISHED)

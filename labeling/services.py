@@ -275,7 +275,8 @@ def campaign_set_status(*, campaign: Campaign, status: str, changed_by: User) ->
             f"a {campaign.status} campaign cannot become {status}", field="status", code="conflict"
         )
     if status == CampaignStatus.ACTIVE:
-        if not campaign.items.filter(is_gold=False).exists():
+        # A campaign subscribed to rollouts may start empty: its items arrive with them.
+        if "rollouts" not in campaign.sources and not campaign.items.filter(is_gold=False).exists():
             raise ServiceError(
                 "the campaign has no items yet: generate them from its sources or add some",
                 field="status",

@@ -11,6 +11,11 @@ Sources, by kind:
 - compare: the same filters, plus `"pairs_per_task"` (default 1); one item per pair of finished
   episodes of the same task by different actors.
 
+Grade and compare campaigns may also subscribe to rollouts: `"rollouts": {"mode": "all" |
+"failures" | "successes", "sample_rate": 0.25}`. Each rollout episode that finishes then
+becomes an item (or, for compare, pairs with episodes of the same task by other policies) as
+it arrives, within the campaign's environment and family filters (labeling/routing.py).
+
 Each item has a `source_key` ("task:12", "episode:40", "pair:40-41"), unique in its campaign,
 so generating again adds only what is new (new episodes, more seeds).
 """
@@ -58,7 +63,11 @@ def validate_sources(kind: str, sources: Any) -> dict:
     if not isinstance(sources, dict):
         raise _problem("sources is an object, e.g. {'environment': 'bank-v1', ...}")
     known = {"environment", "families"}
-    known |= {"seeds"} if kind == CampaignKind.DEMONSTRATE else {"actor_kinds", "episode_sources"}
+    known |= (
+        {"seeds"}
+        if kind == CampaignKind.DEMONSTRATE
+        else {"actor_kinds", "episode_sources", "rollouts"}
+    )
     if kind == CampaignKind.COMPARE:
         known.add("pairs_per_task")
     unknown = sorted(set(sources) - known)
@@ -100,6 +109,8 @@ def validate_sources(kind: str, sources: Any) -> dict:
         clean["actor_kinds"] = actor_kinds
     if episode_sources := _string_list(sources, "episode_sources"):
         clean["episode_sources"] = episode_sources
+    if "rollouts" in sources:
+        clean["rollouts"] = _rollout_subscription(sources["rollouts"])
     if kind == CampaignKind.COMPARE:
         pairs = sources.get("pairs_per_task", 1)
         if not isinstance(pairs, int) or isinstance(pairs, bool) or not 1 <= pairs <= 50:
@@ -108,6 +119,26 @@ def validate_sources(kind: str, sources: Any) -> dict:
             )
         clean["pairs_per_task"] = pairs
     return clean
+
+
+ROLLOUT_MODES = ("all", "failures", "successes")
+
+
+def _rollout_subscription(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or set(value) - {"mode", "sample_rate"}:
+        raise _problem(
+            "rollouts is {'mode': 'all' | 'failures' | 'successes', 'sample_rate': 0..1}",
+            "sources.rollouts",
+        )
+    mode = value.get("mode", "all")
+    if mode not in ROLLOUT_MODES:
+        raise _problem(f"mode is one of {', '.join(ROLLOUT_MODES)}", "sources.rollouts.mode")
+    rate = value.get("sample_rate", 1.0)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1:
+        raise _problem(
+            "sample_rate is a fraction above 0 and at most 1", "sources.rollouts.sample_rate"
+        )
+    return {"mode": mode, "sample_rate": float(rate)}
 
 
 def _seeds(value: Any) -> list[int] | dict[str, int]:

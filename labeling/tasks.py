@@ -24,3 +24,10 @@ def expire_leases() -> int:
 @shared_task(name="labeling.tasks.refresh_agreement")
 def refresh_agreement() -> int:
     return len(services.agreement_refresh_due())
+
+
+@shared_task(name="labeling.tasks.route_episode")
+def route_episode(episode_id: int) -> int:
+    from labeling import routing
+
+    return len(routing.route_episode(episode_id=episode_id))

@@ -17,7 +17,8 @@ from exports.models import Export
 from rlplatform.models import Job, JobStatus
 from rlplatform.services import JobProgress, job_execute
 from tests.conftest import key_client, signed_in
-from tests.exports.helpers import demonstrations, play
+from tests.exports.helpers import demonstrations
+from tests.factories import play_episode
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases=["default", "snapshot"]),
@@ -42,7 +43,7 @@ def load(export: Export) -> datasets.Dataset:
 @pytest.fixture
 def recorded(manager, admin_user):
     human = demonstrations(manager)
-    agent = play(
+    agent = play_episode(
         user=admin_user,
         env_id="tickets-v1",
         family="order_total",
@@ -113,7 +114,7 @@ def test_rows_written_during_an_export_are_not_in_it(manager, recorded):
         def __call__(self, done, total=None, message=None):
             if not written:
                 written.append(
-                    play(
+                    play_episode(
                         user=manager,
                         env_id="bank-v1",
                         family="transfer_funds",

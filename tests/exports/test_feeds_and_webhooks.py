@@ -15,7 +15,7 @@ from exports import services
 from exports.models import Export, WebhookDelivery
 from rlplatform.services import job_execute
 from tests.conftest import key_client, signed_in
-from tests.exports.helpers import play
+from tests.factories import play_episode
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "snapshot"])
 
@@ -23,12 +23,13 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "snap
 def test_the_feed_hands_out_each_finished_episode_once_in_publication_order(manager):
     client = key_client(scopes=["export"])
     first = [
-        play(user=manager, env_id="bank-v1", family="transfer_funds", seed=s) for s in (1, 2, 3)
+        play_episode(user=manager, env_id="bank-v1", family="transfer_funds", seed=s)
+        for s in (1, 2, 3)
     ]
     page = client.get("/api/v1/feeds/trajectories/?limit=2").json()
     assert [row["episode_id"] for row in page["results"]] == [e.pk for e in first[:2]]
     assert page["has_more"] is True
-    later = play(user=manager, env_id="bank-v1", family="card_controls", seed=4)
+    later = play_episode(user=manager, env_id="bank-v1", family="card_controls", seed=4)
     rest = client.get(f"/api/v1/feeds/trajectories/?since={page['next_since']}").json()
     assert [row["episode_id"] for row in rest["results"]] == [first[2].pk, later.pk]
     assert rest["has_more"] is False
@@ -75,7 +76,7 @@ def test_a_ready_snapshot_calls_webhooks_signed_and_retried(admin_user, manager,
     receiver = Receiver([503])
     response = signed_in(admin_user).post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
     secret = response.json()["secret"]
-    play(user=manager, env_id="bank-v1", family="transfer_funds", seed=1)
+    play_episode(user=manager, env_id="bank-v1", family="transfer_funds", seed=1)
     export = services.export_start(
         kind="trajectories", format="jsonl", filters={}, created_by=manager
     )
@@ -99,7 +100,7 @@ def test_a_ready_snapshot_calls_webhooks_signed_and_retried(admin_user, manager,
 
 @pytest.mark.worker
 def test_manage_py_export_runs_on_a_worker_and_shows_progress(celery_worker_process, manager):
-    play(user=manager, env_id="bank-v1", family="transfer_funds", seed=1)
+    play_episode(user=manager, env_id="bank-v1", family="transfer_funds", seed=1)
     out = StringIO()
     call_command(
         "export", "trajectory_steps", "--format", "parquet", "--user", manager.username, stdout=out
