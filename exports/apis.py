@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -137,9 +138,11 @@ class WebhookListApi(APIView):
         return Response(self.WebhookCreatedOutput(webhook).data, status=status.HTTP_201_CREATED)
 
 
-class TrajectoryFeedApi(APIView):
-    """Finished episodes in the order they were published. Ask again with `since` set to the
-    `next_since` you were given: no row is missed or repeated, however many are being written."""
+class FeedApi(APIView):
+    """Finished episodes (`trajectories`) or judgments (`judgments`), in the order they were
+    published. Ask again with `since` set to the `next_since` you were given: no row is missed
+    or repeated, however many are being written. Rows have the columns of the export kind of
+    the same name, plus `position`."""
 
     permission_classes = [Exporters]
 
@@ -156,13 +159,15 @@ class TrajectoryFeedApi(APIView):
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
-    def get(self, request):
+    def get(self, request, feed: str):
+        if feed not in feeds.FEEDS:
+            raise NotFound(f"no feed '{feed}'; feeds: {', '.join(feeds.FEEDS)}")
         query = self.FeedQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
         return Response(
             feeds.feed_page(
-                feed="trajectories",
+                feed=feed,
                 since=values["since"],
                 limit=values["limit"],
                 filters={"observation_mode": values["observation_mode"]},

@@ -7,11 +7,34 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from environments.models import Episode, EpisodeStatus
-from exports.kinds import Trajectories, episodes_with_steps
+from exports.kinds import Judgments, Trajectories, episodes_with_steps
 from exports.models import FeedEntry, FeedLock
 
 PUBLISH_AT_ONCE = 5000
-FEEDS = ("trajectories",)
+FEEDS = ("trajectories", "judgments")
+
+
+def _publishable(feed: str):
+    """The rows a feed carries once they exist: finished episodes, or judgments."""
+    if feed == "trajectories":
+        return Episode.objects.exclude(status=EpisodeStatus.RUNNING)
+    from labeling.models import Judgment
+
+    return Judgment.objects.all()
+
+
+def _rows(feed: str, ids: list[int], filters: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    if feed == "trajectories":
+        kind = Trajectories()
+        episodes = Episode.objects.filter(pk__in=ids).select_related("task").order_by("pk")
+        return {
+            episode.pk: kind.row(episode, steps, filters)
+            for episode, steps in episodes_with_steps(episodes, "default")
+        }
+    from labeling.models import Judgment
+
+    judgments = Judgment.objects.filter(pk__in=ids).select_related("campaign", "item__task")
+    return {judgment.pk: Judgments().row(judgment) for judgment in judgments}
 
 
 def feed_publish(*, feed: str) -> int:
@@ -24,7 +47,7 @@ def feed_publish(*, feed: str) -> int:
         FeedLock.objects.select_for_update().get(feed=feed)
         published = FeedEntry.objects.filter(feed=feed, object_id=OuterRef("pk"))
         new_ids = list(
-            Episode.objects.exclude(status=EpisodeStatus.RUNNING)
+            _publishable(feed)
             .filter(~Exists(published))
             .order_by("pk")
             .values_list("pk", flat=True)[:PUBLISH_AT_ONCE]
@@ -39,14 +62,12 @@ def feed_page(*, feed: str, since: int, limit: int, filters: dict[str, Any]) -> 
     entries = list(
         FeedEntry.objects.filter(feed=feed, position__gt=since).order_by("position")[:limit]
     )
-    positions = {entry.object_id: entry.position for entry in entries}
-    kind = Trajectories()
-    episodes = Episode.objects.filter(pk__in=positions).select_related("task").order_by("pk")
+    rows_by_id = _rows(feed, [entry.object_id for entry in entries], filters)
     rows = [
-        {"position": positions[episode.pk], **kind.row(episode, steps, filters)}
-        for episode, steps in episodes_with_steps(episodes, "default")
+        {"position": entry.position, **rows_by_id[entry.object_id]}
+        for entry in entries
+        if entry.object_id in rows_by_id
     ]
-    rows.sort(key=lambda row: row["position"])
     last = entries[-1].position if entries else since
     return {
         "results": rows,

@@ -351,12 +351,12 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
 
 
 def final_label(item) -> tuple[dict[str, Any], bool]:
-    """The item's label: the reviewer's adjudication when there is one (it wins), else the
-    aggregate of its judgments. Also whether it was adjudicated."""
-    adjudication = getattr(item, "adjudication", None)
-    if adjudication is not None:
-        return adjudication.answers, True
-    return (item.aggregate or {}).get("answers", {}), False
+    """The item's label (labeling's rule: an adjudication wins over the aggregate) and whether
+    a reviewer adjudicated it."""
+    from labeling.selectors import item_final_label
+
+    label = item_final_label(item=item) or {"answers": {}, "source": None}
+    return label["answers"], label["source"] == "adjudication"
 
 
 def question_of(schema: list[dict], qtype: str) -> dict | None:
@@ -656,25 +656,28 @@ class Judgments(ExportKind):
 
     def rows(self, filters, using):
         for judgment in self._judgments(filters, using).iterator(chunk_size=2000):
-            item = judgment.item
-            yield {
-                "judgment_id": judgment.pk,
-                "campaign_id": judgment.campaign_id,
-                "campaign_kind": judgment.campaign.kind,
-                "item_id": item.pk,
-                "contractor": pseudonym(judgment.contractor_id),
-                "answers": json.dumps(judgment.answers, sort_keys=True),
-                "time_spent_ms": judgment.time_spent_ms,
-                "is_gold": item.is_gold,
-                "gold_score": judgment.gold_score,
-                "late": judgment.late,
-                "episode_a_id": item.episode_a_id,
-                "episode_b_id": item.episode_b_id,
-                "demonstration_episode_id": judgment.episode_id,
-                "environment": item.task.env_id,
-                "family": item.task.family,
-                "submitted_at": iso(judgment.submitted_at),
-            }
+            yield self.row(judgment)
+
+    def row(self, judgment) -> dict[str, Any]:
+        item = judgment.item
+        return {
+            "judgment_id": judgment.pk,
+            "campaign_id": judgment.campaign_id,
+            "campaign_kind": judgment.campaign.kind,
+            "item_id": item.pk,
+            "contractor": pseudonym(judgment.contractor_id),
+            "answers": json.dumps(judgment.answers, sort_keys=True),
+            "time_spent_ms": judgment.time_spent_ms,
+            "is_gold": item.is_gold,
+            "gold_score": judgment.gold_score,
+            "late": judgment.late,
+            "episode_a_id": item.episode_a_id,
+            "episode_b_id": item.episode_b_id,
+            "demonstration_episode_id": judgment.episode_id,
+            "environment": item.task.env_id,
+            "family": item.task.family,
+            "submitted_at": iso(judgment.submitted_at),
+        }
 
 
 KINDS: dict[str, ExportKind] = {

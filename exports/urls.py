@@ -11,7 +11,7 @@ api_urlpatterns = [
         name="api_export_file",
     ),
     path("webhooks/", apis.WebhookListApi.as_view(), name="api_webhooks"),
-    path("feeds/trajectories/", apis.TrajectoryFeedApi.as_view(), name="api_feed_trajectories"),
+    path("feeds/<str:feed>/", apis.FeedApi.as_view(), name="api_feed"),
 ]
 
 urlpatterns = [
