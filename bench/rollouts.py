@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The project root instead of bench/ itself, whose queue.py would shadow the standard library.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.common import PY, ROOT, prepare_database, run_django, server_env
 
