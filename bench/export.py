@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 # The project root instead of bench/ itself, whose queue.py would shadow the standard library.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import DATABASE_URL, PY, ROOT, prepare_database, run_django, server_env
 
