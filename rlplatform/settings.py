@@ -162,6 +162,22 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Exports and uploads go to an S3-compatible store (AWS, MinIO, Ceph, R2, ...) when a bucket is
+# named; otherwise to MEDIA_ROOT on the local disk.
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": None,
+            "file_overwrite": True,
+        },
+    }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -335,3 +351,6 @@ OPENENV_MAX_BATCH = env_int("OPENENV_MAX_BATCH", 256)
 # Session URLs: how long one works unless asked otherwise, and at most.
 OPENENV_SESSION_URL_TTL_SECONDS = env_int("OPENENV_SESSION_URL_TTL_SECONDS", 3600)
 OPENENV_SESSION_URL_MAX_TTL_SECONDS = env_int("OPENENV_SESSION_URL_MAX_TTL_SECONDS", 7 * 86400)
+# Also serve this environment's OpenEnv endpoints at the root (/ws, /health, /reset, ...), for a
+# deployment that is one environment, such as an OpenEnv Space. Empty: only under /openenv/.
+OPENENV_ROOT_ENVIRONMENT = os.environ.get("OPENENV_ROOT_ENVIRONMENT", "")
