@@ -6,9 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format install migrate seed bench clean
 
+# torch goes alone first (the CPU build on local disk), before anything that depends on it.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$$(grep '^torch==' requirements-dev.txt)"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -228,3 +228,22 @@ def test_the_index_lists_every_environments_base_url(asgi_server):
     ids = [env["id"] for env in listed["environments"]]
     assert ids == ["bank-v1", "ledger-v1", "tickets-v1"]
     assert listed["environments"][0]["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
+
+
+def test_openenvs_own_runtime_validator_passes(base):
+    from openenv.cli._validation import validate_running_environment
+
+    report = validate_running_environment(base)
+    failed = [criterion for criterion in report["criteria"] if not criterion["passed"]]
+    assert report["passed"], failed
+    assert report["mode"] == "simulation"
+
+
+def test_mcp_is_answered_in_json_rpc(base):
+    listed = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "method": "tools/list", "id": 1})
+    assert listed.json() == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "error": {"code": -32603, "message": "Environment does not support MCP", "data": None},
+    }
+    assert httpx.post(f"{base}/mcp", content=b"{").json()["error"]["code"] == -32700

@@ -1,5 +1,6 @@
 """A server's limits, on a server of its own with small ones: capacity (CAPACITY_REACHED with the
-active and maximum counts), the idle-session reaper, and the per-step timeout."""
+active and maximum counts), the idle-session reaper, and the per-step timeout. The same server
+serves bank-v1 at its root too, as an OpenEnv Space would."""
 
 import json
 import threading
@@ -23,6 +24,7 @@ def small_server(django_db_setup, django_db_blocker):
         OPENENV_MAX_SESSIONS="2",
         OPENENV_IDLE_TIMEOUT_SECONDS="2",
         OPENENV_STEP_TIMEOUT_SECONDS="1",
+        OPENENV_ROOT_ENVIRONMENT="bank-v1",
     )
     yield server
     live.stop(server)
@@ -121,3 +123,17 @@ def test_a_step_that_takes_too_long_is_answered_and_the_session_goes_on(small_se
         )
         assert state["status"] == "running"
         assert ask(ws, {"type": "step", "data": {"action_str": "noop()"}})["type"] == "observation"
+
+
+def test_one_environment_can_be_served_at_the_root(small_server, agent_key):
+    import httpx
+
+    assert httpx.get(f"{small_server.url}/health").json() == {"status": "healthy"}
+    assert httpx.get(f"{small_server.url}/metadata").json()["name"] == "bank-v1"
+    with connect(
+        f"{small_server.ws_url}/ws",
+        additional_headers={"Authorization": f"Bearer {agent_key}"},
+        open_timeout=10,
+    ) as ws:
+        observation = ask(ws, {"type": "reset", "data": {"seed": 7}})["data"]["observation"]
+    assert Episode.objects.get(pk=observation["platform_episode_id"]).env_id == "bank-v1"

@@ -1,0 +1,425 @@
+"""Writes and reads behind the OpenEnv server: session URLs, who a connection acts as, and the
+reset / step / state / close of a session's episode.
+
+Every function here is synchronous and touches the database; the WebSocket consumer runs them
+in worker threads (`sessions.py`), the HTTP views call them directly. Steps go through
+`environments.services.episodes_step`, the one path every actor's steps take.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from environments import services as episode_services
+from environments.engine import Page, page_to_axtree, page_to_html
+from environments.models import ActorKind, Episode, EpisodeStatus, Task
+from environments.openenv import protocol
+from environments.openenv.models import SessionUrl
+from rlplatform.models import ApiKey, ApiKeyScope, User
+from rlplatform.services import ApiKeyRejected, ServiceError, api_key_verify
+
+TOKEN_PREFIX = "rlps"  # noqa: S105  (a prefix, not a secret)
+SOURCE = "openenv"
+
+
+# --- who a connection acts as ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a session acts as: an API key with the `agent` scope and its owner, reached through
+    a session URL or an `Authorization: Bearer` header."""
+
+    user: User
+    api_key: ApiKey
+    session_url_id: int | None = None
+
+
+class Unauthorized(Exception):
+    """Why a connection may not open a session. `reason` is one of missing, invalid, expired,
+    revoked, forbidden; the message is safe to show the caller and says what to do."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    @property
+    def close_code(self) -> int:
+        return (
+            protocol.CLOSE_FORBIDDEN if self.reason == "forbidden" else protocol.CLOSE_UNAUTHORIZED
+        )
+
+
+MINT_HINT = "mint a session URL with POST /api/v1/openenv/sessions/"
+
+
+def _digest(token: str) -> str:
+    # 256 random bits: a fast hash is enough, there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("invalid", "the Authorization header must be 'Bearer <key or token>'")
+    return value.strip()
+
+
+def principal_for(
+    *,
+    env_id: str,
+    path_token: str | None = None,
+    authorization: str | None = None,
+    ip_address: str | None = None,
+) -> Principal:
+    """Who presents these credentials: a session URL's token in the path, or a Bearer header
+    holding an agent API key or a session URL's token. Raises Unauthorized saying why not."""
+    token = path_token or bearer_token(authorization)
+    if not token:
+        raise Unauthorized(
+            "missing",
+            "no credentials: open the session URL that POST /api/v1/openenv/sessions/ returns, "
+            "or send 'Authorization: Bearer <agent API key>'",
+        )
+    if token.startswith(f"{TOKEN_PREFIX}_"):
+        return _principal_from_session_url(token, env_id)
+    if path_token is not None:
+        raise Unauthorized("invalid", f"this session URL is not valid; {MINT_HINT}")
+    try:
+        key = api_key_verify(presented=token, ip_address=ip_address)
+    except ApiKeyRejected as rejected:
+        reason = (
+            "revoked"
+            if "revoked" in str(rejected)
+            else "expired"
+            if "expired" in str(rejected)
+            else "invalid"
+        )
+        raise Unauthorized(reason, str(rejected)) from None
+    return _with_agent_scope(Principal(user=key.owner, api_key=key))
+
+
+def _principal_from_session_url(token: str, env_id: str) -> Principal:
+    found = (
+        SessionUrl.objects.select_related("api_key__owner")
+        .filter(token_hash=_digest(token))
+        .first()
+    )
+    # Compare digests in constant time even though the lookup already matched one.
+    if found is None or not hmac.compare_digest(found.token_hash, _digest(token)):
+        raise Unauthorized("invalid", f"this session URL is not valid; {MINT_HINT}")
+    if found.is_revoked:
+        raise Unauthorized(
+            "revoked",
+            f"this session URL was revoked at {found.revoked_at.isoformat(timespec='seconds')}; "
+            + MINT_HINT,
+        )
+    if found.is_expired:
+        raise Unauthorized(
+            "expired",
+            f"this session URL expired at {found.expires_at.isoformat(timespec='seconds')}; "
+            + MINT_HINT,
+        )
+    key = found.api_key
+    if key.is_revoked or key.is_expired:
+        state = "revoked" if key.is_revoked else "expired"
+        raise Unauthorized(state, f"the API key that minted this session URL was {state}")
+    if not key.owner.is_active:
+        raise Unauthorized("revoked", "the owner of the API key behind this URL is deactivated")
+    if found.env_id != environment_id(env_id):
+        raise Unauthorized(
+            "forbidden", f"this session URL is for {found.env_id}, not {environment_id(env_id)}"
+        )
+    now = timezone.now()
+    if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
+        SessionUrl.objects.filter(pk=found.pk).update(last_used_at=now)
+    return _with_agent_scope(Principal(user=key.owner, api_key=key, session_url_id=found.pk))
+
+
+def _with_agent_scope(principal: Principal) -> Principal:
+    if ApiKeyScope.AGENT not in principal.api_key.scopes:
+        raise Unauthorized("forbidden", "this API key needs the 'agent' scope to open sessions")
+    return principal
+
+
+def environment_id(env_id: str) -> str:
+    """The canonical id ("bank-v1") of an environment named any way the engine accepts."""
+    return episode_services.environment_get(env_id).id
+
+
+# --- session URLs ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_url_create(
+    *, api_key: ApiKey, env_id: str, ttl_seconds: int | None = None, name: str = ""
+) -> tuple[SessionUrl, str]:
+    """Mint a session URL for an agent key; return it with its token, which is never stored
+    nor shown again."""
+    if ApiKeyScope.AGENT not in api_key.scopes:
+        raise ServiceError("only keys with the 'agent' scope mint session URLs", field="api_key")
+    env_id = environment_id(env_id)
+    ttl = settings.OPENENV_SESSION_URL_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    longest = settings.OPENENV_SESSION_URL_MAX_TTL_SECONDS
+    if not 60 <= ttl <= longest:
+        raise ServiceError(f"ttl_seconds must be between 60 and {longest}", field="ttl_seconds")
+    expires_at = timezone.now() + timedelta(seconds=ttl)
+    if api_key.expires_at is not None:
+        expires_at = min(expires_at, api_key.expires_at)
+    token = f"{TOKEN_PREFIX}_{secrets.token_urlsafe(32)}"
+    session_url = SessionUrl.objects.create(
+        token_hash=_digest(token),
+        api_key=api_key,
+        env_id=env_id,
+        name=name.strip()[:100],
+        expires_at=expires_at,
+    )
+    return session_url, token
+
+
+@transaction.atomic
+def session_url_revoke(*, session_url: SessionUrl) -> SessionUrl:
+    session_url = SessionUrl.objects.select_for_update().get(pk=session_url.pk)
+    if session_url.revoked_at is None:
+        session_url.revoked_at = timezone.now()
+        session_url.save(update_fields=["revoked_at"])
+    return session_url
+
+
+# --- a session's episode -----------------------------------------------------------------
+
+
+def openenv_episode_id(episode: Episode) -> str:
+    """The id OpenEnv clients see: the one given to reset, else the platform's."""
+    return (episode.metadata.get(SOURCE) or {}).get("episode_id") or str(episode.pk)
+
+
+def observation_payload(
+    *, episode: Episode, page: Page, reward: float | None = 0.0, error: str = ""
+) -> dict[str, Any]:
+    """OpenEnv's `{observation, reward, done}` for what the actor sees now."""
+    task = episode.task
+    ended = episode.is_finished
+    code, _, message = error.partition(": ") if error else ("", "", "")
+    axtree = page_to_axtree(page)
+    components = (episode.outcome or {}).get("reward_components", {}) if ended else {}
+    return {
+        "observation": {
+            "text": axtree,
+            "url": page.url,
+            "screenshot": None,
+            "goal": task.goal,
+            "axtree_txt": axtree,
+            "pruned_html": page_to_html(page),
+            "error": message or code,
+            "last_action_error": bool(error),
+            "error_code": code if message else "",
+            "truncated": episode.status == EpisodeStatus.TRUNCATED,
+            "task_id": task.pk,
+            "reward_components": components,
+            "episode_id": openenv_episode_id(episode),
+            "platform_episode_id": episode.pk,
+            "step_count": episode.step_count,
+        },
+        "reward": reward,
+        "done": ended,
+    }
+
+
+def state_payload(episode: Episode | None) -> dict[str, Any]:
+    """OpenEnv's `State` of a session's episode (BrowserGym's fields plus the platform's)."""
+    if episode is None:
+        return protocol.empty_state()
+    env = episode_services.environment_get(episode.env_id)
+    page = env.render(episode_services.episode_state(episode))
+    return {
+        "episode_id": openenv_episode_id(episode),
+        "step_count": episode.step_count,
+        "benchmark": protocol.BENCHMARK,
+        "task_name": episode.task.family,
+        "task_id": str(episode.task_id),
+        "goal": episode.task.goal,
+        "current_url": page.url,
+        "max_steps": episode.task.max_steps,
+        "cum_reward": float(episode.reward or 0.0),
+        "environment": episode.env_id,
+        "seed": episode.seed,
+        "status": episode.status,
+        "platform_episode_id": episode.pk,
+        "reward_components": (episode.outcome or {}).get("reward_components", {})
+        if episode.is_finished
+        else {},
+    }
+
+
+def _pick_task(env_id: str, params: protocol.ResetParams) -> Task:
+    env = episode_services.environment_get(env_id)
+    if params.task_id is not None:
+        task = Task.objects.filter(pk=params.task_id, env_id=env.id).first()
+        if task is None:
+            raise ServiceError(f"{env.id} has no task {params.task_id}", field="task_id")
+        if params.seed is not None and params.seed != task.seed:
+            raise ServiceError(
+                f"task {task.pk} is {task.family} for seed {task.seed}, not seed {params.seed}; "
+                "give task_id alone, or task_name and seed",
+                field="seed",
+            )
+        if params.task_name is not None and params.task_name != task.family:
+            raise ServiceError(
+                f"task {task.pk} is of family {task.family}, not {params.task_name}",
+                field="task_name",
+            )
+        return task
+    seed = params.seed if params.seed is not None else secrets.randbelow(protocol.MAX_SEED + 1)
+    family = params.task_name
+    if family is None:
+        # Seeded, so that the same seed always starts the same task.
+        family = random.Random(seed).choice(sorted(env.families))  # noqa: S311
+    return episode_services.task_get_or_create(env_id=env.id, family=family, seed=seed)
+
+
+def openenv_reset(
+    *,
+    env_id: str,
+    principal: Principal,
+    params: protocol.ResetParams,
+    previous_episode_id: int | None = None,
+) -> tuple[Episode, dict[str, Any]]:
+    """Start a new episode for a session (ending the one it had, if still running) and return
+    it with the first observation. The same task and seed always give the same first state.
+
+    Refusals (an unknown task, a seed that does not fit) are raised before anything is written,
+    so that `openenv_resets` can run many resets in one transaction."""
+    if previous_episode_id is not None:
+        openenv_close(episode_id=previous_episode_id)
+    task = _pick_task(env_id, params)
+    metadata: dict[str, Any] = {"session_url": principal.session_url_id}
+    if params.episode_id is not None:
+        metadata["episode_id"] = params.episode_id
+    episode = episode_services.episode_create(
+        task=task,
+        user=principal.user,
+        api_key=principal.api_key,
+        actor_kind=ActorKind.AGENT,
+        source=SOURCE,
+        metadata={SOURCE: metadata},
+    )
+    env = episode_services.environment_get(episode.env_id)
+    page = env.render(episode_services.episode_state(episode))
+    return episode, observation_payload(episode=episode, page=page)
+
+
+@dataclass(frozen=True)
+class ResetItem:
+    env_id: str
+    principal: Principal
+    params: protocol.ResetParams
+    previous_episode_id: int | None = None
+
+
+def openenv_resets(
+    items: list[ResetItem],
+) -> list[tuple[Episode, dict[str, Any]] | ServiceError]:
+    """Many sessions' resets in one transaction (one commit for all), each through
+    `openenv_reset`; a refused one does not stop the others."""
+    results: list[tuple[Episode, dict[str, Any]] | ServiceError] = []
+    with transaction.atomic():
+        for item in items:
+            try:
+                results.append(
+                    openenv_reset(
+                        env_id=item.env_id,
+                        principal=item.principal,
+                        params=item.params,
+                        previous_episode_id=item.previous_episode_id,
+                    )
+                )
+            except ServiceError as error:
+                results.append(error)
+    return results
+
+
+@dataclass(frozen=True)
+class StepItem:
+    episode_id: int
+    action: str
+    request_id: str | None = None
+
+
+def openenv_step(items: list[StepItem]) -> list[dict[str, Any] | protocol.ProtocolError]:
+    """Apply one action to each episode, in one transaction, and return each one's
+    observation payload or the error to send. A refused action is recorded as a failed step
+    (it counts towards the step limit) and comes back as an observation whose `error` says
+    why, as BrowserGym's OpenEnv server does, so a model's mistake never ends a rollout."""
+    results = episode_services.episodes_step(
+        requests=[
+            episode_services.StepRequest(
+                episode_id=item.episode_id,
+                action=item.action,
+                idempotency_key=item.request_id,
+                record_refusal=True,
+            )
+            for item in items
+        ]
+    )
+    payloads: list[dict[str, Any] | protocol.ProtocolError] = []
+    for result in results:
+        if isinstance(result, ServiceError):
+            message = result.message
+            if result.code == "conflict":
+                message += " (send reset)"
+            payloads.append(protocol.ProtocolError(protocol.EXECUTION_ERROR, message))
+            continue
+        payloads.append(
+            observation_payload(
+                episode=result.episode,
+                page=result.page,
+                reward=result.step.reward,
+                error=result.step.error,
+            )
+        )
+    return payloads
+
+
+def openenv_state(*, episode_id: int | None) -> dict[str, Any]:
+    if episode_id is None:
+        return state_payload(None)
+    return state_payload(Episode.objects.select_related("task").get(pk=episode_id))
+
+
+def openenv_close(*, episode_id: int) -> None:
+    """End a session's episode if it is still running (the client reset, closed or went away);
+    the verifier still records its outcome."""
+    episode = Episode.objects.filter(pk=episode_id, status=EpisodeStatus.RUNNING).first()
+    if episode is not None:
+        episode_services.episode_abandon(episode=episode)
+
+
+def episode_for(*, principal: Principal, env_id: str, episode_id: str) -> Episode:
+    """The principal's episode of an environment that an HTTP request names: by the id given
+    to reset, else by the platform's id."""
+    episodes = Episode.objects.select_related("task").filter(
+        user=principal.user, env_id=environment_id(env_id), source=SOURCE
+    )
+    found = episodes.filter(**{f"metadata__{SOURCE}__episode_id": episode_id}).order_by("-id")
+    episode = found.first()
+    if episode is None and episode_id.isdigit():
+        episode = episodes.filter(pk=int(episode_id)).first()
+    if episode is None:
+        raise ServiceError(
+            f"no episode '{episode_id}' of yours", field="episode_id", code="not_found"
+        )
+    return episode
