@@ -140,6 +140,9 @@ class ExportKind:
     schema: ClassVar[pa.Schema]
     # Filters this kind applies unless the export says otherwise.
     default_filters: ClassVar[dict[str, Any]] = {}
+    # Rows written at a time (a Parquet row group): fewer for rows that hold whole
+    # trajectories, so that memory stays flat however long the episodes are.
+    batch_rows: ClassVar[int] = 2000
 
     def rows(self, filters: dict[str, Any], using: str) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
@@ -157,6 +160,7 @@ class Trajectories(ExportKind):
         "reward, terminated and truncated; the outcome with each verifier check and reward "
         "components."
     )
+    batch_rows = 50
     schema = pa.schema(
         [
             ("episode_id", pa.int64()),
@@ -289,6 +293,7 @@ class Sft(ExportKind):
         "goal, each user turn an observation, each assistant turn the action taken. Successful "
         "human demonstrations by default."
     )
+    batch_rows = 50
     schema = pa.schema(
         [
             ("messages", pa.list_(MESSAGE)),
@@ -406,6 +411,7 @@ class Preference(ExportKind):
         "DPO trainers read them; the adjudicated label where there is one, else the majority. "
         "`strength` is the graders' margin (1-3), `agreement` their consensus."
     )
+    batch_rows = 50
     schema = pa.schema(
         [
             ("prompt", pa.list_(MESSAGE)),
@@ -474,6 +480,7 @@ class Stepwise(ExportKind):
         "+1, False where they rated it -1), as TRL's PRM trainer reads them; `ratings` keeps "
         "the -1/0/+1 values."
     )
+    batch_rows = 50
     schema = pa.schema(
         [
             ("prompt", pa.string()),
@@ -536,6 +543,7 @@ class Unpaired(ExportKind):
         "above the middle of its scale), as TRL's KTO trainer reads them; `score` is the "
         "rating scaled to 0..1."
     )
+    batch_rows = 50
     schema = pa.schema(
         [
             ("prompt", pa.list_(MESSAGE)),

@@ -22,7 +22,6 @@ from rlplatform.models import Job, User
 from rlplatform.services import ServiceError, job_create
 
 SNAPSHOT = "snapshot"
-BATCH = 1000
 
 
 def export_start(*, kind: str, format: str, filters: dict[str, Any], created_by: User) -> Export:
@@ -73,7 +72,7 @@ def export_run(job: Job, progress) -> dict[str, Any]:
             batch: list[dict[str, Any]] = []
             for row in kind.rows(export.filters, SNAPSHOT):
                 batch.append(row)
-                if len(batch) == BATCH:
+                if len(batch) == kind.batch_rows:
                     writer.write(batch)
                     batch = []
                     progress(writer.rows, total)
