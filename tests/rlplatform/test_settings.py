@@ -86,3 +86,16 @@ def test_check_deploy_reports_no_warnings_with_production_variables():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_embedded_broker_keeps_sent_tasks_on_disk_from_a_fresh_start(tmp_path):
+    """With no REDIS_URL, a task sent from a fresh checkout lands in var/celery/queue for the
+    worker (it was once lost: kombu does not create the folder)."""
+    result = run_python(
+        "import django; django.setup()\n"
+        "from rlplatform.celery import app\n"
+        "app.send_task('rlplatform.tasks.jobs_redispatch_stale', queue='default')\n",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "celery" / "queue").iterdir())) == 1
