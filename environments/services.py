@@ -214,13 +214,17 @@ def episodes_step(
         ids = sorted({request.episode_id for request in requests})
         locked = {episode.pk: episode for episode in episodes.filter(pk__in=ids).order_by("pk")}
         keyed = [request for request in requests if request.idempotency_key]
-        recorded = {
-            (step.episode_id, step.idempotency_key): step
-            for step in Step.objects.filter(
-                episode_id__in=[request.episode_id for request in keyed],
-                idempotency_key__in=[request.idempotency_key for request in keyed],
-            )
-        }
+        recorded = (
+            {
+                (step.episode_id, step.idempotency_key): step
+                for step in Step.objects.filter(
+                    episode_id__in=[request.episode_id for request in keyed],
+                    idempotency_key__in=[request.idempotency_key for request in keyed],
+                )
+            }
+            if keyed
+            else {}
+        )
         states: dict[int, tuple[dict, dict]] = {}
         applied: dict[tuple[int, str], StepResult] = {}
         results: list[StepResult | ServiceError] = []

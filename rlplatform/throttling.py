@@ -1,6 +1,7 @@
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from rlplatform.models import ApiKey
@@ -35,8 +36,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         self.window_ends = (window + 1) * self.duration
         window_key = f"{key}:{window}"
         try:
-            cache.add(window_key, 0, timeout=self.duration + 1)
-            count = cache.incr(window_key)
+            count = _count(window_key, self.duration + 1)
         except Exception:
             # The cache may be Redis; if it is down, requests go on unthrottled.
             return True
@@ -44,3 +44,17 @@ class PrincipalRateThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return max(0.0, self.window_ends - self.now)
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to a window's counter and return it: on Redis in one round trip."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        pipeline = client.pipeline()
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, timeout, nx=True)
+        return int(pipeline.execute()[0])
+    cache.add(key, 0, timeout=timeout)
+    return cache.incr(key)
