@@ -9,9 +9,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# Arrow returns freed memory to the system at once, so a long export's footprint stays flat.
-if pa.default_memory_pool().backend_name == "jemalloc":
-    pa.jemalloc_set_decay_ms(0)
+# Arrow's own allocator keeps freed memory for reuse and a long Parquet export kept growing;
+# the system allocator gives it back, so the footprint stays flat.
+pa.set_memory_pool(pa.system_memory_pool())
 
 
 class JsonlWriter:
