@@ -391,6 +391,30 @@ def opening(goal: str, steps: list[StepRow], mode: str) -> list[dict[str, str]]:
     return prompt
 
 
+# The columns every label kind ends with: where the label came from, and its task.
+ITEM_FIELDS = [
+    ("agreement", pa.float64()),
+    ("adjudicated", pa.bool_()),
+    ("item_id", pa.int64()),
+    ("campaign_id", pa.int64()),
+    ("environment", pa.string()),
+    ("family", pa.string()),
+    ("seed", pa.int64()),
+]
+
+
+def item_columns(item, adjudicated: bool) -> dict[str, Any]:
+    return {
+        "agreement": item.consensus,
+        "adjudicated": adjudicated,
+        "item_id": item.pk,
+        "campaign_id": item.campaign_id,
+        "environment": item.task.env_id,
+        "family": item.task.family,
+        "seed": item.task.seed,
+    }
+
+
 def _chunks(items, using: str):
     chunk = []
     for item in items.iterator(chunk_size=CHUNK):
@@ -418,15 +442,9 @@ class Preference(ExportKind):
             ("chosen", pa.list_(MESSAGE)),
             ("rejected", pa.list_(MESSAGE)),
             ("strength", pa.int32()),
-            ("agreement", pa.float64()),
-            ("adjudicated", pa.bool_()),
-            ("item_id", pa.int64()),
-            ("campaign_id", pa.int64()),
             ("chosen_episode_id", pa.int64()),
             ("rejected_episode_id", pa.int64()),
-            ("environment", pa.string()),
-            ("family", pa.string()),
-            ("seed", pa.int64()),
+            *ITEM_FIELDS,
         ]
     )
 
@@ -459,15 +477,9 @@ class Preference(ExportKind):
                 "chosen": conversation(steps[chosen], mode),
                 "rejected": conversation(steps[rejected], mode),
                 "strength": answer.get("strength"),
-                "agreement": item.consensus,
-                "adjudicated": adjudicated,
-                "item_id": item.pk,
-                "campaign_id": item.campaign_id,
                 "chosen_episode_id": chosen,
                 "rejected_episode_id": rejected,
-                "environment": item.task.env_id,
-                "family": item.task.family,
-                "seed": item.task.seed,
+                **item_columns(item, adjudicated),
             }
 
 
@@ -487,14 +499,8 @@ class Stepwise(ExportKind):
             ("completions", pa.list_(pa.string())),
             ("labels", pa.list_(pa.bool_())),
             ("ratings", pa.list_(pa.int32())),
-            ("agreement", pa.float64()),
-            ("adjudicated", pa.bool_()),
-            ("item_id", pa.int64()),
-            ("campaign_id", pa.int64()),
             ("episode_id", pa.int64()),
-            ("environment", pa.string()),
-            ("family", pa.string()),
-            ("seed", pa.int64()),
+            *ITEM_FIELDS,
         ]
     )
 
@@ -523,14 +529,8 @@ class Stepwise(ExportKind):
                 ],
                 "labels": [rating >= 0 for rating in ratings[: len(shown)]],
                 "ratings": list(ratings[: len(shown)]),
-                "agreement": item.consensus,
-                "adjudicated": adjudicated,
-                "item_id": item.pk,
-                "campaign_id": item.campaign_id,
                 "episode_id": item.episode_a_id,
-                "environment": item.task.env_id,
-                "family": item.task.family,
-                "seed": item.task.seed,
+                **item_columns(item, adjudicated),
             }
 
 
@@ -550,14 +550,8 @@ class Unpaired(ExportKind):
             ("completion", pa.list_(MESSAGE)),
             ("label", pa.bool_()),
             ("score", pa.float64()),
-            ("agreement", pa.float64()),
-            ("adjudicated", pa.bool_()),
-            ("item_id", pa.int64()),
-            ("campaign_id", pa.int64()),
             ("episode_id", pa.int64()),
-            ("environment", pa.string()),
-            ("family", pa.string()),
-            ("seed", pa.int64()),
+            *ITEM_FIELDS,
         ]
     )
 
@@ -585,14 +579,8 @@ class Unpaired(ExportKind):
                 "completion": conversation(steps, mode),
                 "label": score > 0.5,
                 "score": round(score, 4),
-                "agreement": item.consensus,
-                "adjudicated": adjudicated,
-                "item_id": item.pk,
-                "campaign_id": item.campaign_id,
                 "episode_id": item.episode_a_id,
-                "environment": item.task.env_id,
-                "family": item.task.family,
-                "seed": item.task.seed,
+                **item_columns(item, adjudicated),
             }
 
 
