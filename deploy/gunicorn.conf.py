@@ -19,3 +19,12 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+
+
+def child_exit(server, worker) -> None:
+    # With PROMETHEUS_MULTIPROC_DIR, /metrics adds up every worker's files; a dead worker's
+    # gauges must go.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

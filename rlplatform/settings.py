@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "rlplatform.logs.RequestIdMiddleware",
+    "rlplatform.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,6 +253,8 @@ CELERY_BEAT_SCHEDULE = {
 # A rollout item's worker renews its lease every step; another worker takes over an item
 # whose lease has run out this long after its last step.
 ROLLOUT_LEASE_SECONDS = env_int("ROLLOUT_LEASE_SECONDS", 60)
+# /metrics answers only requests bearing this token (or, when it is empty, loopback callers).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # The platform's address as programs reach it, for links sent in webhooks.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # The chat policy's API key when a rollout does not give one.
@@ -324,11 +328,24 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: JSON lines with request ids in production (LOG_FORMAT=json, the default when DEBUG is
+# off), plain text for development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "rlplatform.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "rlplatform.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 CSRF_FAILURE_VIEW = "rlplatform.errors.csrf_failure"

@@ -7,7 +7,7 @@ from environments import urls as environments_urls
 from environments.openenv import urls as openenv_urls
 from exports import urls as exports_urls
 from labeling import urls as labeling_urls
-from rlplatform import apis, errors, views
+from rlplatform import apis, errors, metrics, views
 
 api_v1 = [
     path("me/", apis.MeApi.as_view(), name="api_me"),
@@ -46,6 +46,7 @@ urlpatterns = [
     path("statistics/recompute/", views.statistics_recompute, name="statistics_recompute"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include(environments_urls.urlpatterns)),
     path("", include(exports_urls.urlpatterns)),
     path("", include(openenv_urls.urlpatterns)),
