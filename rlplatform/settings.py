@@ -122,11 +122,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 # Exports read through a second connection to the same database, inside one repeatable-read
 # transaction: a consistent snapshot, while their progress is written through the first.
-DATABASES["snapshot"] = {
-    **DATABASES["default"],
-    "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
-    "TEST": {"MIRROR": "default"},
-}
+# SNAPSHOT_DATABASE_URL points them at a read replica instead, keeping the load off the primary.
+if os.environ.get("SNAPSHOT_DATABASE_URL"):
+    DATABASES["snapshot"] = dj_database_url.parse(
+        os.environ["SNAPSHOT_DATABASE_URL"], conn_max_age=0, conn_health_checks=True
+    )
+    DATABASES["snapshot"]["TEST"] = {"MIRROR": "default"}
+else:
+    DATABASES["snapshot"] = {
+        **DATABASES["default"],
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
 if DATABASES["snapshot"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["snapshot"]["OPTIONS"]["transaction_mode"] = "DEFERRED"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -99,3 +99,14 @@ def test_the_embedded_broker_keeps_sent_tasks_on_disk_from_a_fresh_start(tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "celery" / "queue").iterdir())) == 1
+
+
+def test_exports_read_from_a_replica_when_one_is_named():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['snapshot']['HOST'], settings.DATABASES['default']['HOST'])",
+        DATABASE_URL="postgres://rl@primary.internal/rlp",
+        SNAPSHOT_DATABASE_URL="postgres://rl@replica.internal/rlp",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["replica.internal", "primary.internal"]
