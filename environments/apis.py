@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 from environments import imports, observations, policies, rollouts, selectors, services
 from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, Step, Task
 from rlplatform.apis import JobOutput, paginated
+from rlplatform.authentication import request_key
 from rlplatform.errors import service_error_body
-from rlplatform.models import ApiKey, ApiKeyScope, Role
+from rlplatform.models import ApiKeyScope, Role
 from rlplatform.permissions import allow
 from rlplatform.selectors import job_list_for
 
@@ -25,10 +26,6 @@ AgentsAndPeople = allow(
 )
 AgentsAndManagers = allow(roles=(Role.MANAGER,), scopes=(ApiKeyScope.AGENT,))
 MAX_BATCH = 256
-
-
-def request_key(request) -> ApiKey | None:
-    return request.auth if isinstance(request.auth, ApiKey) else None
 
 
 def visible_episodes(request):
@@ -439,8 +436,10 @@ class RolloutListApi(APIView):
             child=serializers.IntegerField(min_value=0, max_value=services.MAX_SEED),
             required=False,
         )
-        count = serializers.IntegerField(required=False, min_value=1)
-        seed_start = serializers.IntegerField(required=False, min_value=0, default=0)
+        count = serializers.IntegerField(required=False, min_value=1, max_value=rollouts.MAX_ITEMS)
+        seed_start = serializers.IntegerField(
+            required=False, min_value=0, max_value=services.MAX_SEED, default=0
+        )
         policy = serializers.JSONField()
         concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
 
@@ -481,7 +480,10 @@ class RolloutItemListApi(APIView):
 
     @extend_schema(responses=RolloutItemOutput(many=True))
     def get(self, request, job_id: int):
-        job = get_object_or_404(job_list_for(user=request.user).filter(kind="rollout"), pk=job_id)
+        job = get_object_or_404(
+            job_list_for(user=request.user, api_key=request_key(request)).filter(kind="rollout"),
+            pk=job_id,
+        )
         return paginated(self, request, job.rollout_items.all(), RolloutItemOutput)
 
 
@@ -500,5 +502,9 @@ class ImportListApi(APIView):
     def post(self, request):
         data = self.ImportUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = imports.import_start(file=data.validated_data["file"], user=request.user)
+        job = imports.import_start(
+            file=data.validated_data["file"],
+            user=request.user,
+            by_program=request_key(request) is not None,
+        )
         return Response(JobOutput(job).data, status=status.HTTP_202_ACCEPTED)

@@ -171,11 +171,22 @@ def import_validate(lines: list[str], progress=None) -> list[Trajectory]:
     return trajectories
 
 
-@transaction.atomic
-def import_trajectories(*, lines: list[str], user: User, import_id: str, progress=None) -> list:
+def import_trajectories(
+    *, lines: list[str], user: User, import_id: str, agents_only: bool = False, progress=None
+) -> list:
     """Validate every line, then store each trajectory as an episode stepped through the
-    stepping service; all or nothing. Returns the new episodes' ids."""
+    stepping service; all or nothing. Returns the new episodes' ids. With `agents_only` (an
+    upload by a program), every trajectory is an agent's, whatever its lines say."""
+    # Checked before the write transaction opens: progress reports stay visible meanwhile.
     trajectories = import_validate(lines, progress)
+    if agents_only:
+        for trajectory in trajectories:
+            trajectory.actor = ActorKind.AGENT
+    return _store(trajectories, user=user, import_id=import_id)
+
+
+@transaction.atomic
+def _store(trajectories: list[Trajectory], *, user: User, import_id: str) -> list[int]:
     episode_ids = []
     for trajectory in trajectories:
         task = task_get_or_create(
@@ -210,13 +221,19 @@ def import_trajectories(*, lines: list[str], user: User, import_id: str, progres
 
 
 @transaction.atomic
-def import_start(*, file: File, user: User) -> Job:
-    """Keep the uploaded file and start the job that checks and imports it."""
+def import_start(*, file: File, user: User, by_program: bool = False) -> Job:
+    """Keep the uploaded file and start the job that checks and imports it. A program's upload
+    (an API key) may bring only agent trajectories: it cannot pass off as people's."""
     if file.size > MAX_BYTES:
         raise ServiceError(f"the file is {file.size} bytes; at most {MAX_BYTES}", field="file")
     job = job_create(kind="import_trajectories", created_by=user)
     path = default_storage.save(f"imports/{job.pk}.jsonl", file)
-    job.params = {"path": path, "filename": (file.name or "")[:200], "bytes": file.size}
+    job.params = {
+        "path": path,
+        "filename": (file.name or "")[:200],
+        "bytes": file.size,
+        "agents_only": by_program,
+    }
     job.save(update_fields=["params"])
     return job
 
@@ -231,7 +248,11 @@ def import_job_run(job: Job, progress) -> dict[str, Any]:
     progress(0, len(lines), "Checking every line")
     try:
         episode_ids = import_trajectories(
-            lines=lines, user=job.created_by, import_id=str(job.pk), progress=progress
+            lines=lines,
+            user=job.created_by,
+            import_id=str(job.pk),
+            agents_only=job.params.get("agents_only", False),
+            progress=progress,
         )
     except ImportRejected as rejected:
         raise JobFailed(

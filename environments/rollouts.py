@@ -23,6 +23,7 @@ from environments import policies
 from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, RolloutItem, RolloutItemStatus
 from environments.services import (
+    MAX_SEED,
     StepRequest,
     engine_task,
     environment_get,
@@ -70,8 +71,16 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
     if spec.get("seeds"):
         seeds = [int(seed) for seed in spec["seeds"]]
     elif spec.get("count"):
-        start = int(spec.get("seed_start", 0))
-        seeds = list(range(start, start + int(spec["count"])))
+        start, count = int(spec.get("seed_start", 0)), int(spec["count"])
+        # Checked before any list is built: a huge count must not reach memory.
+        if count * len(plan) > MAX_ITEMS:
+            raise ServiceError(
+                f"{count * len(plan)} episodes planned; at most {MAX_ITEMS} in one rollout",
+                field="count",
+            )
+        if start + count - 1 > MAX_SEED:
+            raise ServiceError(f"seeds go up to {MAX_SEED}", field="seed_start")
+        seeds = list(range(start, start + count))
     else:
         raise ServiceError("give seeds, or a count of seeds per family", field="seeds")
     items = [(env_id, family, seed) for (env_id, family), seed in itertools.product(plan, seeds)]
@@ -100,8 +109,8 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
 def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = None) -> Job:
     """Plan a rollout and start its first `concurrency` episodes on the rollouts queue.
 
-    The chat policy's API key comes from settings (CHAT_POLICY_API_KEY) unless the spec gives
-    `policy.api_key`; a key given in the spec is kept out of the job's visible parameters.
+    The chat policy's API key is the spec's `policy.api_key` (kept out of the job's visible
+    parameters), else the platform's CHAT_POLICY_API_KEY when `base_url` is its own server.
     """
     items = _validate_spec(spec)
     policy = dict(spec["policy"])
@@ -220,7 +229,7 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
     policy = policies.build_policy(
         job.params["policy"],
         env_id=item.env_id,
-        api_key=policy_api_key or settings.CHAT_POLICY_API_KEY,
+        api_key=policy_api_key or server_key_for(job.params["policy"]),
     )
     task = engine_task(episode.task)
     env = environment_get(episode.env_id)
@@ -232,8 +241,9 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
     last_error = recorded[-1][2] if recorded else ""
     while not episode.is_finished:
         if not _renew_lease(item):
-            episode_abandon(episode=episode)
-            RolloutItem.objects.filter(pk=item.pk).update(status=RolloutItemStatus.CANCELLED)
+            if Job.objects.filter(pk=job.pk, status=JobStatus.CANCELLED).exists():
+                episode_abandon(episode=episode)
+                RolloutItem.objects.filter(pk=item.pk).update(status=RolloutItemStatus.CANCELLED)
             return
         page = env.render(episode_state(episode))
         action = policy.act(task, page, last_error)
@@ -254,11 +264,22 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
     _finish_item(item, RolloutItemStatus.DONE, policy_api_key=policy_api_key)
 
 
+def server_key_for(policy: dict[str, Any]) -> str:
+    """The platform's own model-server key, for the one server it belongs to only: sent to an
+    address a caller chose, it would be theirs to read."""
+    base_url = (policy.get("base_url") or "").rstrip("/")
+    configured = settings.CHAT_POLICY_BASE_URL.rstrip("/")
+    return settings.CHAT_POLICY_API_KEY if configured and base_url == configured else ""
+
+
 def _renew_lease(item: RolloutItem) -> bool:
-    """Extend the lease; False once the job was cancelled."""
+    """Extend the lease this attempt holds; False once the job was cancelled or another worker
+    took the item over (this one stalled past its lease)."""
     return bool(
         RolloutItem.objects.filter(
-            pk=item.pk, job__status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+            pk=item.pk,
+            attempts=item.attempts,
+            job__status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
         ).update(lease_expires_at=timezone.now() + LEASE)
     )
 
@@ -295,10 +316,14 @@ def _finish_item(item: RolloutItem, status: str, *, policy_api_key: str = "") ->
         job = Job.objects.select_for_update().get(pk=item.job_id)
         remaining = RolloutItem.objects.filter(job=job).exclude(status__in=RolloutItem.FINISHED)
         if not remaining.exists() and not job.is_finished:
-            job.status = JobStatus.SUCCEEDED
-            job.finished_at = timezone.now()
             job.result = rollout_summary(job=job)
-            job.message = f"{job.result['episodes']} episodes"
+            failed = job.result["items"].get(RolloutItemStatus.FAILED, 0)
+            # A rollout succeeds when any episode was played; its failures are in the result.
+            job.status = JobStatus.FAILED if failed == job.progress_total else JobStatus.SUCCEEDED
+            job.finished_at = timezone.now()
+            job.message = f"{job.result['episodes']} episodes, {failed} failed"
+            if job.status == JobStatus.FAILED:
+                job.error = "every episode failed; see the rollout's items for why"
             job.save()
     rollout_dispatch(job_id=item.job_id, policy_api_key=policy_api_key)
 

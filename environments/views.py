@@ -6,7 +6,7 @@ import secrets
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -36,12 +36,15 @@ def catalog(request: HttpRequest) -> HttpResponse:
 @require_POST
 def try_family(request: HttpRequest, env_id: str, family: str) -> HttpResponse:
     """Start an episode of a family on a fresh seed for the manager to play."""
-    seed = request.POST.get("seed")
-    task = services.task_get_or_create(
-        env_id=env_id,
-        family=family,
-        seed=int(seed) if seed and seed.isdigit() else secrets.randbelow(1_000_000),
-    )
+    seed = request.POST.get("seed", "")
+    try:
+        task = services.task_get_or_create(
+            env_id=env_id,
+            family=family,
+            seed=int(seed) if seed.isascii() and seed.isdigit() else secrets.randbelow(1_000_000),
+        )
+    except services.ServiceError as error:
+        raise Http404(error.message) from None
     episode = services.episode_create(
         task=task, user=request.user, actor_kind=ActorKind.CONTRACTOR, source="browser"
     )

@@ -16,6 +16,7 @@ from exports import feeds, selectors, services
 from exports.kinds import KIND_NAMES
 from exports.models import Export, ExportFormat, Webhook
 from rlplatform.apis import JobOutput, paginated
+from rlplatform.authentication import request_key
 from rlplatform.models import ApiKeyScope, Role
 from rlplatform.permissions import allow
 
@@ -77,7 +78,12 @@ class ExportListApi(APIView):
 
     @extend_schema(responses=ExportOutput(many=True))
     def get(self, request):
-        return paginated(self, request, selectors.export_list_for(user=request.user), ExportOutput)
+        return paginated(
+            self,
+            request,
+            selectors.export_list_for(user=request.user, api_key=request_key(request)),
+            ExportOutput,
+        )
 
     @extend_schema(request=ExportStartInput, responses={202: ExportOutput})
     def post(self, request):
@@ -92,7 +98,9 @@ class ExportDetailApi(APIView):
 
     @extend_schema(responses=ExportOutput)
     def get(self, request, export_id: int):
-        export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
+        export = get_object_or_404(
+            selectors.export_list_for(user=request.user, api_key=request_key(request)), pk=export_id
+        )
         return Response(ExportOutput(export).data)
 
 
@@ -103,7 +111,9 @@ class ExportFileApi(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, export_id: int, name: str):
-        export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
+        export = get_object_or_404(
+            selectors.export_list_for(user=request.user, api_key=request_key(request)), pk=export_id
+        )
         file = services.export_file_open(export=export, name=name)
         return FileResponse(file, as_attachment=True, filename=f"{export.kind}-{export.pk}-{name}")
 

@@ -43,7 +43,8 @@ def feed_publish(*, feed: str) -> int:
     Publishers take the feed's lock, so positions follow commit order: a reader that has seen
     position p will find every later row above p."""
     with transaction.atomic():
-        FeedLock.objects.get_or_create(feed=feed)
+        # Two first readers at once would both create the row: let one insert win quietly.
+        FeedLock.objects.bulk_create([FeedLock(feed=feed)], ignore_conflicts=True)
         FeedLock.objects.select_for_update().get(feed=feed)
         published = FeedEntry.objects.filter(feed=feed, object_id=OuterRef("pk"))
         new_ids = list(

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import shutil
 import tempfile
@@ -20,6 +21,8 @@ from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
 from exports.writers import WRITERS, sha256_of
 from rlplatform.models import Job, User
 from rlplatform.services import ServiceError, job_create
+
+logger = logging.getLogger(__name__)
 
 SNAPSHOT = "snapshot"
 
@@ -79,6 +82,7 @@ def export_run(job: Job, progress) -> dict[str, Any]:
             if batch or not writer.rows:
                 writer.write(batch)
             writer.close()
+        # The last word a cancel can have: after this, the snapshot is published.
         progress(writer.rows, total, "Publishing")
         files = [
             {
@@ -92,7 +96,11 @@ def export_run(job: Job, progress) -> dict[str, Any]:
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    webhooks_notify(export=export)
+    try:
+        webhooks_notify(export=export)
+    except Exception:
+        # The export is published either way; undelivered notices wait in WebhookDelivery.
+        logger.warning("could not queue the webhooks of export %s", export.pk, exc_info=True)
     return {"export": export.pk, "rows": files[0]["rows"], "files": files}
 
 

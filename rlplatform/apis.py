@@ -8,6 +8,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from rlplatform import selectors, services
+from rlplatform.authentication import request_key
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Job, Role, User
 from rlplatform.permissions import allow
 from rlplatform.requests import client_ip
@@ -63,7 +64,7 @@ class MeApi(APIView):
         )
     )
     def get(self, request):
-        key = request.auth if isinstance(request.auth, ApiKey) else None
+        key = request_key(request)
         return Response(
             {
                 "user": UserOutput(request.user).data,
@@ -77,7 +78,7 @@ class MeApi(APIView):
 class JobListApi(APIView):
     @extend_schema(responses=JobOutput(many=True))
     def get(self, request):
-        jobs = selectors.job_list_for(user=request.user)
+        jobs = selectors.job_list_for(user=request.user, api_key=request_key(request))
         if kind := request.query_params.get("kind"):
             jobs = jobs.filter(kind=kind)
         if job_status := request.query_params.get("status"):
@@ -88,14 +89,18 @@ class JobListApi(APIView):
 class JobDetailApi(APIView):
     @extend_schema(responses=JobOutput)
     def get(self, request, job_id: int):
-        job = get_object_or_404(selectors.job_list_for(user=request.user), pk=job_id)
+        job = get_object_or_404(
+            selectors.job_list_for(user=request.user, api_key=request_key(request)), pk=job_id
+        )
         return Response(JobOutput(job).data)
 
 
 class JobCancelApi(APIView):
     @extend_schema(request=None, responses=JobOutput)
     def post(self, request, job_id: int):
-        job = get_object_or_404(selectors.job_list_for(user=request.user), pk=job_id)
+        job = get_object_or_404(
+            selectors.job_list_for(user=request.user, api_key=request_key(request)), pk=job_id
+        )
         return Response(JobOutput(services.job_cancel(job=job, cancelled_by=request.user)).data)
 
 

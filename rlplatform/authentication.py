@@ -9,6 +9,11 @@ from rlplatform.requests import client_ip
 from rlplatform.services import ApiKeyRejected, api_key_verify
 
 
+def request_key(request: Request) -> ApiKey | None:
+    """The API key a request came with, or None for a person's session."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """Authenticates a program by its API key. The request's user is the key's owner and
     `request.auth` the key, whose scopes (not the owner's role) decide what it may do."""

@@ -8,6 +8,7 @@ send `Authorization: Bearer <token>`; without it, only loopback callers are answ
 """
 
 import hmac
+import logging
 import os
 import time
 from datetime import timedelta
@@ -26,6 +27,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "rlplatform_http_requests",
@@ -132,14 +135,24 @@ def queue_depths() -> dict[str, int]:
     from rlplatform.celery import app
 
     depths: dict[str, int] = {}
-    with app.connection_for_read() as connection:
-        channel = connection.default_channel
-        for queue in app.conf.task_queues:
-            try:
-                depths[queue.name] = channel.queue_declare(queue.name, passive=True).message_count
-            except Exception:
-                depths[queue.name] = 0
+    try:
+        with app.connection_for_read() as connection:
+            channel = connection.default_channel
+            for queue in app.conf.task_queues:
+                depths[queue.name] = _depth(channel, queue.name)
+    except Exception:
+        # The broker is down (readyz says so); the other metrics still answer.
+        logger.warning("queue depths unavailable: the broker did not answer", exc_info=True)
+        return {}
     return depths
+
+
+def _depth(channel, queue: str) -> int:
+    try:
+        return channel.queue_declare(queue, passive=True).message_count
+    except Exception:
+        # A queue nobody has sent to yet does not exist on the broker: it is empty.
+        return 0
 
 
 _collector = PlatformCollector()

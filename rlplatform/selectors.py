@@ -5,10 +5,11 @@ from django.db.models import QuerySet
 from rlplatform.models import ApiKey, AuditEvent, Job, JobStatus, User
 
 
-def job_list_for(*, user: User) -> QuerySet[Job]:
-    """Admins see every job; everyone else sees the jobs they started."""
+def job_list_for(*, user: User, api_key: ApiKey | None = None) -> QuerySet[Job]:
+    """Admins see every job; everyone else, and every API key, the jobs they started (a key
+    never borrows its owner's role)."""
     jobs = Job.objects.select_related("created_by")
-    return jobs if user.is_admin else jobs.filter(created_by=user)
+    return jobs if user.is_admin and api_key is None else jobs.filter(created_by=user)
 
 
 def job_latest_result(*, kind: str) -> Job | None:

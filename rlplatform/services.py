@@ -297,6 +297,8 @@ def api_key_verify(*, presented: str, ip_address: str | None = None) -> ApiKey:
         raise ApiKeyRejected(f"this API key was {reason}; ask an admin for a new one")
     if not key.owner.is_active:
         raise ApiKeyRejected("this API key's owner is deactivated")
+    if ApiKeyScope.ADMIN in key.scopes and not key.owner.is_admin:
+        raise ApiKeyRejected("this admin key's owner is no longer an admin")
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -264,7 +264,9 @@ ROLLOUT_LEASE_SECONDS = env_int("ROLLOUT_LEASE_SECONDS", 60)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # The platform's address as programs reach it, for links sent in webhooks.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
-# The chat policy's API key when a rollout does not give one.
+# The platform's own model server for chat-policy rollouts, and its key. The key is sent only to
+# that server, and only when a rollout does not bring its own.
+CHAT_POLICY_BASE_URL = os.environ.get("CHAT_POLICY_BASE_URL", "")
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
 # A queued job that no worker has started after this long is sent again (a lost message, or a
 # broker that was down when it was started).

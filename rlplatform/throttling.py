@@ -1,3 +1,4 @@
+import logging
 import time
 
 from django.core.cache import cache, caches
@@ -5,6 +6,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from rlplatform.models import ApiKey
+
+logger = logging.getLogger(__name__)
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):
@@ -39,6 +42,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
             count = _count(window_key, self.duration + 1)
         except Exception:
             # The cache may be Redis; if it is down, requests go on unthrottled.
+            logger.warning("API throttle cache unavailable", exc_info=True)
             return True
         return count <= self.num_requests
 

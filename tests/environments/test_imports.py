@@ -105,3 +105,36 @@ def test_uploading_through_the_api_runs_an_import_job(celery_worker_process, man
     assert job.result["errors"] == [{"line": 1, "message": "family: required unless task is given"}]
     assert "nothing was imported" in job.error
     assert Episode.objects.filter(source="import").count() == 2
+
+
+def test_a_programs_upload_cannot_pass_off_trajectories_as_peoples(manager):
+    line = solved_line(actor="contractor")
+    (episode_id,) = import_trajectories(
+        lines=as_lines(line), user=manager, import_id="t3", agents_only=True
+    )
+    assert Episode.objects.get(pk=episode_id).actor_kind == "agent"
+
+
+def test_a_rollout_too_large_is_refused_before_anything_is_built(manager):
+    from tests.conftest import signed_in
+
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {"environments": ["bank-v1"], "count": 10**9, "policy": {"kind": "scripted"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "count" in response.json()["error"]["message"]
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {"environments": ["bank-v1"], "count": 20000, "policy": {"kind": "scripted"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "at most 100000" in response.json()["error"]["message"]
+
+
+def test_trying_an_unknown_family_is_a_404_not_a_crash(client, manager):
+    client.force_login(manager)
+    assert client.post("/environments/bank-v1/rob_the_bank/try/").status_code == 404
+    assert client.post("/environments/bank-v1/pay_bill/try/", {"seed": "²"}).status_code == 302

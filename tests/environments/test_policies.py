@@ -68,3 +68,14 @@ def test_a_resumed_scripted_solver_continues_with_the_same_actions():
     resumed.reset(task)
     resumed.resume(task, [Turn(p, a, "") for p, a in zip(pages[:4], actions[:4], strict=True)])
     assert [resumed.act(task, page, "") for page in pages[4:]] == actions[4:]
+
+
+def test_the_platforms_model_key_goes_only_to_the_platforms_model_server(settings):
+    from environments.rollouts import server_key_for
+
+    settings.CHAT_POLICY_BASE_URL = "http://models.internal:8000/v1"
+    settings.CHAT_POLICY_API_KEY = "platform-secret"
+    assert server_key_for({"base_url": "http://models.internal:8000/v1/"}) == "platform-secret"
+    assert server_key_for({"base_url": "http://attacker.example/v1"}) == ""
+    settings.CHAT_POLICY_BASE_URL = ""
+    assert server_key_for({"base_url": "http://models.internal:8000/v1"}) == ""

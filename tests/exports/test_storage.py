@@ -63,6 +63,7 @@ def test_an_export_goes_to_s3_and_downloads_through_the_api(manager, s3_storage)
         f"rlp/exports/{export.pk}/manifest.json",
     }
 
-    download = key_client(scopes=["export"]).get(f"/api/v1/exports/{export.pk}/files/data.parquet")
+    exporter = key_client(scopes=["export"], owner=manager)
+    download = exporter.get(f"/api/v1/exports/{export.pk}/files/data.parquet")
     body = b"".join(download.streaming_content)
     assert hashlib.sha256(body).hexdigest() == export.files[0]["sha256"]

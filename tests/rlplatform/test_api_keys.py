@@ -189,3 +189,25 @@ def test_a_deactivated_owner_disables_their_keys(api):
     owner.is_active = False
     owner.save()
     assert bearer(api, plaintext).get("/api/v1/me/").status_code == 401
+
+
+def test_an_admin_key_stops_working_when_its_owner_stops_being_admin(api, admin_user):
+    from rlplatform.services import user_set_role
+
+    other_admin = UserFactory(role=Role.ADMIN)
+    _, plaintext = make_api_key(scopes=["admin"], owner=other_admin)
+    assert bearer(api, plaintext).get("/api/v1/users/").status_code == 200
+    user_set_role(user=other_admin, role=Role.MANAGER, changed_by=admin_user)
+    response = bearer(api, plaintext).get("/api/v1/users/")
+    assert response.status_code == 401
+    assert "no longer an admin" in response.json()["error"]["message"]
+
+
+def test_a_key_owned_by_an_admin_sees_only_its_owners_jobs(admin_user, manager):
+    from rlplatform.models import Job
+
+    Job.objects.create(kind="recompute_statistics", created_by=manager)
+    mine = Job.objects.create(kind="recompute_statistics", created_by=admin_user)
+    client = key_client(scopes=["export"], owner=admin_user)
+    listed = client.get("/api/v1/jobs/").json()
+    assert [job["id"] for job in listed["results"]] == [mine.pk]
