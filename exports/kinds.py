@@ -355,13 +355,30 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
     return items
 
 
-def final_label(item) -> tuple[dict[str, Any], bool]:
+def final_label(item, filters: dict[str, Any], using: str) -> tuple[dict[str, Any], bool]:
     """The item's label (labeling's rule: an adjudication wins over the aggregate) and whether
-    a reviewer adjudicated it."""
+    a reviewer adjudicated it. With `exclude_paused`, an unadjudicated label is aggregated
+    again without the judgments of contractors paused in the campaign."""
+    from labeling.quality import aggregate_answers
     from labeling.selectors import item_final_label
 
     label = item_final_label(item=item) or {"answers": {}, "source": None}
-    return label["answers"], label["source"] == "adjudication"
+    if label["source"] == "adjudication" or not filters.get("exclude_paused"):
+        return label["answers"], label["source"] == "adjudication"
+    from labeling.models import ContractorStanding, Judgment, StandingStatus
+
+    paused = ContractorStanding.objects.using(using).filter(
+        campaign_id=item.campaign_id, status=StandingStatus.PAUSED
+    )
+    answers = list(
+        Judgment.objects.using(using)
+        .filter(item=item)
+        .exclude(contractor_id__in=paused.values("contractor_id"))
+        .values_list("answers", flat=True)
+    )
+    if not answers:
+        return {}, False
+    return aggregate_answers(item.campaign.schema, answers)["answers"], False
 
 
 def question_of(schema: list[dict], qtype: str) -> dict | None:
@@ -455,7 +472,7 @@ class Preference(ExportKind):
             )
             for item in chunk:
                 question = question_of(item.campaign.schema, "preference")
-                answers, adjudicated = final_label(item)
+                answers, adjudicated = final_label(item, filters, using)
                 answer = answers.get(question["name"]) if question else None
                 if not answer or answer.get("choice") not in ("A", "B"):
                     continue
@@ -509,7 +526,7 @@ class Stepwise(ExportKind):
             steps = episode_steps([i.episode_a_id for i in chunk], using)
             for item in chunk:
                 question = question_of(item.campaign.schema, "step_rating")
-                answers, adjudicated = final_label(item)
+                answers, adjudicated = final_label(item, filters, using)
                 answer = answers.get(question["name"]) if question else None
                 if answer and answer.get("ratings"):
                     yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
@@ -560,7 +577,7 @@ class Unpaired(ExportKind):
             steps = episode_steps([i.episode_a_id for i in chunk], using)
             for item in chunk:
                 question = question_of(item.campaign.schema, "outcome_rating")
-                answers, adjudicated = final_label(item)
+                answers, adjudicated = final_label(item, filters, using)
                 rating = answers.get(question["name"]) if question else None
                 if rating is None:
                     continue
