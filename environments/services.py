@@ -82,13 +82,9 @@ def task_get_or_create(*, env_id: str, family: str, seed: int) -> Task:
         return Task.objects.get(env_id=env.id, family=family, seed=seed)
 
 
-def initial_state(episode: Episode) -> dict:
-    return environment_get(episode.env_id).reset(episode.seed, engine_task(episode.task))
-
-
 def episode_state(episode: Episode) -> dict:
     """The episode's full current state: its initial state with the stored changes applied."""
-    return {**initial_state(episode), **episode.state}
+    return _states_of(episode)[1]
 
 
 def state_changes(initial: dict, state: dict) -> dict:

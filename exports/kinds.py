@@ -443,6 +443,23 @@ def _chunks(items, using: str):
         yield chunk
 
 
+def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):
+    """Each labelled item of `campaign_kind` campaigns whose final label answers the campaign's
+    `qtype` question: the item, the question, the answer, whether it was adjudicated, and the
+    steps of the chunk's episodes by episode id."""
+    for chunk in _chunks(labelled_items(filters, using, campaign_kind), using):
+        episode_ids = [i.episode_a_id for i in chunk] + [i.episode_b_id for i in chunk]
+        steps = episode_steps([pk for pk in episode_ids if pk], using)
+        for item in chunk:
+            question = question_of(item.campaign.schema, qtype)
+            if question is None:
+                continue
+            answers, adjudicated = final_label(item, filters, using)
+            answer = answers.get(question["name"])
+            if answer is not None:
+                yield item, question, answer, adjudicated, steps
+
+
 class Preference(ExportKind):
     name = "preference"
     title = "Preference pairs (compare judgments)"
@@ -466,22 +483,17 @@ class Preference(ExportKind):
     )
 
     def _pairs(self, filters, using):
-        for chunk in _chunks(labelled_items(filters, using, "compare"), using):
-            steps = episode_steps(
-                [i.episode_a_id for i in chunk] + [i.episode_b_id for i in chunk], using
+        for item, _, answer, adjudicated, steps in labelled_answers(
+            filters, using, "compare", "preference"
+        ):
+            if answer.get("choice") not in ("A", "B"):
+                continue
+            chosen, rejected = (
+                (item.episode_a_id, item.episode_b_id)
+                if answer["choice"] == "A"
+                else (item.episode_b_id, item.episode_a_id)
             )
-            for item in chunk:
-                question = question_of(item.campaign.schema, "preference")
-                answers, adjudicated = final_label(item, filters, using)
-                answer = answers.get(question["name"]) if question else None
-                if not answer or answer.get("choice") not in ("A", "B"):
-                    continue
-                chosen, rejected = (
-                    (item.episode_a_id, item.episode_b_id)
-                    if answer["choice"] == "A"
-                    else (item.episode_b_id, item.episode_a_id)
-                )
-                yield item, answer, adjudicated, chosen, rejected, steps
+            yield item, answer, adjudicated, chosen, rejected, steps
 
     def count(self, filters, using):
         return sum(1 for _ in self._pairs(filters, using))
@@ -522,14 +534,11 @@ class Stepwise(ExportKind):
     )
 
     def _graded(self, filters, using):
-        for chunk in _chunks(labelled_items(filters, using, "grade"), using):
-            steps = episode_steps([i.episode_a_id for i in chunk], using)
-            for item in chunk:
-                question = question_of(item.campaign.schema, "step_rating")
-                answers, adjudicated = final_label(item, filters, using)
-                answer = answers.get(question["name"]) if question else None
-                if answer and answer.get("ratings"):
-                    yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
+        for item, _, answer, adjudicated, steps in labelled_answers(
+            filters, using, "grade", "step_rating"
+        ):
+            if answer.get("ratings"):
+                yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
 
     def count(self, filters, using):
         return sum(1 for _ in self._graded(filters, using))
@@ -573,17 +582,12 @@ class Unpaired(ExportKind):
     )
 
     def _rated(self, filters, using):
-        for chunk in _chunks(labelled_items(filters, using, "grade"), using):
-            steps = episode_steps([i.episode_a_id for i in chunk], using)
-            for item in chunk:
-                question = question_of(item.campaign.schema, "outcome_rating")
-                answers, adjudicated = final_label(item, filters, using)
-                rating = answers.get(question["name"]) if question else None
-                if rating is None:
-                    continue
-                low, high = question["min"], question["max"]
-                score = (float(rating) - low) / (high - low) if high > low else 0.0
-                yield item, score, adjudicated, steps[item.episode_a_id]
+        for item, question, rating, adjudicated, steps in labelled_answers(
+            filters, using, "grade", "outcome_rating"
+        ):
+            low, high = question["min"], question["max"]
+            score = (float(rating) - low) / (high - low) if high > low else 0.0
+            yield item, score, adjudicated, steps[item.episode_a_id]
 
     def count(self, filters, using):
         return sum(1 for _ in self._rated(filters, using))
