@@ -6,9 +6,12 @@ from rest_framework.permissions import BasePermission
 from rlplatform.models import ApiKey
 
 
-def allow(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> type[BasePermission]:
+def allow(
+    *, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = (), people: bool = True
+) -> type[BasePermission]:
     """A permission class admitting people with one of `roles` (and admins) and API keys with
-    one of `scopes`."""
+    one of `scopes`. With `people=False` no person is admitted, not even an admin: for
+    endpoints that act as the key itself."""
 
     class Allowed(BasePermission):
         def has_permission(self, request, view) -> bool:
@@ -24,6 +27,10 @@ def allow(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> type[
                 return False
             user = request.user
             if not user or not user.is_authenticated:
+                return False
+            if not people:
+                named = " or ".join(f"'{scope}'" for scope in scopes)
+                self.message = f"this endpoint is for API keys with the {named} scope"
                 return False
             if user.is_admin or user.role in roles:
                 return True

@@ -17,7 +17,8 @@ from rlplatform.models import ApiKey, ApiKeyScope, Role
 from rlplatform.permissions import allow
 from rlplatform.services import ServiceError
 
-AgentsOnly = allow(scopes=(ApiKeyScope.AGENT,))
+# Session URLs act as the key that minted them, so only keys hold them; people have none.
+AgentKeysOnly = allow(scopes=(ApiKeyScope.AGENT,), people=False)
 Readers = allow(
     roles=(Role.MANAGER, Role.REVIEWER, Role.CONTRACTOR),
     scopes=(ApiKeyScope.AGENT, ApiKeyScope.EXPORT),
@@ -57,7 +58,7 @@ class SessionUrlListApi(APIView):
     """Session URLs: what OpenEnv clients that send no headers connect to. Minted by an agent
     key, they act as that key until they expire or are revoked."""
 
-    permission_classes = [AgentsOnly]
+    permission_classes = [AgentKeysOnly]
 
     class SessionUrlCreateInput(serializers.Serializer):
         environment = serializers.CharField(max_length=64, help_text="e.g. bank-v1")
@@ -102,7 +103,7 @@ class SessionUrlListApi(APIView):
 
 
 class SessionUrlRevokeApi(APIView):
-    permission_classes = [AgentsOnly]
+    permission_classes = [AgentKeysOnly]
 
     @extend_schema(request=None, responses=SessionUrlOutput)
     def post(self, request, session_url_id: int):
