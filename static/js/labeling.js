@@ -112,7 +112,8 @@
       });
     });
     panel.querySelectorAll(".replay-step[data-bid]").forEach(function (step) {
-      const acted = step.querySelector('.replay-stage [data-bid="' + step.dataset.bid + '"]');
+      // A refused action's bid is whatever the actor wrote: escaped, it cannot break the selector.
+      const acted = step.querySelector('.replay-stage [data-bid="' + CSS.escape(step.dataset.bid) + '"]');
       if (acted) acted.classList.add("acted");
     });
     const total = panel.querySelector(".step-total");
