@@ -190,6 +190,8 @@ class AuditEvent(models.Model):
         KEY_REFUSED = "key_refused", "API key refused"
         ROLE_CHANGED = "role_changed", "Role changed"
         USER_CREATED = "user_created", "User created"
+        SESSION_URL_CREATED = "session_url_created", "OpenEnv session URL minted"
+        SESSION_URL_REVOKED = "session_url_revoked", "OpenEnv session URL revoked"
 
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
     actor = models.ForeignKey(

@@ -75,8 +75,13 @@ def signed_in(user) -> APIClient:
 
 def key_client(*, scopes: list[str], owner=None) -> APIClient:
     _, plaintext = make_api_key(scopes=scopes, owner=owner)
+    return bearer_client(plaintext)
+
+
+def bearer_client(presented: str) -> APIClient:
+    """A client presenting `presented` as its API key."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {presented}")
     return client
 
 

@@ -15,6 +15,7 @@ from environments.openenv.models import SessionUrl
 from rlplatform.apis import paginated
 from rlplatform.models import ApiKey, ApiKeyScope, Role
 from rlplatform.permissions import allow
+from rlplatform.requests import client_ip
 from rlplatform.services import ServiceError
 
 # Session URLs act as the key that minted them, so only keys hold them; people have none.
@@ -90,6 +91,7 @@ class SessionUrlListApi(APIView):
             env_id=data.validated_data["environment"],
             ttl_seconds=data.validated_data.get("ttl_seconds"),
             name=data.validated_data["name"],
+            ip_address=client_ip(request),
         )
         base = openenv_base_url(request, session_url.env_id, token)
         session_url.url = base
@@ -109,7 +111,10 @@ class SessionUrlRevokeApi(APIView):
     def post(self, request, session_url_id: int):
         key: ApiKey = request.auth
         session_url = get_object_or_404(SessionUrl, pk=session_url_id, api_key__owner=key.owner)
-        return Response(SessionUrlOutput(services.session_url_revoke(session_url=session_url)).data)
+        revoked = services.session_url_revoke(
+            session_url=session_url, ip_address=client_ip(request)
+        )
+        return Response(SessionUrlOutput(revoked).data)
 
 
 class TaskRowOutput(serializers.Serializer):

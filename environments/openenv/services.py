@@ -25,8 +25,8 @@ from environments.engine import Page, page_to_axtree, page_to_html
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
-from rlplatform.models import ApiKey, ApiKeyScope, User
-from rlplatform.services import ApiKeyRejected, ServiceError, api_key_verify
+from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, User
+from rlplatform.services import ApiKeyRejected, ServiceError, api_key_verify, audit_record
 
 TOKEN_PREFIX = "rlps"  # noqa: S105  (a prefix, not a secret)
 SOURCE = "openenv"
@@ -165,7 +165,12 @@ def environment_id(env_id: str) -> str:
 
 @transaction.atomic
 def session_url_create(
-    *, api_key: ApiKey, env_id: str, ttl_seconds: int | None = None, name: str = ""
+    *,
+    api_key: ApiKey,
+    env_id: str,
+    ttl_seconds: int | None = None,
+    name: str = "",
+    ip_address: str | None = None,
 ) -> tuple[SessionUrl, str]:
     """Mint a session URL for an agent key; return it with its token, which is never stored
     nor shown again."""
@@ -187,16 +192,32 @@ def session_url_create(
         name=name.strip()[:100],
         expires_at=expires_at,
     )
+    _audit(AuditEvent.Action.SESSION_URL_CREATED, session_url, ip_address)
     return session_url, token
 
 
 @transaction.atomic
-def session_url_revoke(*, session_url: SessionUrl) -> SessionUrl:
+def session_url_revoke(*, session_url: SessionUrl, ip_address: str | None = None) -> SessionUrl:
     session_url = SessionUrl.objects.select_for_update().get(pk=session_url.pk)
     if session_url.revoked_at is None:
         session_url.revoked_at = timezone.now()
         session_url.save(update_fields=["revoked_at"])
+        _audit(AuditEvent.Action.SESSION_URL_REVOKED, session_url, ip_address)
     return session_url
+
+
+def _audit(action: str, session_url: SessionUrl, ip_address: str | None) -> None:
+    # A session URL is a credential: who minted or revoked one is on record, as for keys.
+    audit_record(
+        action=action,
+        actor_label=f"key:{session_url.api_key.prefix}",
+        target=f"session_url:{session_url.pk}",
+        ip_address=ip_address,
+        details={
+            "environment": session_url.env_id,
+            "expires_at": session_url.expires_at.isoformat(),
+        },
+    )
 
 
 # --- a session's episode -----------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -34,6 +35,7 @@ from rlplatform import services as platform_services
 from rlplatform.models import ApiKey, ApiKeyScope, Job, Role
 from rlplatform.services import job_execute
 from rlplatform.throttling import PrincipalRateThrottle
+from tests.conftest import bearer_client
 from tests.factories import (
     GOOD_ANSWERS,
     UserFactory,
@@ -336,11 +338,11 @@ def world(settings, tmp_path, monkeypatch):
 
     clients = {
         "anon": APIClient(),
-        "key_agent": _bearer(agent_plaintext),
-        "key_export": _bearer(export_plaintext),
-        "key_admin": _bearer(admin_plaintext),
-        "key_revoked": _bearer(revoked_plaintext),
-        "key_expired": _bearer(expired_plaintext),
+        "key_agent": bearer_client(agent_plaintext),
+        "key_export": bearer_client(export_plaintext),
+        "key_admin": bearer_client(admin_plaintext),
+        "key_revoked": bearer_client(revoked_plaintext),
+        "key_expired": bearer_client(expired_plaintext),
     }
     people = {
         "contractor_a": contractor_a,
@@ -394,12 +396,6 @@ def _url(world: dict, label: str) -> tuple[str, str]:
         for parameter in pattern
     }
     return name, reverse(name, kwargs=kwargs) + query
-
-
-def _bearer(plaintext: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-    return client
 
 
 def _url_names() -> set[str]:
@@ -523,3 +519,33 @@ def test_every_api_operation_in_the_schema_has_a_row():
 def _example_path(path: str) -> str:
     """An OpenAPI path with each {parameter} given a value the URL conf accepts."""
     return re.sub(r"\{[^}]+\}", lambda match: "1" if "id" in match.group() else "x", path)
+
+
+def test_every_form_carries_a_csrf_token_and_no_page_takes_a_post_without_one(world):
+    """Pages are signed-in sessions, so every POST to a page needs the CSRF token: each page's
+    forms carry one, and a POST without it is refused before the view runs."""
+    people = ("contractor_a", "reviewer", "manager_x", "admin")
+    pages = [
+        (method, *_url(world, label))
+        for method, label, *_ in ROWS
+        if not _url(world, label)[1].startswith(("/api/", "/openenv/"))
+    ]
+    forms_seen = 0
+    for principal in people:
+        signed_in_client = world["clients"][principal]
+        strict = Client(enforce_csrf_checks=True)
+        strict.cookies = copy.deepcopy(signed_in_client.cookies)
+        for method, _, url in pages:
+            if method == "GET":
+                response = _request(strict, "GET", url)
+                if response.status_code != 200:
+                    continue
+                for form in re.findall(r"<form\b[^>]*>.*?</form>", _text(response), re.S | re.I):
+                    if re.search(r'method="post"', form, re.I):
+                        forms_seen += 1
+                        assert "csrfmiddlewaretoken" in form, f"{url} as {principal}: {form[:200]}"
+            else:
+                response = _request(strict, method, url)
+                assert response.status_code == 403, (principal, url, response.status_code)
+                assert b"CSRF" in response.content, (principal, url)
+    assert forms_seen > 10
