@@ -64,6 +64,18 @@ def export_run(job: Job, progress) -> dict[str, Any]:
     private folder, then publish them with their manifest. A failure or cancellation
     publishes nothing."""
     export = Export.objects.select_related("created_by").get(job=job)
+    # An earlier attempt may have published, then died before the job was marked done. Readers
+    # may be downloading that snapshot already: it is not written again.
+    files = export.files if export.is_published else _write_and_publish(export, progress)
+    try:
+        webhooks_notify(export=export)
+    except Exception:
+        # The export is published either way; undelivered notices wait in WebhookDelivery.
+        logger.warning("could not queue the webhooks of export %s", export.pk, exc_info=True)
+    return {"export": export.pk, "rows": files[0]["rows"], "files": files}
+
+
+def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
     kind = KINDS[export.kind]
     workdir = Path(tempfile.mkdtemp(prefix=f"export-{export.pk}-", dir=_tmp_dir()))
     try:
@@ -96,12 +108,7 @@ def export_run(job: Job, progress) -> dict[str, Any]:
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    try:
-        webhooks_notify(export=export)
-    except Exception:
-        # The export is published either way; undelivered notices wait in WebhookDelivery.
-        logger.warning("could not queue the webhooks of export %s", export.pk, exc_info=True)
-    return {"export": export.pk, "rows": files[0]["rows"], "files": files}
+    return files
 
 
 def _tmp_dir() -> Path:

@@ -116,60 +116,72 @@ def _purge_broker() -> None:
     app.control.purge()
 
 
+def start_celery_worker(
+    *, queues: str, log_path: Path, concurrency: int = 2, **env: str
+) -> subprocess.Popen:
+    """A real Celery worker process on `queues`, against the test database and the test broker,
+    in its own process group (stop it with stop_celery_worker); returns once it is ready."""
+    log = open(log_path, "w")  # noqa: SIM115  (the worker holds it; closed when this returns)
+    with log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "rlplatform",
+                "worker",
+                "--queues",
+                queues,
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=subprocess_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if "ready." in log_path.read_text():
+            return process
+        time.sleep(0.2)
+    stop_celery_worker(process)
+    raise RuntimeError("the Celery worker did not start: " + log_path.read_text()[-3000:])
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    """Stop a worker and its pool processes: warm shutdown, or SIGKILL if that hangs."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process on every queue, against the test database and the test
     broker (Redis database 15, or the filesystem transport under var/test). Shared by the
     session; tests that use it need committed data (`transactional_db`)."""
+    _purge_broker()
     with django_db_blocker.unblock():
         # Short leases and visibility: tests kill workers and wait for the work to come back.
-        env = subprocess_env(ROLLOUT_LEASE_SECONDS="3", CELERY_VISIBILITY_TIMEOUT="20")
-    _purge_broker()
-    log = open(Path(settings.VAR_DIR) / "worker.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "rlplatform",
-            "worker",
-            "--queues",
-            "default,rollouts,exports",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    ready = False
-    while time.monotonic() < deadline and process.poll() is None:
-        if "ready." in (Path(settings.VAR_DIR) / "worker.log").read_text():
-            ready = True
-            break
-        time.sleep(0.2)
-    if not ready:
-        process.kill()
-        raise RuntimeError(
-            "the Celery worker did not start: "
-            + (Path(settings.VAR_DIR) / "worker.log").read_text()[-3000:]
+        process = start_celery_worker(
+            queues="default,rollouts,exports",
+            log_path=Path(settings.VAR_DIR) / "worker.log",
+            ROLLOUT_LEASE_SECONDS="3",
+            CELERY_VISIBILITY_TIMEOUT="20",
         )
     yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    log.close()
+    stop_celery_worker(process)
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):

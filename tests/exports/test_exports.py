@@ -159,6 +159,21 @@ def test_a_failed_export_publishes_nothing(manager, recorded, monkeypatch):
     assert not default_storage.exists(f"{export.storage_prefix}/data.jsonl")
 
 
+def test_an_export_published_by_an_attempt_that_died_is_not_written_again(manager, recorded):
+    export = run_export(manager, "trajectories", "parquet")
+    path = Path(default_storage.path(f"{export.storage_prefix}/data.parquet"))
+    written = path.stat().st_mtime_ns
+    # The worker died after publishing, before it marked the job done: the task comes back.
+    Job.objects.filter(pk=export.job_id).update(status=JobStatus.RUNNING, finished_at=None)
+
+    job_execute(job_id=export.job_id, handler=services.export_run)
+    again = Export.objects.get(pk=export.pk)
+    assert again.job.status == JobStatus.SUCCEEDED and again.job.attempts == 2
+    assert again.job.result["files"] == export.files
+    assert (again.published_at, again.manifest) == (export.published_at, export.manifest)
+    assert path.stat().st_mtime_ns == written
+
+
 def test_exports_through_the_api_need_the_export_scope(admin_user, recorded):
     refused = key_client(scopes=["agent"]).post("/api/v1/exports/", {"kind": "sft"}, format="json")
     assert refused.status_code == 403
