@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from django.conf import settings
@@ -114,6 +115,24 @@ def _purge_broker() -> None:
     from rlplatform.celery import app
 
     app.control.purge()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_reach_the_broker_only_in_worker_tests(request, monkeypatch):
+    """Only tests marked `worker` send tasks to the broker, and what they leave there is purged
+    after them. A task another test left on the session's worker would run against the next
+    test's data, or hold an export's snapshot open while the test database is flushed, and the
+    flush would wait for ever."""
+    from celery.result import AsyncResult
+
+    from rlplatform.celery import app
+
+    if request.node.get_closest_marker("worker") is None:
+        monkeypatch.setattr(app, "send_task", lambda *args, **kwargs: AsyncResult(uuid4().hex))
+        yield
+        return
+    yield
+    _purge_broker()
 
 
 def start_celery_worker(
