@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from rlplatform.caching import cache_call
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Job, JobStatus, Role, User
 
 logger = logging.getLogger(__name__)
@@ -140,7 +142,9 @@ def user_set_role(
     return user
 
 
-# Sign-in throttling: counters in the shared cache, per username and per address.
+# Sign-in throttling: counters in the shared cache, per username and per address. While the
+# cache is unreachable, sign-in works without them (availability over throttling during an
+# outage): no lockout is enforced and failures go uncounted.
 
 
 def _signin_keys(username: str, ip_address: str | None) -> tuple[str, str]:
@@ -148,20 +152,15 @@ def _signin_keys(username: str, ip_address: str | None) -> tuple[str, str]:
     return f"signin:fail:user:{digest}", f"signin:fail:ip:{ip_address or 'unknown'}"
 
 
-def _cache_get(key: str) -> int:
-    # The cache may be Redis; if it is down, sign-in keeps working without throttling.
-    try:
-        return int(cache.get(key, 0))
-    except Exception:
-        logger.warning("sign-in throttle cache unavailable", exc_info=True)
-        return 0
+def _signin_failures(key: str) -> int:
+    return cache_call(lambda: int(cache.get(key, 0)), default=0, purpose="sign-in lockout")
 
 
 def signin_check_allowed(*, username: str, ip_address: str | None) -> None:
     user_key, ip_key = _signin_keys(username, ip_address)
     limit = settings.SIGNIN_MAX_FAILURES
     # An address gets more room than a name, since several people may share one.
-    if _cache_get(user_key) >= limit or _cache_get(ip_key) >= limit * 4:
+    if _signin_failures(user_key) >= limit or _signin_failures(ip_key) >= limit * 4:
         minutes = max(1, settings.SIGNIN_LOCKOUT_SECONDS // 60)
         audit_record(
             action=AuditEvent.Action.SIGN_IN_LOCKED,
@@ -175,20 +174,19 @@ def signin_check_allowed(*, username: str, ip_address: str | None) -> None:
         )
 
 
+def _signin_count_failure(key: str) -> None:
+    cache.add(key, 0, timeout=settings.SIGNIN_LOCKOUT_SECONDS)
+    cache.incr(key)
+
+
 def signin_record_failure(*, username: str, ip_address: str | None) -> None:
     for key in _signin_keys(username, ip_address):
-        try:
-            cache.add(key, 0, timeout=settings.SIGNIN_LOCKOUT_SECONDS)
-            cache.incr(key)
-        except Exception:
-            logger.warning("sign-in throttle cache unavailable", exc_info=True)
+        cache_call(partial(_signin_count_failure, key), default=None, purpose="sign-in lockout")
 
 
 def signin_clear_failures(*, username: str) -> None:
-    try:
-        cache.delete(_signin_keys(username, None)[0])
-    except Exception:
-        logger.warning("sign-in throttle cache unavailable", exc_info=True)
+    user_key = _signin_keys(username, None)[0]
+    cache_call(lambda: cache.delete(user_key), default=False, purpose="sign-in lockout")
 
 
 # API keys

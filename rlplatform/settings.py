@@ -196,6 +196,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "rlp",
+            # A Redis that is down or hung costs a cache call this long at most; the platform
+            # then goes on without the cache (rlplatform/caching.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -217,6 +220,10 @@ if REDIS_URL:
     # this many seconds. Longer than any task runs: a task still running would run twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # Without these, kombu waits forever on a Redis that hangs, and so does a request that
+        # starts a job. Longer than the 1 s a worker's BRPOP waits for a message.
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -225,6 +232,14 @@ else:
         "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
+# A send to an unreachable broker gives up after one quick retry (enough to replace a connection
+# the broker dropped), not kombu's default three: the job stays queued for the redispatch.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -239,10 +254,14 @@ CELERY_TASK_ROUTES = {
     "environments.tasks.run_rollout_item": {"queue": "rollouts"},
     "exports.tasks.*": {"queue": "exports"},
 }
+# A queued job that no worker has started after this long is sent again (a lost message, or a
+# broker that was down when it was started).
+JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",
-        "schedule": 60.0,
+        # Looked for every minute, or as often as a job counts as stale when that is sooner.
+        "schedule": float(min(60, max(1, JOB_REDISPATCH_AFTER_SECONDS))),
     },
     "recover-rollout-items": {
         "task": "environments.tasks.rollouts_recover",
@@ -268,9 +287,6 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # that server, and only when a rollout does not bring its own.
 CHAT_POLICY_BASE_URL = os.environ.get("CHAT_POLICY_BASE_URL", "")
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
-# A queued job that no worker has started after this long is sent again (a lost message, or a
-# broker that was down when it was started).
-JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -286,7 +302,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rlplatform.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "rlplatform.throttling.AnonymousRateThrottle",
         "rlplatform.throttling.PrincipalRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

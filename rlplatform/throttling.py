@@ -1,13 +1,24 @@
-import logging
+"""API throttles. Both fail open: while the cache that holds their counters is unreachable,
+requests go on unthrottled (availability over throttling during an outage)."""
+
 import time
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
+from rlplatform.caching import cache_call
 from rlplatform.models import ApiKey
 
-logger = logging.getLogger(__name__)
+
+class AnonymousRateThrottle(AnonRateThrottle):
+    """DRF's budget per address for callers who are not signed in (the schema and its docs)."""
+
+    def allow_request(self, request, view) -> bool:
+        allow = super().allow_request
+        return cache_call(
+            lambda: allow(request, view), default=True, purpose="anonymous API throttle"
+        )
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):
@@ -38,12 +49,9 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         window_key = f"{key}:{window}"
-        try:
-            count = _count(window_key, self.duration + 1)
-        except Exception:
-            # The cache may be Redis; if it is down, requests go on unthrottled.
-            logger.warning("API throttle cache unavailable", exc_info=True)
-            return True
+        count = cache_call(
+            lambda: _count(window_key, self.duration + 1), default=0, purpose="API throttle"
+        )
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -3,6 +3,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -26,6 +28,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Redis on a port where nothing listens: a cache that is down.
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
 
 
 @pytest.fixture(autouse=True)
@@ -201,6 +210,49 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         )
     yield process
     stop_celery_worker(process)
+
+
+@contextmanager
+def background_process(
+    command: list[str], *, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen]:
+    """Run `command` from the project root in a process group of its own, its output in `log`,
+    for the block; the whole group is stopped when the block ends, however it ends."""
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            _stop_group(process)
+
+
+def wait_started(process: subprocess.Popen, *, ready: Callable[[], bool], log: Path) -> None:
+    """Wait until `ready()`; fail with the end of `log` if the process exits first."""
+    wait_for(
+        lambda: ready() or process.poll() is not None,
+        timeout=60,
+        message=f"the process logging to {log.name} to start",
+    )
+    if process.poll() is not None:
+        raise RuntimeError(f"{process.args[:5]} exited: {log.read_text()[-3000:]}")
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        process.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):

@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from rlplatform.models import AuditEvent
+from tests.conftest import UNREACHABLE_CACHE
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,14 @@ def test_one_address_guessing_many_names_is_throttled(client, contractor, passwo
         sign_in(client, f"nobody{n}", "guess")
     response = sign_in(client, contractor.username, password)
     assert "Too many failed sign-ins" in response.content.decode()
+
+
+@override_settings(CACHES=UNREACHABLE_CACHE, SIGNIN_MAX_FAILURES=1)
+def test_sign_in_works_without_a_lockout_while_the_cache_is_unreachable(
+    client, contractor, password, caplog
+):
+    for _ in range(2):
+        failed = sign_in(client, contractor.username, "guess")
+        assert "Please enter a correct username and password" in failed.content.decode()
+    assert sign_in(client, contractor.username, password).status_code == 302
+    assert "sign-in lockout: the cache is unavailable" in caplog.text
