@@ -22,7 +22,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle
 
 from environments import services as environment_services
 from environments.models import ActorKind
@@ -34,7 +33,7 @@ from labeling.queue import next_item_for
 from rlplatform import services as platform_services
 from rlplatform.models import ApiKey, ApiKeyScope, Job, Role
 from rlplatform.services import job_execute
-from rlplatform.throttling import PrincipalRateThrottle
+from rlplatform.throttling import AnonymousRateThrottle, PrincipalRateThrottle
 from tests.conftest import bearer_client
 from tests.factories import (
     GOOD_ANSWERS,
@@ -469,7 +468,7 @@ def _text(response) -> str:
 def test_every_route_answers_every_principal_as_the_table_says(world, monkeypatch):
     # Thousands of requests from the same few principals: throttling is tested on its own.
     monkeypatch.setattr(PrincipalRateThrottle, "allow_request", lambda *args: True)
-    monkeypatch.setattr(AnonRateThrottle, "allow_request", lambda *args: True)
+    monkeypatch.setattr(AnonymousRateThrottle, "allow_request", lambda *args: True)
     cells = [
         (method, *_url(world, label), expected, body) for method, label, expected, *body in ROWS
     ]
