@@ -11,11 +11,13 @@ PY = sys.executable
 # One database per benchmark script, so two benchmarks can run at once.
 DATABASE = f"rlplatform_bench_{Path(sys.argv[0]).stem}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Database 14 unless told otherwise: a bench run beside another one needs its own, since each
+# flushes it and their workers would take each other's tasks.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def server_env(**extra: str) -> dict[str, str]:
-    """Production settings on loopback (no TLS), with the bench database and Redis db 14."""
+    """Production settings on loopback (no TLS), with the bench database and Redis database."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "rlplatform.settings",

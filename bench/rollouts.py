@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PY, ROOT, prepare_database, run_django, server_env
 
 
-def start_workers(count: int) -> list[subprocess.Popen]:
+def start_workers(count: int, queues: str = "default,rollouts") -> list[subprocess.Popen]:
     return [
         subprocess.Popen(
             [
@@ -30,7 +30,7 @@ def start_workers(count: int) -> list[subprocess.Popen]:
                 "rlplatform",
                 "worker",
                 "--queues",
-                "default,rollouts",
+                queues,
                 "--concurrency",
                 "1",
                 "--hostname",
