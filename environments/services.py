@@ -192,6 +192,33 @@ def _save_episodes(episodes: list[Episode]) -> None:
         cursor.executemany(sql, rows)
 
 
+_STEP_FIELDS = [field for field in Step._meta.concrete_fields if not field.primary_key]
+
+
+def _insert_steps(steps: list[Step]) -> None:
+    """Insert new steps with one multi-row INSERT. (On PostgreSQL, bulk_create sends each
+    column as an array, and psycopg quotes every element of a text array through a regular
+    expression: for the observations' JSON, a third of a batch's time.)"""
+    quote = connection.ops.quote_name
+    # Built from the model's own table and column names only; values go as parameters.
+    columns = ", ".join(quote(field.column) for field in _STEP_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(_STEP_FIELDS)) + ")"
+    sql = (
+        f"INSERT INTO {quote(Step._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(steps))} RETURNING {quote('id')}"
+    )
+    values = [
+        field.get_db_prep_save(field.pre_save(step, True), connection)
+        for step in steps
+        for field in _STEP_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        for step, (pk,) in zip(steps, cursor.fetchall(), strict=True):
+            step.pk = pk
+            step._state.adding = False
+
+
 def episodes_step(
     *, requests: list[StepRequest], user: User | None = None
 ) -> list[StepResult | ServiceError]:
@@ -247,7 +274,7 @@ def episodes_step(
                     applied[key] = result
             results.append(result)
         if new_steps:
-            Step.objects.bulk_create(new_steps)
+            _insert_steps(new_steps)
             stepped = {step.episode_id: locked[step.episode_id] for step in new_steps}
             now = timezone.now()
             for episode in stepped.values():
