@@ -13,6 +13,7 @@ import os
 import socket
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -97,12 +98,36 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
         for name in ("base_url", "model"):
             if not policy.get(name):
                 raise ServiceError(f"a chat policy needs {name}", field=f"policy.{name}")
+        _check_base_url(str(policy["base_url"]))
     concurrency = int(spec.get("concurrency", 8))
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ServiceError(
             f"concurrency must be between 1 and {MAX_CONCURRENCY}", field="concurrency"
         )
     return items
+
+
+def _check_base_url(base_url: str) -> None:
+    """Workers call a chat policy's base_url: it must be http(s) on an allowed host."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise ServiceError(
+            "policy.base_url must be an http(s) URL, e.g. https://models.internal/v1",
+            field="policy.base_url",
+        )
+    allowed = settings.CHAT_POLICY_ALLOWED_HOSTS
+    if not any(
+        pattern == "*"
+        or host == pattern.lower()
+        or (pattern.startswith("*.") and host.endswith(pattern[1:].lower()))
+        for pattern in allowed
+    ):
+        raise ServiceError(
+            f"policy.base_url: host {host!r} is not one the platform may call "
+            f"(CHAT_POLICY_ALLOWED_HOSTS: {', '.join(allowed) or 'none'})",
+            field="policy.base_url",
+        )
 
 
 @transaction.atomic

@@ -287,6 +287,10 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # that server, and only when a rollout does not bring its own.
 CHAT_POLICY_BASE_URL = os.environ.get("CHAT_POLICY_BASE_URL", "")
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
+# The hosts a chat policy's base_url may name (comma-separated; "*.example.com" matches its
+# subdomains, "*" any host). Managers and agent keys choose the URL and the workers call it: in
+# production, list the model servers, so that nobody points workers at internal addresses.
+CHAT_POLICY_ALLOWED_HOSTS = env_list("CHAT_POLICY_ALLOWED_HOSTS", "*")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

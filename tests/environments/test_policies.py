@@ -4,6 +4,7 @@ import pytest
 
 from environments.engine import get_environment
 from environments.policies import ChatPolicy, PolicyUnavailable, Turn, build_policy, extract_action
+from tests.conftest import signed_in
 from tests.environments.fake_llm import FakeChatServer
 
 
@@ -79,3 +80,37 @@ def test_the_platforms_model_key_goes_only_to_the_platforms_model_server(setting
     assert server_key_for({"base_url": "http://attacker.example/v1"}) == ""
     settings.CHAT_POLICY_BASE_URL = ""
     assert server_key_for({"base_url": "http://models.internal:8000/v1"}) == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("base_url", "allowed"),
+    [
+        ("https://models.internal/v1", True),
+        ("http://gpu-3.cluster.example.com:8000/v1", True),
+        ("http://169.254.169.254/latest/meta-data", False),
+        ("http://localhost:5432", False),
+        ("https://example.com.attacker.net/v1", False),
+        ("file:///etc/passwd", False),
+        ("models.internal/v1", False),
+    ],
+)
+def test_chat_rollouts_call_only_the_hosts_the_platform_allows(
+    settings, manager, base_url, allowed
+):
+    settings.CHAT_POLICY_ALLOWED_HOSTS = ["models.internal", "*.example.com"]
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {
+            "environments": ["bank-v1"],
+            "families": ["pay_bill"],
+            "count": 1,
+            "policy": {"kind": "chat", "base_url": base_url, "model": "m"},
+        },
+        format="json",
+    )
+    if allowed:
+        assert response.status_code == 202, response.json()
+    else:
+        assert response.status_code == 400
+        assert "policy.base_url" in response.json()["error"]["fields"]

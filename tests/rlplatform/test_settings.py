@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "rl.example.com",
     "DATABASE_URL": "postgres://rl:pw@db.internal:5432/rlplatform",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "CHAT_POLICY_ALLOWED_HOSTS": "models.internal",
 }
 
 
@@ -86,6 +87,19 @@ def test_check_deploy_reports_no_warnings_with_production_variables():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_chat_policies_may_call_any_host():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean_environ(), **PRODUCTION, "CHAT_POLICY_ALLOWED_HOSTS": "*"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "rlplatform.W001" in result.stderr + result.stdout
 
 
 def test_the_embedded_broker_keeps_sent_tasks_on_disk_from_a_fresh_start(tmp_path):
