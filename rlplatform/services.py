@@ -368,11 +368,17 @@ def job_dispatch(*, job: Job, task_kwargs: dict[str, Any] | None = None) -> None
 
 
 def job_execute(*, job_id: int, handler: JobHandler) -> None:
-    """Run `handler` for a job unless it has already finished. A redelivered task (a worker
-    died, or the message was sent twice) finds the job finished and does nothing."""
+    """Run `handler` for a job unless it has finished or another attempt is running it. A
+    redelivered task (a worker died, or the message was sent twice) finds the job finished, or
+    running with its lease held, and does nothing; a job whose lease ran out is run again."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_finished:
+            return
+        if job.status == JobStatus.RUNNING and job.updated_at > _lease_start():
+            # Another attempt is alive (its progress reports renew the lease): this message is a
+            # duplicate. Should that attempt die, beat sends the job again once its lease is out.
+            logger.info("job %s is already running; a duplicate message was dropped", job.pk)
             return
         job.status = JobStatus.RUNNING
         job.attempts += 1
@@ -431,15 +437,26 @@ def job_cancel(*, job: Job, cancelled_by: User) -> Job:
     return job
 
 
+def _lease_start() -> datetime:
+    """A running job last heard from before this has lost its lease."""
+    return timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
 def jobs_redispatch_stale() -> int:
-    """Send again every job still queued long after it was created: its message was lost, or
-    the broker was down when it was started. Duplicates are harmless (job_execute skips them)."""
+    """Send again every job still queued long after it was created (its message was lost, or
+    the broker was down when it was started), and every running job whose lease ran out (its
+    worker died). Duplicates are harmless: job_execute skips them."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_REDISPATCH_AFTER_SECONDS)
     stale = list(
         Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff).filter(
             dispatched_at__isnull=True
         )
         | Job.objects.filter(status=JobStatus.QUEUED, dispatched_at__lt=cutoff)
+        # Rollouts are not run by one attempt: their items hold leases of their own, and
+        # rollouts_recover sends back the items of dead workers.
+        | Job.objects.filter(status=JobStatus.RUNNING, updated_at__lt=_lease_start()).exclude(
+            kind="rollout"
+        )
     )
     for job in stale:
         job_dispatch(job=job)

@@ -257,6 +257,10 @@ CELERY_TASK_ROUTES = {
 # A queued job that no worker has started after this long is sent again (a lost message, or a
 # broker that was down when it was started).
 JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)
+# A running job whose handler has not reported progress for this long counts as dead: a second
+# message for it runs it again, and beat sends one. Until then a duplicate message is dropped,
+# so two attempts never run side by side. Handlers report progress more often than this.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 600)
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",

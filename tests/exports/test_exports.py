@@ -3,11 +3,14 @@ values that were recorded; reruns are byte-identical; a snapshot excludes rows w
 it; filters; permissions."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import datasets
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from environments.engine.page import page_from_json, page_to_axtree
 from environments.models import Episode
@@ -163,8 +166,12 @@ def test_an_export_published_by_an_attempt_that_died_is_not_written_again(manage
     export = run_export(manager, "trajectories", "parquet")
     path = Path(default_storage.path(f"{export.storage_prefix}/data.parquet"))
     written = path.stat().st_mtime_ns
-    # The worker died after publishing, before it marked the job done: the task comes back.
-    Job.objects.filter(pk=export.job_id).update(status=JobStatus.RUNNING, finished_at=None)
+    # The worker died after publishing, before it marked the job done; its lease ran out and
+    # the task comes back.
+    died = timezone.now() - timedelta(seconds=settings.JOB_LEASE_SECONDS + 1)
+    Job.objects.filter(pk=export.job_id).update(
+        status=JobStatus.RUNNING, finished_at=None, updated_at=died
+    )
 
     job_execute(job_id=export.job_id, handler=services.export_run)
     again = Export.objects.get(pk=export.pk)

@@ -54,6 +54,9 @@ def export_workers(settings, tmp_path, monkeypatch):
                 log_path=tmp_path / f"worker-{len(started)}.log",
                 concurrency=1,
                 CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_SECONDS),
+                # The killed attempt reported progress moments before: its lease must be out by
+                # the time its message comes back, or the new worker would take it for alive.
+                JOB_LEASE_SECONDS="2",
                 MEDIA_ROOT=str(settings.MEDIA_ROOT),
                 # The killed attempt's private folder stays behind: here, not in var/test.
                 VAR_DIR=str(tmp_path / "var"),

@@ -1,6 +1,9 @@
 """Jobs: long work on a real Celery worker, with progress visible through the API."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from rlplatform import services
 from rlplatform.models import Job, JobStatus, Role
@@ -142,3 +145,38 @@ def test_the_job_page_shows_a_progress_bar_that_polls(client, admin_user):
     partial = client.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial
     assert 'id="job-' in partial
+
+
+@pytest.mark.django_db
+def test_a_duplicate_message_for_a_running_job_does_not_start_a_second_attempt(settings):
+    settings.JOB_LEASE_SECONDS = 60
+    job = Job.objects.create(kind="recompute_statistics", status=JobStatus.RUNNING, attempts=1)
+    runs = []
+    services.job_execute(job_id=job.pk, handler=lambda job, progress: runs.append(job.pk))
+    job.refresh_from_db()
+    assert runs == []
+    assert job.attempts == 1
+    assert job.status == JobStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_a_running_job_silent_past_its_lease_is_sent_again_and_run(settings, monkeypatch):
+    settings.JOB_LEASE_SECONDS = 60
+    long_ago = timezone.now() - timedelta(seconds=61)
+    silent = Job.objects.create(kind="recompute_statistics", status=JobStatus.RUNNING, attempts=1)
+    alive = Job.objects.create(kind="recompute_statistics", status=JobStatus.RUNNING, attempts=1)
+    rollout = Job.objects.create(kind="rollout", status=JobStatus.RUNNING)
+    Job.objects.filter(pk__in=[silent.pk, rollout.pk]).update(updated_at=long_ago)
+    sent = []
+    monkeypatch.setattr(
+        "rlplatform.celery.app.send_task", lambda name, args, kwargs, queue: sent.append(args)
+    )
+
+    assert services.jobs_redispatch_stale() == 1
+    assert sent == [[silent.pk]]
+    services.job_execute(job_id=silent.pk, handler=lambda job, progress: {"ran": True})
+    silent.refresh_from_db()
+    assert silent.status == JobStatus.SUCCEEDED
+    assert silent.attempts == 2
+    alive.refresh_from_db()
+    assert alive.status == JobStatus.RUNNING
