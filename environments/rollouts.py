@@ -125,7 +125,7 @@ def _check_base_url(base_url: str) -> None:
     ):
         raise ServiceError(
             f"policy.base_url: host {host!r} is not one the platform may call "
-            f"(CHAT_POLICY_ALLOWED_HOSTS: {', '.join(allowed) or 'none'})",
+            "(an admin lists them in CHAT_POLICY_ALLOWED_HOSTS)",
             field="policy.base_url",
         )
 

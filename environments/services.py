@@ -196,16 +196,19 @@ _STEP_FIELDS = [field for field in Step._meta.concrete_fields if not field.prima
 
 
 def _insert_steps(steps: list[Step]) -> None:
-    """Insert new steps with one multi-row INSERT. (On PostgreSQL, bulk_create sends each
+    """Insert new steps. On PostgreSQL with one multi-row INSERT: there bulk_create sends each
     column as an array, and psycopg quotes every element of a text array through a regular
-    expression: for the observations' JSON, a third of a batch's time.)"""
+    expression (for the observations' JSON, a third of a batch's time)."""
+    if connection.vendor != "postgresql":
+        Step.objects.bulk_create(steps)
+        return
     quote = connection.ops.quote_name
     # Built from the model's own table and column names only; values go as parameters.
     columns = ", ".join(quote(field.column) for field in _STEP_FIELDS)
     row = "(" + ", ".join(["%s"] * len(_STEP_FIELDS)) + ")"
     sql = (
         f"INSERT INTO {quote(Step._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(steps))} RETURNING {quote('id')}"
+        f"VALUES {', '.join([row] * len(steps))} RETURNING {quote(Step._meta.pk.column)}"
     )
     values = [
         field.get_db_prep_save(field.pre_save(step, True), connection)

@@ -5,7 +5,7 @@ from django.core.checks import Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def chat_policy_hosts_are_listed(app_configs, **kwargs) -> list[Warning]:
+def chat_policy_hosts_are_listed(app_configs: object, **kwargs: object) -> list[Warning]:
     if "*" not in settings.CHAT_POLICY_ALLOWED_HOSTS:
         return []
     return [

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -313,8 +314,9 @@ JobHandler = Callable[[Job, "JobProgress"], dict[str, Any] | None]
 
 
 class JobProgress:
-    """Handed to a job's handler to report progress; raises JobCancelled once the job is
-    cancelled, so the handler stops at its next report."""
+    """Handed to a job's handler to report progress, which renews the attempt's lease; raises
+    JobCancelled once the job is cancelled or a newer attempt has taken it over (this one lost
+    its lease), so the handler stops at its next report."""
 
     def __init__(self, job: Job):
         self.job = job
@@ -325,10 +327,15 @@ class JobProgress:
             fields["progress_total"] = total
         if message is not None:
             fields["message"] = message[:500]
-        if not Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(**fields):
+        if not _this_attempt(self.job).update(**fields):
             raise JobCancelled()
         for name, value in fields.items():
             setattr(self.job, name, value)
+
+
+def _this_attempt(job: Job) -> QuerySet[Job]:
+    """The job's row while this attempt still runs it: not cancelled, not taken over."""
+    return Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
 
 
 def job_create(
@@ -377,7 +384,8 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
             return
         if job.status == JobStatus.RUNNING and job.updated_at > _lease_start():
             # Another attempt is alive (its progress reports renew the lease): this message is a
-            # duplicate. Should that attempt die, beat sends the job again once its lease is out.
+            # duplicate. Should that attempt die, beat sends the job again once its lease is out;
+            # should it only have gone quiet, it stops at its next report (see _this_attempt).
             logger.info("job %s is already running; a duplicate message was dropped", job.pk)
             return
         job.status = JobStatus.RUNNING
@@ -390,7 +398,7 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
     except JobCancelled:
         return
     except JobFailed as failure:
-        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        _this_attempt(job).update(
             status=JobStatus.FAILED,
             error=str(failure)[:5000],
             result=failure.result,
@@ -400,7 +408,7 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
         return
     except Exception as error:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        _this_attempt(job).update(
             status=JobStatus.FAILED,
             error=f"{type(error).__name__}: {error}"[:5000],
             finished_at=timezone.now(),
@@ -409,7 +417,7 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
         return
     finished = timezone.now()
     done = job.progress_total or job.progress_done
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+    _this_attempt(job).update(
         status=JobStatus.SUCCEEDED,
         result=result,
         progress_done=done,
@@ -452,11 +460,13 @@ def jobs_redispatch_stale() -> int:
             dispatched_at__isnull=True
         )
         | Job.objects.filter(status=JobStatus.QUEUED, dispatched_at__lt=cutoff)
-        # Rollouts are not run by one attempt: their items hold leases of their own, and
-        # rollouts_recover sends back the items of dead workers.
-        | Job.objects.filter(status=JobStatus.RUNNING, updated_at__lt=_lease_start()).exclude(
-            kind="rollout"
-        )
+        # Once per lease, not at every look. Rollouts are not run by one attempt: their items
+        # hold leases of their own, and rollouts_recover sends back the items of dead workers.
+        | Job.objects.filter(
+            status=JobStatus.RUNNING,
+            updated_at__lt=_lease_start(),
+            dispatched_at__lt=_lease_start(),
+        ).exclude(kind="rollout")
     )
     for job in stale:
         job_dispatch(job=job)

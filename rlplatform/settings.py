@@ -217,7 +217,8 @@ CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     # A message a worker took but never acknowledged (it died) goes back to the queue after
-    # this many seconds. Longer than any task runs: a task still running would run twice.
+    # this many seconds. A job's message that comes back while the job runs is dropped (see
+    # JOB_LEASE_SECONDS); other tasks are idempotent.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         # Without these, kombu waits forever on a Redis that hangs, and so does a request that
@@ -258,9 +259,9 @@ CELERY_TASK_ROUTES = {
 # broker that was down when it was started).
 JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)
 # A running job whose handler has not reported progress for this long counts as dead: a second
-# message for it runs it again, and beat sends one. Until then a duplicate message is dropped,
-# so two attempts never run side by side. Handlers report progress more often than this.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 600)
+# message for it runs it again, and beat sends one. Until then a duplicate message is dropped;
+# an attempt that was only quiet and lost its lease stops at its next progress report.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 1800)
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",

@@ -72,15 +72,14 @@ def _count(key: str, timeout: int) -> int:
     return cache.incr(key)
 
 
-_clients: dict[int, Redis] = {}
-
-
 def _redis_client(backend: RedisCache) -> Redis:
     """The write client of the cache's connection pool. Django builds a new client (and its
     table of ~170 response callbacks) on every call, a third of a millisecond each time; one
-    per pool does, as a client is thread-safe."""
-    pool = backend._cache._get_connection_pool(write=True)
-    client = _clients.get(id(pool))
-    if client is None or client.connection_pool is not pool:
-        client = _clients[id(pool)] = Redis(connection_pool=pool)
+    per cache client does, as a client is thread-safe. Kept on the cache client, so it goes
+    when the cache does (ASGI builds caches per request)."""
+    cache_client = backend._cache
+    client = getattr(cache_client, "_throttle_client", None)
+    if client is None:
+        client = Redis(connection_pool=cache_client._get_connection_pool(write=True))
+        cache_client._throttle_client = client
     return client

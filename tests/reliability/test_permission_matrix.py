@@ -246,8 +246,6 @@ def world(settings, tmp_path, monkeypatch):
     one item in review); manager Y's campaign; an episode each for contractor A and an agent;
     a finished export; jobs, keys and a session URL; one principal per column."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Jobs and webhooks are not sent to a broker: nothing here needs them to run.
-    monkeypatch.setattr("rlplatform.services.job_dispatch", lambda **kwargs: None)
     monkeypatch.setattr("labeling.queue._gold_due", lambda *args: True)
 
     admin = UserFactory(username="admin", role=Role.ADMIN)

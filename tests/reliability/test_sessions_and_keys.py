@@ -68,7 +68,7 @@ def test_plain_http_is_redirected_to_https_in_production(settings):
     assert response["Location"].startswith("https://")
 
 
-def test_an_unknown_key_prefix_costs_the_same_comparison_as_a_wrong_secret(admin_user, monkeypatch):
+def test_an_unknown_key_prefix_costs_the_same_comparison_as_a_wrong_secret(monkeypatch):
     _, plaintext = make_api_key(scopes=[ApiKeyScope.AGENT])
     compared = []
     compare_digest = hmac.compare_digest

@@ -166,7 +166,9 @@ def test_a_running_job_silent_past_its_lease_is_sent_again_and_run(settings, mon
     silent = Job.objects.create(kind="recompute_statistics", status=JobStatus.RUNNING, attempts=1)
     alive = Job.objects.create(kind="recompute_statistics", status=JobStatus.RUNNING, attempts=1)
     rollout = Job.objects.create(kind="rollout", status=JobStatus.RUNNING)
-    Job.objects.filter(pk__in=[silent.pk, rollout.pk]).update(updated_at=long_ago)
+    Job.objects.filter(pk__in=[silent.pk, rollout.pk]).update(
+        updated_at=long_ago, dispatched_at=long_ago
+    )
     sent = []
     monkeypatch.setattr(
         "rlplatform.celery.app.send_task", lambda name, args, kwargs, queue: sent.append(args)
@@ -174,9 +176,35 @@ def test_a_running_job_silent_past_its_lease_is_sent_again_and_run(settings, mon
 
     assert services.jobs_redispatch_stale() == 1
     assert sent == [[silent.pk]]
+    # Sent once per lease, not at every look.
+    assert services.jobs_redispatch_stale() == 0
     services.job_execute(job_id=silent.pk, handler=lambda job, progress: {"ran": True})
     silent.refresh_from_db()
     assert silent.status == JobStatus.SUCCEEDED
     assert silent.attempts == 2
     alive.refresh_from_db()
     assert alive.status == JobStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_an_attempt_that_lost_its_lease_stops_at_its_next_report(settings):
+    settings.JOB_LEASE_SECONDS = 60
+    job = Job.objects.create(kind="recompute_statistics")
+    reached = []
+
+    def second(job, progress):
+        reached.append("second attempt")
+        return {"by": "second"}
+
+    def quiet_then_overtaken(job, progress):
+        progress(1, 3)
+        # Quiet past its lease: a message that comes back gives the job to a second attempt.
+        Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(seconds=61))
+        services.job_execute(job_id=job.pk, handler=second)
+        progress(2, 3)
+        reached.append("first attempt went on")
+
+    services.job_execute(job_id=job.pk, handler=quiet_then_overtaken)
+    job.refresh_from_db()
+    assert reached == ["second attempt"]
+    assert (job.status, job.attempts, job.result) == (JobStatus.SUCCEEDED, 2, {"by": "second"})
