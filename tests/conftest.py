@@ -144,54 +144,38 @@ def _tasks_reach_the_broker_only_in_worker_tests(request, monkeypatch):
     _purge_broker()
 
 
+def celery_worker_command(*, queues: str, concurrency: int, hostname: str = "") -> list[str]:
+    """The command line of a test's Celery worker: no gossip or mingle, which only slow the
+    start of a worker that is alone or nearly."""
+    return [
+        sys.executable,
+        *("-m", "celery", "-A", "rlplatform", "worker"),
+        *("--queues", queues, "--concurrency", str(concurrency), "--loglevel", "INFO"),
+        *("--without-gossip", "--without-mingle"),
+        *(("--hostname", hostname) if hostname else ()),
+    ]
+
+
 def start_celery_worker(
     *, queues: str, log_path: Path, concurrency: int = 2, **env: str
 ) -> subprocess.Popen:
     """A real Celery worker process on `queues`, against the test database and the test broker,
-    in its own process group (stop it with stop_celery_worker); returns once it is ready."""
-    log = open(log_path, "w")  # noqa: SIM115  (the worker holds it; closed when this returns)
-    with log:
+    in its own process group (stop it with stop_process_group); returns once it is ready."""
+    with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "rlplatform",
-                "worker",
-                "--queues",
-                queues,
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command(queues=queues, concurrency=concurrency),
             cwd=ROOT,
             env=subprocess_env(**env),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if "ready." in log_path.read_text():
-            return process
-        time.sleep(0.2)
-    stop_celery_worker(process)
-    raise RuntimeError("the Celery worker did not start: " + log_path.read_text()[-3000:])
-
-
-def stop_celery_worker(process: subprocess.Popen) -> None:
-    """Stop a worker and its pool processes: warm shutdown, or SIGKILL if that hangs."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    try:
+        wait_started(process, ready=lambda: "ready." in log_path.read_text(), log=log_path)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return process
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +193,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             CELERY_VISIBILITY_TIMEOUT="20",
         )
     yield process
-    stop_celery_worker(process)
+    stop_process_group(process)
 
 
 @contextmanager
@@ -230,7 +214,7 @@ def background_process(
         try:
             yield process
         finally:
-            _stop_group(process)
+            stop_process_group(process)
 
 
 def wait_started(process: subprocess.Popen, *, ready: Callable[[], bool], log: Path) -> None:
@@ -244,10 +228,11 @@ def wait_started(process: subprocess.Popen, *, ready: Callable[[], bool], log: P
         raise RuntimeError(f"{process.args[:5]} exited: {log.read_text()[-3000:]}")
 
 
-def _stop_group(process: subprocess.Popen) -> None:
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a process and its children (a worker's pool): SIGTERM, or SIGKILL if that hangs."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        process.wait(timeout=20)
     except ProcessLookupError:
         process.wait()
     except subprocess.TimeoutExpired:

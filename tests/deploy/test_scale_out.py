@@ -13,7 +13,7 @@ import pytest
 
 from bench.common import free_port
 from environments.models import Episode, RolloutItem
-from tests.conftest import ROOT, subprocess_env, wait_for
+from tests.conftest import ROOT, celery_worker_command, subprocess_env, wait_for
 from tests.factories import make_api_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -58,24 +58,9 @@ def cluster(django_db_blocker):
         for port in ports
     ] + [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "rlplatform",
-                "worker",
-                "--queues",
-                "default,rollouts,exports",
-                "--concurrency",
-                "1",
-                "--hostname",
-                f"node{number}@%h",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker_command(
+                queues="default,rollouts,exports", concurrency=1, hostname=f"node{number}@%h"
+            ),
             cwd=ROOT,
             env=env,
             start_new_session=True,

@@ -27,7 +27,13 @@ from django.test import Client
 from bench.common import free_port
 from labeling.models import Judgment
 from rlplatform.models import Job, JobStatus, Role
-from tests.conftest import background_process, subprocess_env, wait_for, wait_started
+from tests.conftest import (
+    background_process,
+    celery_worker_command,
+    subprocess_env,
+    wait_for,
+    wait_started,
+)
 from tests.factories import GOOD_ANSWERS, PASSWORD, UserFactory, make_campaign
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -104,16 +110,20 @@ def platform_url(redis_server, tmp_path):
         GUNICORN_THREADS="4",
     )
     url = f"http://{env['GUNICORN_BIND']}"
-    celery = [sys.executable, "-m", "celery", "-A", "rlplatform"]
-    gunicorn = [sys.executable, "-m", "gunicorn"]
     commands = {
-        "worker": [
-            *(*celery, "worker", "--queues", "default,rollouts,exports", "--concurrency", "1"),
-            *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
-            *("--hostname", f"outage-{redis_server.port}@%h"),
+        "worker": celery_worker_command(
+            queues="default,rollouts,exports",
+            concurrency=1,
+            hostname=f"outage-{redis_server.port}@%h",
+        ),
+        "beat": [
+            *(sys.executable, "-m", "celery", "-A", "rlplatform", "beat", "--loglevel", "INFO"),
+            *("--schedule", str(tmp_path / "beat")),
         ],
-        "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat")],
-        "web": [*gunicorn, "rlplatform.wsgi", "--config", "deploy/gunicorn.conf.py"],
+        "web": [
+            *(sys.executable, "-m", "gunicorn", "rlplatform.wsgi"),
+            *("--config", "deploy/gunicorn.conf.py"),
+        ],
     }
     logs = {name: tmp_path / f"{name}.log" for name in commands}
     readiness = {

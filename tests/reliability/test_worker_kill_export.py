@@ -17,7 +17,7 @@ from django.db import connection
 
 from environments.models import Episode
 from rlplatform import jobs
-from tests.conftest import key_client, start_celery_worker, stop_celery_worker, wait_for
+from tests.conftest import key_client, start_celery_worker, stop_process_group, wait_for
 from tests.factories import play_episode
 
 pytestmark = [
@@ -66,7 +66,7 @@ def export_workers(settings, tmp_path, monkeypatch):
 
     yield start
     for process in started:
-        stop_celery_worker(process)
+        stop_process_group(process)
 
 
 COPY_STEPS = """
