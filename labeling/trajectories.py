@@ -37,6 +37,8 @@ class ReplayStep:
     more_changes: int = 0
     url_after: str = ""
     title_after: str = ""
+    # Why the environment refused the action ("" when it applied it): graders rate the attempt.
+    error: str = ""
 
     @property
     def left_page(self) -> bool:
@@ -90,7 +92,7 @@ def _bid_of(action: str) -> str | None:
 
 def trajectory_of(episode: Episode) -> Trajectory:
     """The replay of a finished (or running) episode, from its stored steps."""
-    stored = list(episode.steps.order_by("index").only("index", "action", "observation"))
+    stored = list(episode.steps.order_by("index").only("index", "action", "observation", "error"))
     pages = [page_from_json(step.observation) for step in stored]
     state = episode_state(episode)
     final_page = environment_get(episode.env_id).render(state)
@@ -112,6 +114,7 @@ def trajectory_of(episode: Episode) -> Trajectory:
                 more_changes=more,
                 url_after=after.url,
                 title_after=after.title,
+                error=step.error,
             )
         )
     return Trajectory(

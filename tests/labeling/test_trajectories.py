@@ -2,11 +2,13 @@
 it was, the action taken on it, and what the action changed."""
 
 import pytest
+from django.template.loader import render_to_string
 
 from environments.engine import page_to_html
 from environments.engine.page import page_from_json
 from labeling.trajectories import page_changes, trajectory_of
-from tests.factories import make_finished_episode, make_labeling_task
+from rlplatform.models import Role
+from tests.factories import UserFactory, make_finished_episode, make_labeling_task
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +41,15 @@ def test_changes_list_lines_added_and_removed_without_bids():
     assert more == 0
     assert {change.sign for change in changes} == {"+", "-"}
     assert all("[" not in change.text.split()[0] for change in changes)
+
+
+def test_a_refused_action_is_shown_with_the_reason_the_environment_gave():
+    from environments.services import StepRequest, episode_create, episodes_step
+
+    task = make_labeling_task(family="card_controls")
+    episode = episode_create(task=task, user=UserFactory(role=Role.MANAGER), source="api")
+    episodes_step(requests=[StepRequest(episode.pk, "click('no-such-bid')", record_refusal=True)])
+    (step,) = trajectory_of(episode).steps
+    assert step.error == episode.steps.get().error != ""
+    html = render_to_string("labeling/_trajectory.html", {"trajectory": trajectory_of(episode)})
+    assert "The environment refused this action" in html
