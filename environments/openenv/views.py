@@ -78,6 +78,23 @@ def _body(request: HttpRequest) -> dict | JsonResponse:
     return body
 
 
+def _agent_call(
+    request: HttpRequest, env_id: str, token: str | None, *, with_body: bool
+) -> tuple[Any, Any, dict] | JsonResponse:
+    """The environment, the principal and (for a POST) the JSON body of an agent's call, or the
+    error response that refuses it."""
+    env = _environment(env_id)
+    if isinstance(env, JsonResponse):
+        return env
+    principal = _principal(request, env.id, token)
+    if isinstance(principal, JsonResponse):
+        return principal
+    body = _body(request) if with_body else {}
+    if isinstance(body, JsonResponse):
+        return body
+    return env, principal, body
+
+
 def _service_error(error: ServiceError) -> JsonResponse:
     return _detail(404 if error.code == "not_found" else 400, error.message)
 
@@ -143,15 +160,10 @@ def metadata(request: HttpRequest, env_id: str, token: str | None = None) -> Jso
 @csrf_exempt
 @require_POST
 def reset(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResponse:
-    env = _environment(env_id)
-    if isinstance(env, JsonResponse):
-        return env
-    principal = _principal(request, env.id, token)
-    if isinstance(principal, JsonResponse):
-        return principal
-    body = _body(request)
-    if isinstance(body, JsonResponse):
-        return body
+    call = _agent_call(request, env_id, token, with_body=True)
+    if isinstance(call, JsonResponse):
+        return call
+    env, principal, body = call
     try:
         params = protocol.parse_reset(body)
     except protocol.ProtocolError as error:
@@ -170,15 +182,10 @@ def _in_body(errors: list[dict], *prefix: str) -> list[dict]:
 @csrf_exempt
 @require_POST
 def step(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResponse:
-    env = _environment(env_id)
-    if isinstance(env, JsonResponse):
-        return env
-    principal = _principal(request, env.id, token)
-    if isinstance(principal, JsonResponse):
-        return principal
-    body = _body(request)
-    if isinstance(body, JsonResponse):
-        return body
+    call = _agent_call(request, env_id, token, with_body=True)
+    if isinstance(call, JsonResponse):
+        return call
+    env, principal, body = call
     errors = []
     action = body.get("action")
     if "action" not in body:
@@ -238,12 +245,10 @@ def step(request: HttpRequest, env_id: str, token: str | None = None) -> JsonRes
 
 @require_GET
 def state(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResponse:
-    env = _environment(env_id)
-    if isinstance(env, JsonResponse):
-        return env
-    principal = _principal(request, env.id, token)
-    if isinstance(principal, JsonResponse):
-        return principal
+    call = _agent_call(request, env_id, token, with_body=False)
+    if isinstance(call, JsonResponse):
+        return call
+    env, principal, _ = call
     episode_id = request.GET.get("episode_id")
     if not episode_id:
         return JsonResponse(protocol.empty_state())
