@@ -1,9 +1,13 @@
-"""What the benchmarks share: a fresh PostgreSQL database, production-like settings, free ports."""
+"""What the benchmarks share: a fresh PostgreSQL database, production-like settings, free ports,
+and the servers they measure."""
 
+import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +69,81 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_gunicorn(
+    port: int, workers: int, threads: int, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """gunicorn (gthread) on loopback, in its own process group; returns once it answers."""
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "rlplatform.wsgi",
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+            *("--worker-class", "gthread", "--threads", str(threads), "--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=env or server_env(),
+        start_new_session=True,
+    )
+    wait_healthy(port, process, "gunicorn")
+    return process
+
+
+def wait_healthy(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"{what} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server and its children: SIGTERM to its group, SIGKILL if that hangs."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def copy_grade_items(*, campaign, episodes: list, count: int, overlap: int) -> None:
+    """`count` open items in a grade campaign, added by COPY (the services add items one at a
+    time, too slow for a million), each one of `episodes` under its own key, in random
+    priorities; then ANALYZE, so the queue's plans see them. Needs Django set up."""
+    import random
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from labeling.models import WorkItem
+
+    rng = random.Random(7)
+    now = timezone.now()
+    columns = (
+        "campaign_id, source_key, task_id, episode_a_id, is_gold, is_qualification, priority, "
+        "remaining, judgment_count, status, review_status, created_at"
+    )
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {WorkItem._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for number in range(count):
+            episode = episodes[number % len(episodes)]
+            copy.write_row(
+                (
+                    *(campaign.pk, f"bench:{number}", episode.task_id, episode.pk, False, False),
+                    *(rng.randrange(3), overlap, 0, "open", "", now),
+                )
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {WorkItem._meta.db_table}")

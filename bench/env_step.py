@@ -17,7 +17,6 @@ import http.client
 import json
 import multiprocessing
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,11 +26,11 @@ sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    ROOT,
     free_port,
     prepare_database,
     run_django,
-    server_env,
+    start_gunicorn,
+    stop,
 )
 from environments.engine import list_environments, run_episode
 from environments.engine.bench import bench_family
@@ -62,38 +61,6 @@ def in_process(seeds: int) -> None:
     for env_id, rates in totals.items():
         median = statistics.median(rates)
         print(f"{env_id}: slowest family {min(rates):,.0f} steps/s, median {median:,.0f}")
-
-
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "rlplatform.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env(),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def record_scripts(per_family: int) -> list[dict]:
@@ -249,8 +216,7 @@ def over_http(args) -> None:
                 f"{percentile(latencies, 0.99):.1f} | {errors} |"
             )
     finally:
-        server.terminate()
-        server.wait()
+        stop(server)
 
 
 def main() -> None:

@@ -47,12 +47,14 @@ import httpx  # noqa: E402
 from bench.common import (  # noqa: E402
     DATABASE,
     ROOT,
+    copy_grade_items,
     free_port,
     prepare_database,
     run_django,
     server_env,
+    start_gunicorn,
 )
-from bench.env_step import percentile, record_scripts, start_gunicorn  # noqa: E402
+from bench.env_step import percentile, record_scripts  # noqa: E402
 from bench.rollouts import start_workers  # noqa: E402
 
 KINDS = (
@@ -98,13 +100,10 @@ def setup_django() -> None:
 
 def prepare(scripts: list[dict], items: int, contractors: int, agents: int) -> dict:
     """Users, keys, finished episodes and an active grade campaign; what the clients need."""
-    from django.db import connection
-    from django.utils import timezone
 
     from environments import services as environment_services
     from labeling import services
     from labeling.examples import EXAMPLE_SCHEMAS
-    from labeling.models import WorkItem
     from rlplatform.models import Role
     from rlplatform.services import ServiceError, api_key_create, user_create
 
@@ -152,37 +151,7 @@ def prepare(scripts: list[dict], items: int, contractors: int, agents: int) -> d
         schema=EXAMPLE_SCHEMAS["grade"],
         overlap=OVERLAP,
     )
-    # As bench/queue.py does: COPY, each item one of the finished episodes under its own key.
-    rng = random.Random(7)
-    now = timezone.now()
-    columns = (
-        "campaign_id, source_key, task_id, episode_a_id, is_gold, is_qualification, priority, "
-        "remaining, judgment_count, status, review_status, created_at"
-    )
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {WorkItem._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for number in range(items):
-            episode = finished[number % len(finished)]
-            copy.write_row(
-                (
-                    campaign.pk,
-                    f"bench:{number}",
-                    episode.task_id,
-                    episode.pk,
-                    False,
-                    False,
-                    rng.randrange(3),
-                    OVERLAP,
-                    0,
-                    "open",
-                    "",
-                    now,
-                )
-            )
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {WorkItem._meta.db_table}")
+    copy_grade_items(campaign=campaign, episodes=finished, count=items, overlap=OVERLAP)
     services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
     return {
         "campaign": campaign.pk,

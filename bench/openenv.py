@@ -31,13 +31,12 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
 from bench import common, env_step  # noqa: E402
+from bench.common import stop, wait_healthy  # noqa: E402
 
 ROOT = common.ROOT
 RESULT_TIMEOUT = 600
@@ -50,23 +49,6 @@ def server_env(**extra: str) -> dict[str, str]:
         OPENENV_STEP_TIMEOUT_SECONDS="60",
         **extra,
     )
-
-
-def wait_healthy(port: int, process: subprocess.Popen, what: str) -> None:
-    import http.client
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"{what} did not start")
 
 
 DEFLATE = True
@@ -98,40 +80,6 @@ def start_uvicorn(port: int, workers: int) -> subprocess.Popen:
     )
     wait_healthy(port, process, "uvicorn")
     return process
-
-
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "rlplatform.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env(),
-        start_new_session=True,
-    )
-    wait_healthy(port, process, "gunicorn")
-    return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- WebSocket clients ---------------------------------------------------------------------
@@ -408,7 +356,7 @@ def main() -> None:
                 processes.append(start_uvicorn(api_port, 2))
                 ws_port = api_port
             else:
-                processes.append(start_gunicorn(api_port, 2, 4))
+                processes.append(common.start_gunicorn(api_port, 2, 4, env=server_env()))
                 ws_port = common.free_port()
                 processes.append(start_uvicorn(ws_port, 1))
             alone, _ = api_load(

@@ -30,7 +30,7 @@ import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from multiprocessing import get_context  # noqa: E402
 
-from bench.common import DATABASE, prepare_database, server_env  # noqa: E402
+from bench.common import DATABASE, copy_grade_items, prepare_database, server_env  # noqa: E402
 
 OVERLAP = 3
 
@@ -45,14 +45,9 @@ def setup_django() -> None:
 def fill(items: int, contractors: int) -> tuple[int, list[int]]:
     """A grade campaign with `items` items (all on one recorded episode), and the contractors;
     return the campaign id and the contractor ids."""
-    import random
-
-    from django.db import connection
-    from django.utils import timezone
 
     from environments import services as environment_services
     from labeling import services
-    from labeling.models import WorkItem
     from rlplatform.models import Role, User
 
     manager = User.objects.create(username="bench-manager", role=Role.MANAGER)
@@ -71,35 +66,7 @@ def fill(items: int, contractors: int) -> tuple[int, list[int]]:
         schema=[{"name": "ok", "type": "single_choice", "options": ["yes", "no"]}],
         overlap=OVERLAP,
     )
-    rng = random.Random(7)
-    now = timezone.now()
-    columns = (
-        "campaign_id, source_key, task_id, episode_a_id, is_gold, is_qualification, priority, "
-        "remaining, judgment_count, status, review_status, created_at"
-    )
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {WorkItem._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for number in range(items):
-            copy.write_row(
-                (
-                    campaign.pk,
-                    f"bench:{number}",
-                    task.pk,
-                    episode.pk,
-                    False,
-                    False,
-                    rng.randrange(3),
-                    OVERLAP,
-                    0,
-                    "open",
-                    "",
-                    now,
-                )
-            )
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {WorkItem._meta.db_table}")
+    copy_grade_items(campaign=campaign, episodes=[episode], count=items, overlap=OVERLAP)
     services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
     return campaign.pk, [person.pk for person in people]
 
