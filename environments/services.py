@@ -7,6 +7,7 @@ sessions alike, so every trajectory is recorded the same way.
 import json
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from environments.engine import Task as EngineTask
 from environments.engine.base import Environment
 from environments.engine.page import page_to_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
+from rlplatform import rawsql
 from rlplatform.models import ApiKey, User
 from rlplatform.services import ServiceError
 
@@ -172,15 +174,73 @@ _STEPPED_FIELDS = [
 ]
 
 
-def _save_episodes(episodes: list[Episode]) -> None:
-    """Write the stepped episodes: one plain UPDATE each, sent together. (QuerySet.bulk_update
-    builds CASE expressions whose compilation cost most of a batch's time.)"""
-    quote = connection.ops.quote_name
-    # Built from the model's own table and column names only; values go as parameters.
-    table = quote(Episode._meta.db_table)
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in _STEPPED_FIELDS)
-    sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608
-    rows = [
+def _lock_episodes(ids: list[int], user: User | None) -> dict[int, Episode]:
+    """The episodes with these ids (only `user`'s, when given) with their tasks, rows locked
+    in id order so that concurrent batches cannot deadlock."""
+    params = [*ids, user.pk] if user is not None else ids
+    width = len(Episode._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(len(ids), user is not None), params)
+        rows = cursor.fetchall()
+    locked = {}
+    for row in rows:
+        episode = rawsql.from_row(Episode, row[:width])
+        episode.task = rawsql.from_row(Task, row[width:])
+        locked[episode.pk] = episode
+    return locked
+
+
+@cache
+def _lock_sql(count: int, by_user: bool) -> str:
+    # Tasks are only read, so their rows (which many episodes share) are not locked.
+    lock = " FOR UPDATE OF e" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {rawsql.columns(Episode, 'e')}, {rawsql.columns(Task, 't')} "  # noqa: S608
+        f"FROM {rawsql.table(Episode)} e JOIN {rawsql.table(Task)} t ON t.id = e.task_id "
+        f"WHERE e.id IN ({rawsql.placeholders(count)})"
+        f"{' AND e.user_id = %s' if by_user else ''} ORDER BY e.id{lock}"
+    )
+
+
+def _recorded_steps(requests: list["StepRequest"]) -> dict[tuple[int, str], Step]:
+    """The steps already recorded under the requests' idempotency keys."""
+    keyed = [request for request in requests if request.idempotency_key]
+    if not keyed:
+        return {}
+    episode_ids = sorted({request.episode_id for request in keyed})
+    keys = sorted({request.idempotency_key for request in keyed})
+    with connection.cursor() as cursor:
+        cursor.execute(_recorded_sql(len(episode_ids), len(keys)), [*episode_ids, *keys])
+        steps = [rawsql.from_row(Step, row) for row in cursor.fetchall()]
+    return {(step.episode_id, step.idempotency_key): step for step in steps}
+
+
+@cache
+def _recorded_sql(episodes: int, keys: int) -> str:
+    return (
+        f"SELECT {rawsql.columns(Step, 's')} FROM {rawsql.table(Step)} s "  # noqa: S608
+        f"WHERE s.episode_id IN ({rawsql.placeholders(episodes)}) "
+        f"AND s.idempotency_key IN ({rawsql.placeholders(keys)})"
+    )
+
+
+_STEP_FIELDS = [field for field in Step._meta.concrete_fields if not field.primary_key]
+
+
+def _write_steps(steps: list[Step], episodes: list[Episode]) -> None:
+    """Insert the new steps and update their episodes.
+
+    Plain SQL, built once for each size: bulk_create and bulk_update compile per call, which
+    cost most of a batch's time. On PostgreSQL the values are bound on the server, as quoting
+    the observations' JSON into the statement costs more than the rest of a step, and both
+    statements go in one round trip.
+    """
+    step_values = [
+        field.get_db_prep_save(field.pre_save(step, True), connection)
+        for step in steps
+        for field in _STEP_FIELDS
+    ]
+    episode_values = [
         [
             field.get_db_prep_save(getattr(episode, field.attname), connection)
             for field in _STEPPED_FIELDS
@@ -188,69 +248,50 @@ def _save_episodes(episodes: list[Episode]) -> None:
         + [episode.pk]
         for episode in episodes
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    if connection.vendor == "postgresql":
+        with rawsql.server_bound_pipeline() as cursor:
+            cursor.executemany(_update_sql(), episode_values)
+            cursor.execute(_insert_sql(len(steps)), step_values)
+            ids = cursor.fetchall()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(len(steps)), step_values)
+            ids = cursor.fetchall()
+            cursor.executemany(_update_sql(), episode_values)
+    for step, (pk,) in zip(steps, ids, strict=True):
+        step.pk = pk
+        step._state.adding = False
 
 
-_STEP_FIELDS = [field for field in Step._meta.concrete_fields if not field.primary_key]
-
-
-def _insert_steps(steps: list[Step]) -> None:
-    """Insert new steps. On PostgreSQL with one multi-row INSERT: there bulk_create sends each
-    column as an array, and psycopg quotes every element of a text array through a regular
-    expression (for the observations' JSON, a third of a batch's time)."""
-    if connection.vendor != "postgresql":
-        Step.objects.bulk_create(steps)
-        return
-    quote = connection.ops.quote_name
-    # Built from the model's own table and column names only; values go as parameters.
-    columns = ", ".join(quote(field.column) for field in _STEP_FIELDS)
-    row = "(" + ", ".join(["%s"] * len(_STEP_FIELDS)) + ")"
-    sql = (
-        f"INSERT INTO {quote(Step._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(steps))} RETURNING {quote(Step._meta.pk.column)}"
+@cache
+def _insert_sql(count: int) -> str:
+    columns = ", ".join(rawsql.quote(field.column) for field in _STEP_FIELDS)
+    row = f"({rawsql.placeholders(len(_STEP_FIELDS))})"
+    return (
+        f"INSERT INTO {rawsql.table(Step)} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([row] * count)} RETURNING id"
     )
-    values = [
-        field.get_db_prep_save(field.pre_save(step, True), connection)
-        for step in steps
-        for field in _STEP_FIELDS
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        for step, (pk,) in zip(steps, cursor.fetchall(), strict=True):
-            step.pk = pk
-            step._state.adding = False
+
+
+@cache
+def _update_sql() -> str:
+    assignments = ", ".join(f"{rawsql.quote(field.column)} = %s" for field in _STEPPED_FIELDS)
+    return f"UPDATE {rawsql.table(Episode)} SET {assignments} WHERE id = %s"  # noqa: S608
 
 
 def episodes_step(
     *, requests: list[StepRequest], user: User | None = None
 ) -> list[StepResult | ServiceError]:
-    """Apply actions to episodes in one transaction, with their rows locked (in id order, so
-    concurrent batches cannot deadlock), and return a result or a refusal for each request.
+    """Apply actions to episodes in one transaction, with their rows locked, and return a
+    result or a refusal for each request.
 
     With `user`, only that user's episodes are stepped (anyone else's are "not found"). A step
     whose idempotency key was already applied returns the recorded result instead of stepping
     again. A refused action changes nothing; the other requests still apply.
     """
     with transaction.atomic():
-        # of=("self",): lock episode rows only, not their task, which other episodes share.
-        episodes = Episode.objects.select_for_update(of=("self",)).select_related("task")
-        if user is not None:
-            episodes = episodes.filter(user=user)
-        ids = sorted({request.episode_id for request in requests})
-        locked = {episode.pk: episode for episode in episodes.filter(pk__in=ids).order_by("pk")}
-        keyed = [request for request in requests if request.idempotency_key]
-        recorded = (
-            {
-                (step.episode_id, step.idempotency_key): step
-                for step in Step.objects.filter(
-                    episode_id__in=[request.episode_id for request in keyed],
-                    idempotency_key__in=[request.idempotency_key for request in keyed],
-                )
-            }
-            if keyed
-            else {}
-        )
+        locked = _lock_episodes(sorted({request.episode_id for request in requests}), user)
+        recorded = _recorded_steps(requests)
         states: dict[int, tuple[dict, dict]] = {}
         applied: dict[tuple[int, str], StepResult] = {}
         results: list[StepResult | ServiceError] = []
@@ -277,14 +318,13 @@ def episodes_step(
                     applied[key] = result
             results.append(result)
         if new_steps:
-            _insert_steps(new_steps)
             stepped = {step.episode_id: locked[step.episode_id] for step in new_steps}
             now = timezone.now()
             for episode in stepped.values():
                 initial, state = states[episode.pk]
                 episode.state = state_changes(initial, state)
                 episode.updated_at = now
-            _save_episodes(list(stepped.values()))
+            _write_steps(new_steps, list(stepped.values()))
     return results
 
 

@@ -3,6 +3,19 @@ from django.urls import path
 from environments import apis, views
 
 api_urlpatterns = [
+    path("episodes/", apis.EpisodeListApi.as_view(), name="api_episodes"),
+    path("episodes/batch-step/", apis.EpisodeBatchStepApi.as_view(), name="api_episodes_step"),
+    path("episodes/<int:episode_id>/", apis.EpisodeDetailApi.as_view(), name="api_episode"),
+    path(
+        "episodes/<int:episode_id>/step/",
+        apis.EpisodeStepApi.as_view(),
+        name="api_episode_step",
+    ),
+    path(
+        "episodes/<int:episode_id>/abandon/",
+        apis.EpisodeAbandonApi.as_view(),
+        name="api_episode_abandon",
+    ),
     path("imports/", apis.ImportListApi.as_view(), name="api_imports"),
     path("rollouts/", apis.RolloutListApi.as_view(), name="api_rollouts"),
     path(
@@ -18,19 +31,6 @@ api_urlpatterns = [
     ),
     path("tasks/", apis.TaskListApi.as_view(), name="api_tasks"),
     path("tasks/<int:task_id>/", apis.TaskDetailApi.as_view(), name="api_task"),
-    path("episodes/", apis.EpisodeListApi.as_view(), name="api_episodes"),
-    path("episodes/batch-step/", apis.EpisodeBatchStepApi.as_view(), name="api_episodes_step"),
-    path("episodes/<int:episode_id>/", apis.EpisodeDetailApi.as_view(), name="api_episode"),
-    path(
-        "episodes/<int:episode_id>/step/",
-        apis.EpisodeStepApi.as_view(),
-        name="api_episode_step",
-    ),
-    path(
-        "episodes/<int:episode_id>/abandon/",
-        apis.EpisodeAbandonApi.as_view(),
-        name="api_episode_abandon",
-    ),
 ]
 
 urlpatterns = [

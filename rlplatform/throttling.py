@@ -64,7 +64,9 @@ def _count(key: str, timeout: int) -> int:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        pipeline = _redis_client(backend).pipeline()
+        # No MULTI/EXEC, which doubles the commands sent: a connection dropped between the two
+        # at worst leaves one past window's counter without its expiry.
+        pipeline = _redis_client(backend).pipeline(transaction=False)
         pipeline.incr(full_key)
         pipeline.expire(full_key, timeout, nx=True)
         return int(pipeline.execute()[0])

@@ -9,7 +9,10 @@ from exports import urls as exports_urls
 from labeling import urls as labeling_urls
 from rlplatform import apis, errors, metrics, views
 
+# Django tries patterns in order: the agent API's stepping routes come first, as they take
+# most requests.
 api_v1 = [
+    *environments_urls.api_urlpatterns,
     path("me/", apis.MeApi.as_view(), name="api_me"),
     path("jobs/", apis.JobListApi.as_view(), name="api_jobs"),
     path("jobs/<int:job_id>/", apis.JobDetailApi.as_view(), name="api_job"),
@@ -24,7 +27,6 @@ api_v1 = [
     path("users/", apis.UserListApi.as_view(), name="api_users"),
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="api_user"),
     path("audit/", apis.AuditEventListApi.as_view(), name="api_audit"),
-    *environments_urls.api_urlpatterns,
     *exports_urls.api_urlpatterns,
     *openenv_urls.api_urlpatterns,
     *labeling_urls.api_urlpatterns,
@@ -33,6 +35,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("api/v1/", include(api_v1)),
     path("", views.home, name="home"),
     path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
@@ -53,7 +56,6 @@ urlpatterns = [
     path("", include(labeling_urls.urlpatterns)),
     path("admin/login/", views.SignInView.as_view()),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     # Unknown API paths answer in JSON too, whatever DEBUG says.
     re_path(r"^api/", errors.api_not_found),
 ]
