@@ -269,10 +269,9 @@ class EpisodeListApi(APIView):
                 api_key=request_key(request),
                 metadata=values["metadata"],
             )
-        env = services.environment_get(episode.env_id)
         body = EpisodeOutput(episode).data
         body["observation"] = observations.observation(
-            page=env.render(services.episode_state(episode)),
+            page=services.episode_page(episode),
             goal=task.goal,
             mode=values["observation_mode"],
         )

@@ -30,7 +30,7 @@ from environments.services import (
     environment_get,
     episode_abandon,
     episode_create,
-    episode_state,
+    episode_page,
     episodes_step,
     task_get_or_create,
 )
@@ -257,7 +257,6 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
         api_key=policy_api_key or server_key_for(job.params["policy"]),
     )
     task = engine_task(episode.task)
-    env = environment_get(episode.env_id)
     policy.reset(task)
     recorded = list(episode.steps.order_by("index").values_list("observation", "action", "error"))
     policy.resume(
@@ -270,7 +269,7 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
                 episode_abandon(episode=episode)
                 RolloutItem.objects.filter(pk=item.pk).update(status=RolloutItemStatus.CANCELLED)
             return
-        page = env.render(episode_state(episode))
+        page = episode_page(episode)
         action = policy.act(task, page, last_error)
         (result,) = episodes_step(
             requests=[

@@ -5,9 +5,12 @@ sessions alike, so every trajectory is recorded the same way.
 """
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache
+from datetime import datetime
+from functools import cache, partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -228,39 +231,61 @@ _STEP_FIELDS = [field for field in Step._meta.concrete_fields if not field.prima
 
 
 def _write_steps(steps: list[Step], episodes: list[Episode]) -> None:
-    """Insert the new steps and update their episodes.
+    """Insert the new steps and update their episodes: plain SQL, as bulk_create and
+    bulk_update compile their statement on every call, which cost most of a batch's time. On
+    PostgreSQL in one round trip, the rows going as JSON (see rawsql.recordset). The new steps'
+    ids are not read back: nothing that follows a step needs them."""
+    step_rows = [[field.pre_save(step, True) for field in _STEP_FIELDS] for step in steps]
+    episode_rows = [
+        [getattr(episode, field.attname) for field in _EPISODE_ROW_FIELDS] for episode in episodes
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _write_sql(),
+                [
+                    rawsql.json_rows(_STEP_FIELDS, step_rows),
+                    rawsql.json_rows(_EPISODE_ROW_FIELDS, episode_rows),
+                ],
+            )
+            return
+        cursor.execute(
+            _insert_sql(len(steps)),
+            [
+                field.get_db_prep_save(value, connection)
+                for row in step_rows
+                for field, value in zip(_STEP_FIELDS, row, strict=True)
+            ],
+        )
+        cursor.executemany(
+            _update_sql(),
+            [
+                [
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(_EPISODE_ROW_FIELDS, row, strict=True)
+                ]
+                for row in episode_rows
+            ],
+        )
 
-    Plain SQL, built once for each size: bulk_create and bulk_update compile per call, which
-    cost most of a batch's time. On PostgreSQL the values are bound on the server, as quoting
-    the observations' JSON into the statement costs more than the rest of a step, and both
-    statements go in one round trip.
-    """
-    step_values = [
-        field.get_db_prep_save(field.pre_save(step, True), connection)
-        for step in steps
-        for field in _STEP_FIELDS
-    ]
-    episode_values = [
-        [
-            field.get_db_prep_save(getattr(episode, field.attname), connection)
-            for field in _STEPPED_FIELDS
-        ]
-        + [episode.pk]
-        for episode in episodes
-    ]
-    if connection.vendor == "postgresql":
-        with rawsql.server_bound_pipeline() as cursor:
-            cursor.executemany(_update_sql(), episode_values)
-            cursor.execute(_insert_sql(len(steps)), step_values)
-            ids = cursor.fetchall()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(len(steps)), step_values)
-            ids = cursor.fetchall()
-            cursor.executemany(_update_sql(), episode_values)
-    for step, (pk,) in zip(steps, ids, strict=True):
-        step.pk = pk
-        step._state.adding = False
+
+_EPISODE_ROW_FIELDS = [*_STEPPED_FIELDS, Episode._meta.pk]
+
+
+@cache
+def _write_sql() -> str:
+    """PostgreSQL: both statements in one string (Django binds values on the client)."""
+    step_columns = ", ".join(rawsql.quote(field.column) for field in _STEP_FIELDS)
+    assignments = ", ".join(
+        f"{rawsql.quote(field.column)} = r.{rawsql.quote(field.column)}"
+        for field in _STEPPED_FIELDS
+    )
+    return (
+        f"INSERT INTO {rawsql.table(Step)} ({step_columns}) "  # noqa: S608
+        f"SELECT {step_columns} FROM {rawsql.recordset(_STEP_FIELDS, 'r')}; "
+        f"UPDATE {rawsql.table(Episode)} AS e SET {assignments} "
+        f"FROM {rawsql.recordset(_EPISODE_ROW_FIELDS, 'r')} WHERE e.id = r.id"
+    )
 
 
 @cache
@@ -269,7 +294,7 @@ def _insert_sql(count: int) -> str:
     row = f"({rawsql.placeholders(len(_STEP_FIELDS))})"
     return (
         f"INSERT INTO {rawsql.table(Step)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([row] * count)} RETURNING id"
+        f"VALUES {', '.join([row] * count)}"
     )
 
 
@@ -325,6 +350,13 @@ def episodes_step(
                 episode.state = state_changes(initial, state)
                 episode.updated_at = now
             _write_steps(new_steps, list(stepped.values()))
+            # Only once committed: a page of a state that was rolled back must not be served.
+            running = [
+                (result.episode, result.page)
+                for result in results
+                if isinstance(result, StepResult) and not result.episode.is_finished
+            ]
+            transaction.on_commit(partial(_keep_pages, running))
     return results
 
 
@@ -348,11 +380,12 @@ def _apply(
     env = environment_get(episode.env_id)
     task = engine_task(episode.task)
     initial, state = states[episode.pk]
-    observation = page_to_json(env.render(state))
+    page = _kept_page(episode) or env.render(state)
+    observation = page_to_json(page)
     error = ""
     try:
         parsed = parse_action(request.action)
-        state = env.step(state, parsed)
+        state = env.step(state, parsed, page)
         action = parsed.to_string()
     except ActionError as refusal:
         if not request.record_refusal:
@@ -422,4 +455,41 @@ def page_after(episode: Episode, step: Step) -> Page:
     following = episode.steps.filter(index=step.index + 1).only("observation").first()
     if following is not None:
         return page_from_json(following.observation)
-    return environment_get(episode.env_id).render(episode_state(episode))
+    return episode_page(episode)
+
+
+def episode_page(episode: Episode) -> Page:
+    """The page the episode shows now."""
+    page = _kept_page(episode)
+    if page is None:
+        page = environment_get(episode.env_id).render(episode_state(episode))
+        _keep_pages([(episode, page)])
+    return page
+
+
+# The page each recently stepped episode shows now, kept in this process: the next step's
+# observation is that page, and rendering it again would be half of a step's engine time.
+# Keyed by the episode's step count (its state changes only with a step) and its creation time
+# with its id (SQLite reuses the id of a rolled-back row).
+PAGES_KEPT = 4096
+_kept_pages: OrderedDict[tuple[int, datetime, int], Page] = OrderedDict()
+_kept_pages_lock = threading.Lock()
+
+
+def _page_key(episode: Episode) -> tuple[int, datetime, int]:
+    return (episode.pk, episode.created_at, episode.step_count)
+
+
+def _kept_page(episode: Episode) -> Page | None:
+    with _kept_pages_lock:
+        return _kept_pages.get(_page_key(episode))
+
+
+def _keep_pages(pages: list[tuple[Episode, Page]]) -> None:
+    with _kept_pages_lock:
+        for episode, page in pages:
+            key = _page_key(episode)
+            _kept_pages[key] = page
+            _kept_pages.move_to_end(key)
+        while len(_kept_pages) > PAGES_KEPT:
+            _kept_pages.popitem(last=False)

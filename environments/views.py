@@ -53,7 +53,7 @@ def try_family(request: HttpRequest, env_id: str, family: str) -> HttpResponse:
 
 def play_context(episode) -> dict:
     env = services.environment_get(episode.env_id)
-    page = env.render(services.episode_state(episode))
+    page = services.episode_page(episode)
     return {"episode": episode, "page": page, "page_html": page_to_html(page), "env": env}
 
 

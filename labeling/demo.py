@@ -65,7 +65,7 @@ def _run(task: Task, user: User, policy_name: str) -> Episode:
     if policy_name == "hasty-solver":
         budget = max(2, len(_solver_actions(env, engine_task)) // 2)
     error = None
-    page = env.render(environment_services.episode_state(episode))
+    page = environment_services.episode_page(episode)
     for attempt in range(task.max_steps * 2):
         if episode.is_finished:
             break

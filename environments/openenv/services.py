@@ -264,8 +264,7 @@ def state_payload(episode: Episode | None) -> dict[str, Any]:
     """OpenEnv's `State` of a session's episode (BrowserGym's fields plus the platform's)."""
     if episode is None:
         return protocol.empty_state()
-    env = episode_services.environment_get(episode.env_id)
-    page = env.render(episode_services.episode_state(episode))
+    page = episode_services.episode_page(episode)
     return {
         "episode_id": openenv_episode_id(episode),
         "step_count": episode.step_count,
@@ -338,8 +337,7 @@ def openenv_reset(
         source=SOURCE,
         metadata={SOURCE: metadata},
     )
-    env = episode_services.environment_get(episode.env_id)
-    page = env.render(episode_services.episode_state(episode))
+    page = episode_services.episode_page(episode)
     return episode, observation_payload(episode=episode, page=page)
 
 

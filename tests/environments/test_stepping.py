@@ -1,0 +1,98 @@
+"""The stepping service: what a step records and shows must be the episode's committed state,
+whatever this process remembers of earlier steps."""
+
+import pytest
+from django.db import transaction
+
+from environments import services
+from environments.engine import get_environment
+from environments.engine.page import page_to_json
+from environments.models import Episode, Step
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture
+def episode():
+    task = services.task_get_or_create(env_id="bank-v1", family="card_controls", seed=4)
+    return services.episode_create(task=task, user=UserFactory())
+
+
+def current_page_json(episode_id: int) -> dict:
+    episode = Episode.objects.select_related("task").get(pk=episode_id)
+    env = get_environment(episode.env_id)
+    return page_to_json(env.build_page(services.episode_state(episode)))
+
+
+def textbox(page) -> str:
+    return next(bid for bid, element in page.by_bid.items() if element.role == "textbox")
+
+
+def test_a_rolled_back_step_leaves_no_trace_in_what_the_next_step_records(episode, monkeypatch):
+    first_page = services.episode_page(episode)
+    with pytest.raises(RolledBack), transaction.atomic():
+        services.episode_step(
+            episode_id=episode.pk, action=f"fill('{textbox(first_page)}', 'rolled back')"
+        )
+        raise RolledBack
+    # The step that does commit is applied by another server process, with pages of its own.
+    with monkeypatch.context() as another_process:
+        another_process.setattr(services, "_kept_pages", type(services._kept_pages)())
+        services.episode_step(episode_id=episode.pk, action="noop()")
+
+    services.episode_step(episode_id=episode.pk, action="noop()")
+
+    recorded = list(
+        Step.objects.filter(episode=episode).order_by("index").values_list("observation", flat=True)
+    )
+    assert recorded == [page_to_json(first_page)] * 2
+
+
+def test_each_step_records_the_page_the_previous_step_showed(episode):
+    shown = []
+    for word in ("one", "two", "three"):
+        page = services.episode_page(Episode.objects.get(pk=episode.pk))
+        shown.append(page_to_json(page))
+        services.episode_step(episode_id=episode.pk, action=f"fill('{textbox(page)}', '{word}')")
+    recorded = list(
+        Step.objects.filter(episode=episode).order_by("index").values_list("observation", flat=True)
+    )
+    assert recorded == shown
+    assert page_to_json(
+        services.episode_page(Episode.objects.get(pk=episode.pk))
+    ) == current_page_json(episode.pk)
+
+
+def test_steps_of_many_episodes_in_one_batch_are_all_written(episode):
+    user = episode.user
+    others = [
+        services.episode_create(
+            task=services.task_get_or_create(env_id="ledger-v1", family=family, seed=seed),
+            user=user,
+        )
+        for family in list(get_environment("ledger-v1").families)[:2]
+        for seed in (1, 2)
+    ]
+    everyone = [episode, *others]
+    results = services.episodes_step(
+        requests=[
+            services.StepRequest(episode_id=each.pk, action="noop()", idempotency_key=f"k{i}")
+            for i, each in enumerate(everyone)
+        ]
+        + [services.StepRequest(episode_id=episode.pk, action="noop()")],
+        user=user,
+    )
+    assert all(isinstance(result, services.StepResult) for result in results)
+    counts = dict(Episode.objects.filter(user=user).values_list("id", "step_count"))
+    assert counts == {each.pk: 2 if each.pk == episode.pk else 1 for each in everyone}
+    keys = set(Step.objects.filter(episode__user=user).values_list("idempotency_key", flat=True))
+    assert keys == {f"k{i}" for i in range(len(everyone))} | {None}
+    for each in everyone:
+        stored = Episode.objects.select_related("task").get(pk=each.pk)
+        assert stored.updated_at >= stored.created_at
+        assert page_to_json(services.episode_page(stored)) == current_page_json(each.pk)
