@@ -5,12 +5,9 @@ sessions alike, so every trajectory is recorded the same way.
 """
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache, partial
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -350,13 +347,6 @@ def episodes_step(
                 episode.state = state_changes(initial, state)
                 episode.updated_at = now
             _write_steps(new_steps, list(stepped.values()))
-            # Only once committed: a page of a state that was rolled back must not be served.
-            running = [
-                (result.episode, result.page)
-                for result in results
-                if isinstance(result, StepResult) and not result.episode.is_finished
-            ]
-            transaction.on_commit(partial(_keep_pages, running))
     return results
 
 
@@ -380,12 +370,11 @@ def _apply(
     env = environment_get(episode.env_id)
     task = engine_task(episode.task)
     initial, state = states[episode.pk]
-    page = _kept_page(episode) or env.render(state)
-    observation = page_to_json(page)
+    observation = page_to_json(env.render(state))
     error = ""
     try:
         parsed = parse_action(request.action)
-        state = env.step(state, parsed, page)
+        state = env.step(state, parsed)
         action = parsed.to_string()
     except ActionError as refusal:
         if not request.record_refusal:
@@ -460,36 +449,4 @@ def page_after(episode: Episode, step: Step) -> Page:
 
 def episode_page(episode: Episode) -> Page:
     """The page the episode shows now."""
-    page = _kept_page(episode)
-    if page is None:
-        page = environment_get(episode.env_id).render(episode_state(episode))
-        _keep_pages([(episode, page)])
-    return page
-
-
-# The page each recently stepped episode shows now, kept in this process: the next step's
-# observation is that page, and rendering it again would be half of a step's engine time.
-# Keyed by the episode's step count (its state changes only with a step) and its creation time
-# with its id (SQLite reuses the id of a rolled-back row).
-PAGES_KEPT = 4096
-_kept_pages: OrderedDict[tuple[int, datetime, int], Page] = OrderedDict()
-_kept_pages_lock = threading.Lock()
-
-
-def _page_key(episode: Episode) -> tuple[int, datetime, int]:
-    return (episode.pk, episode.created_at, episode.step_count)
-
-
-def _kept_page(episode: Episode) -> Page | None:
-    with _kept_pages_lock:
-        return _kept_pages.get(_page_key(episode))
-
-
-def _keep_pages(pages: list[tuple[Episode, Page]]) -> None:
-    with _kept_pages_lock:
-        for episode, page in pages:
-            key = _page_key(episode)
-            _kept_pages[key] = page
-            _kept_pages.move_to_end(key)
-        while len(_kept_pages) > PAGES_KEPT:
-            _kept_pages.popitem(last=False)
+    return environment_get(episode.env_id).render(episode_state(episode))

@@ -16,7 +16,10 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from environments.openenv.routing import websocket_urlpatterns  # noqa: E402
+from rlplatform import startup  # noqa: E402
 
 application = ProtocolTypeRouter(
     {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}
 )
+
+startup.settle()

@@ -151,11 +151,8 @@ class Environment:
         self._rendered = (state, page)
         return page
 
-    def step(self, state: dict, action: Action | str | dict, page: Page | None = None) -> dict:
+    def step(self, state: dict, action: Action | str | dict) -> dict:
         """Apply one action and return the new state; `state` itself is never modified.
-
-        `page` is `render(state)` when the caller has it already (a server keeps the page it
-        sent the actor), so the step does not render the state again.
 
         Raises `ActionError` (and changes nothing) when the action cannot be applied.
         """
@@ -173,7 +170,7 @@ class Environment:
         elif name == "goto":
             new = self.on_goto(state, self.resolve_page(act.args["url"]))
         else:
-            new = self._element_action(state, act, page or self.render(state))
+            new = self._element_action(state, act)
         if new is state:
             new = dict(new)
         new["steps"] = state["steps"] + 1
@@ -238,9 +235,9 @@ class Environment:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _element_action(self, state: dict, act: Action, page: Page) -> dict:
+    def _element_action(self, state: dict, act: Action) -> dict:
         name, bid = act.name, act.args["bid"]
-        el = page.get(bid)
+        el = self.render(state).get(bid)
         if el is None:
             raise ActionError("unknown_bid", f"bid {quote_arg(bid)} does not exist on this page")
         if el.disabled:

@@ -311,6 +311,14 @@ def _pick_task(env_id: str, params: protocol.ResetParams) -> Task:
     return episode_services.task_get_or_create(env_id=env.id, family=family, seed=seed)
 
 
+@dataclass(frozen=True)
+class ResetItem:
+    env_id: str
+    principal: Principal
+    params: protocol.ResetParams
+    previous_episode_id: int | None = None
+
+
 def openenv_reset(
     *,
     env_id: str,
@@ -320,54 +328,47 @@ def openenv_reset(
 ) -> tuple[Episode, dict[str, Any]]:
     """Start a new episode for a session (ending the one it had, if still running) and return
     it with the first observation. The same task and seed always give the same first state.
-
-    Refusals (an unknown task, a seed that does not fit) are raised before anything is written,
-    so that `openenv_resets` can run many resets in one transaction."""
-    if previous_episode_id is not None:
-        openenv_close(episode_id=previous_episode_id)
-    task = _pick_task(env_id, params)
-    metadata: dict[str, Any] = {"session_url": principal.session_url_id}
-    if params.episode_id is not None:
-        metadata["episode_id"] = params.episode_id
-    episode = episode_services.episode_create(
-        task=task,
-        user=principal.user,
-        api_key=principal.api_key,
-        actor_kind=ActorKind.AGENT,
-        source=SOURCE,
-        metadata={SOURCE: metadata},
-    )
-    page = episode_services.episode_page(episode)
-    return episode, observation_payload(episode=episode, page=page)
-
-
-@dataclass(frozen=True)
-class ResetItem:
-    env_id: str
-    principal: Principal
-    params: protocol.ResetParams
-    previous_episode_id: int | None = None
+    A refused reset (an unknown task, a seed that does not fit) changes nothing."""
+    (result,) = openenv_resets([ResetItem(env_id, principal, params, previous_episode_id)])
+    if isinstance(result, ServiceError):
+        raise result
+    return result
 
 
 def openenv_resets(
     items: list[ResetItem],
 ) -> list[tuple[Episode, dict[str, Any]] | ServiceError]:
-    """Many sessions' resets in one transaction (one commit for all), each through
-    `openenv_reset`; a refused one does not stop the others."""
+    """Many sessions' resets (see `openenv_reset`) with one commit for their episodes; a
+    refused one does not stop the others."""
+    # Tasks first, each committed as it is made: made inside the shared transaction, the same
+    # new tasks made by two server processes in another order deadlocked both batches.
+    tasks: list[Task | ServiceError] = []
+    for item in items:
+        try:
+            tasks.append(_pick_task(item.env_id, item.params))
+        except ServiceError as error:
+            tasks.append(error)
     results: list[tuple[Episode, dict[str, Any]] | ServiceError] = []
     with transaction.atomic():
-        for item in items:
-            try:
-                results.append(
-                    openenv_reset(
-                        env_id=item.env_id,
-                        principal=item.principal,
-                        params=item.params,
-                        previous_episode_id=item.previous_episode_id,
-                    )
-                )
-            except ServiceError as error:
-                results.append(error)
+        for item, task in zip(items, tasks, strict=True):
+            if isinstance(task, ServiceError):
+                results.append(task)
+                continue
+            if item.previous_episode_id is not None:
+                openenv_close(episode_id=item.previous_episode_id)
+            metadata: dict[str, Any] = {"session_url": item.principal.session_url_id}
+            if item.params.episode_id is not None:
+                metadata["episode_id"] = item.params.episode_id
+            episode = episode_services.episode_create(
+                task=task,
+                user=item.principal.user,
+                api_key=item.principal.api_key,
+                actor_kind=ActorKind.AGENT,
+                source=SOURCE,
+                metadata={SOURCE: metadata},
+            )
+            page = episode_services.episode_page(episode)
+            results.append((episode, observation_payload(episode=episode, page=page)))
     return results
 
 

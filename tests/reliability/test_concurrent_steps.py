@@ -65,3 +65,46 @@ def test_concurrent_steps_on_one_episode_are_each_applied_exactly_once(admin_use
     for previous, step in itertools.pairwise(steps):
         typed = previous.action.split("'")[3]
         assert typed in str(step.observation)
+
+
+def test_batched_resets_making_the_same_new_tasks_in_any_order_all_start(admin_user):
+    """Two server processes may each batch resets whose tasks do not exist yet: one batch
+    making them in one order and the other in the reverse order must not deadlock."""
+    from environments.openenv import protocol
+    from environments.openenv.services import Principal, ResetItem, openenv_resets
+    from tests.factories import make_api_key
+
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL row locks: run it with make test")
+    key, _ = make_api_key(scopes=["agent"], owner=admin_user)
+    principal = Principal(user=admin_user, api_key=key)
+    seeds = list(range(1000, 1024))
+    orders = [seeds, seeds[::-1]]
+    outcomes: list = []
+    barrier = threading.Barrier(len(orders))
+
+    def batch(order: list[int]) -> None:
+        from django.db import connections
+
+        items = [
+            ResetItem("bank-v1", principal, protocol.ResetParams(task_name="pay_bill", seed=seed))
+            for seed in order
+        ]
+        barrier.wait()
+        try:
+            outcomes.extend(openenv_resets(items))
+        except Exception as error:  # the deadlock this test is about
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=batch, args=(order,)) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    failures = [outcome for outcome in outcomes if not isinstance(outcome, tuple)]
+    assert failures == []
+    assert len(outcomes) == len(seeds) * len(orders)
+    assert Episode.objects.filter(task__seed__in=seeds).count() == len(seeds) * len(orders)
