@@ -4,7 +4,9 @@
 
 1. In process: steps per second of every task family, step + render, on one core.
 2. Over HTTP, against gunicorn and PostgreSQL on this machine: single-step throughput and p50/p99
-   latency at each client count, and batch stepping throughput. Every step is persisted.
+   latency at each client count, and batch stepping throughput (each batch of episodes started
+   with one batch-create request, as a vectorised rollout resets; its time counts). Every step
+   is persisted.
 
 The HTTP part uses its own database (`rlplatform_bench_env_step`, recreated each run) and Redis
 database 14. Clients are separate processes replaying scripted-solver actions recorded
@@ -128,13 +130,17 @@ def batch_client(port, key, scripts, offset, deadline, batch, results) -> None:
     while time.monotonic() < deadline:
         chosen = [scripts[(offset + i * 11) % len(scripts)] for i in range(batch)]
         offset += batch
-        episodes = []
-        for script in chosen:
-            _, episode = client.post(
-                "/api/v1/episodes/",
-                {k: script[k] for k in ("environment", "family", "seed")},
-            )
-            episodes.append((episode["id"], list(script["actions"])))
+        status, started = client.post(
+            "/api/v1/episodes/batch-create/",
+            {"episodes": [{k: s[k] for k in ("environment", "family", "seed")} for s in chosen]},
+        )
+        if status != 201:
+            errors += batch
+            continue
+        episodes = [
+            (episode["id"], list(script["actions"]))
+            for episode, script in zip(started["results"], chosen, strict=True)
+        ]
         while episodes and time.monotonic() < deadline:
             body = {"steps": [{"episode": ep, "action": actions[0]} for ep, actions in episodes]}
             started = time.perf_counter()

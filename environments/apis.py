@@ -6,7 +6,7 @@ page steps through this same API). A principal reads and steps only the episodes
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -201,6 +201,39 @@ def step_result_body(result: services.StepResult, mode: str) -> dict:
     }
 
 
+class EpisodeSpecInput(serializers.Serializer):
+    task = serializers.IntegerField(required=False, help_text="a task id")
+    environment = serializers.CharField(required=False, max_length=64)
+    family = serializers.CharField(required=False, max_length=64)
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def validate(self, data):
+        if "task" in data:
+            return data
+        missing = [name for name in ("environment", "family", "seed") if name not in data]
+        if missing:
+            raise serializers.ValidationError(
+                {name: "required unless task is given" for name in missing}
+            )
+        return data
+
+
+class EpisodeCreatedOutput(EpisodeOutput):
+    observation = ObservationOutput()
+
+    class Meta(EpisodeOutput.Meta):
+        fields = [*EpisodeOutput.Meta.fields, "observation"]
+
+
+def episode_created_body(episode: Episode, mode: str) -> dict:
+    body = EpisodeOutput(episode).data
+    body["observation"] = observations.observation(
+        page=services.episode_page(episode), goal=episode.task.goal, mode=mode
+    )
+    return body
+
+
 class EpisodeListApi(APIView):
     def get_permissions(self):
         # Anyone reads their own episodes; agents and managers start them (contractors start
@@ -208,31 +241,10 @@ class EpisodeListApi(APIView):
         allowed = AgentsAndManagers if self.request.method == "POST" else AgentsAndPeople
         return [allowed()]
 
-    class EpisodeCreateInput(serializers.Serializer):
-        task = serializers.IntegerField(required=False, help_text="a task id")
-        environment = serializers.CharField(required=False, max_length=64)
-        family = serializers.CharField(required=False, max_length=64)
-        seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
+    class EpisodeCreateInput(EpisodeSpecInput):
         observation_mode = serializers.ChoiceField(
             choices=observations.MODES, default=observations.DEFAULT_MODE
         )
-        metadata = serializers.DictField(required=False, default=dict)
-
-        def validate(self, data):
-            if "task" in data:
-                return data
-            missing = [name for name in ("environment", "family", "seed") if name not in data]
-            if missing:
-                raise serializers.ValidationError(
-                    {name: "required unless task is given" for name in missing}
-                )
-            return data
-
-    class EpisodeCreatedOutput(EpisodeOutput):
-        observation = ObservationOutput()
-
-        class Meta(EpisodeOutput.Meta):
-            fields = [*EpisodeOutput.Meta.fields, "observation"]
 
     @extend_schema(
         parameters=[
@@ -269,13 +281,57 @@ class EpisodeListApi(APIView):
                 api_key=request_key(request),
                 metadata=values["metadata"],
             )
-        body = EpisodeOutput(episode).data
-        body["observation"] = observations.observation(
-            page=services.episode_page(episode),
-            goal=task.goal,
-            mode=values["observation_mode"],
+        return Response(
+            episode_created_body(episode, values["observation_mode"]),
+            status=status.HTTP_201_CREATED,
         )
-        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class EpisodeBatchCreateApi(APIView):
+    """Start many episodes in one request, for vectorised rollouts: all of them, or (when one
+    cannot start) none, with an error naming it."""
+
+    permission_classes = [AgentsAndManagers]
+
+    class BatchCreateInput(serializers.Serializer):
+        episodes = EpisodeSpecInput(many=True, allow_empty=False)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.MODES, default=observations.DEFAULT_MODE
+        )
+
+        def validate_episodes(self, episodes):
+            if len(episodes) > MAX_BATCH:
+                raise serializers.ValidationError(f"at most {MAX_BATCH} episodes in one batch")
+            return episodes
+
+    @extend_schema(
+        request=BatchCreateInput,
+        responses={
+            201: inline_serializer("BatchCreated", {"results": EpisodeCreatedOutput(many=True)})
+        },
+    )
+    def post(self, request):
+        data = self.BatchCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        episodes = services.episodes_create(
+            specs=[
+                services.EpisodeSpec(
+                    task_id=item.get("task"),
+                    env_id=item.get("environment"),
+                    family=item.get("family"),
+                    seed=item.get("seed"),
+                    metadata=item["metadata"],
+                )
+                for item in data.validated_data["episodes"]
+            ],
+            user=request.user,
+            api_key=request_key(request),
+        )
+        mode = data.validated_data["observation_mode"]
+        return Response(
+            {"results": [episode_created_body(episode, mode) for episode in episodes]},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class EpisodeDetailApi(APIView):

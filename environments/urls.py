@@ -4,6 +4,11 @@ from environments import apis, views
 
 api_urlpatterns = [
     path("episodes/", apis.EpisodeListApi.as_view(), name="api_episodes"),
+    path(
+        "episodes/batch-create/",
+        apis.EpisodeBatchCreateApi.as_view(),
+        name="api_episodes_create",
+    ),
     path("episodes/batch-step/", apis.EpisodeBatchStepApi.as_view(), name="api_episodes_step"),
     path("episodes/<int:episode_id>/", apis.EpisodeDetailApi.as_view(), name="api_episode"),
     path(

@@ -193,6 +193,75 @@ def test_batch_stepping_applies_each_step_on_its_own(agent):
     assert Step.objects.count() == 2
 
 
+def test_a_batch_of_episodes_starts_in_order_each_as_if_started_alone(agent):
+    alone = start(agent, environment="ledger-v1", family="match_deposit", seed=3)
+    response = agent.post(
+        "/api/v1/episodes/batch-create/",
+        {
+            "episodes": [
+                {"environment": "bank-v1", "family": "pay_bill", "seed": 8, "metadata": {"n": 0}},
+                {"task": alone["task"]["id"]},
+                {"environment": "bank-v1", "family": "pay_bill", "seed": 8},
+            ],
+            "observation_mode": "json",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    started = response.json()["results"]
+    assert [(each["environment"], each["task"]["seed"]) for each in started] == [
+        ("bank-v1", 8),
+        ("ledger-v1", 3),
+        ("bank-v1", 8),
+    ]
+    assert started[0]["task"]["id"] == started[2]["task"]["id"]
+    assert started[0]["id"] != started[2]["id"]
+    assert all(each["status"] == "running" and each["actor_kind"] == "agent" for each in started)
+    assert Episode.objects.get(pk=started[0]["id"]).metadata == {"n": 0}
+    second = agent.post(
+        "/api/v1/episodes/",
+        {"task": alone["task"]["id"], "observation_mode": "json"},
+        format="json",
+    ).json()
+    assert started[1]["observation"] == second["observation"]
+    stepped = agent.post(
+        "/api/v1/episodes/batch-step/",
+        {"steps": [{"episode": each["id"], "action": "noop()"} for each in started]},
+        format="json",
+    ).json()["results"]
+    assert [result["step"] for result in stepped] == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"environment": "bank-v1", "family": "fly_to_mars", "seed": 1}, "episodes.1.family"),
+        ({"environment": "nope-v1", "family": "pay_bill", "seed": 1}, "episodes.1.environment"),
+        ({"task": 987654}, "episodes.1.task"),
+        ({"environment": "bank-v1", "family": "pay_bill"}, "episodes.1.seed"),
+    ],
+)
+def test_a_batch_with_one_bad_episode_starts_none_and_names_it(agent, spec, field):
+    response = agent.post(
+        "/api/v1/episodes/batch-create/",
+        {"episodes": [{"environment": "bank-v1", "family": "pay_bill", "seed": 1}, spec]},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["error"]["fields"]
+    assert Episode.objects.count() == 0
+
+
+def test_a_batch_start_is_bounded(agent):
+    spec = {"environment": "bank-v1", "family": "pay_bill", "seed": 1}
+    response = agent.post(
+        "/api/v1/episodes/batch-create/", {"episodes": [spec] * 257}, format="json"
+    )
+    assert response.status_code == 400
+    assert "episodes" in response.json()["error"]["fields"]
+    assert Episode.objects.count() == 0
+
+
 def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
     body = start(agent, environment="bank-v1", family="pay_bill", seed=6)
     url = f"/api/v1/episodes/{body['id']}/step/"
