@@ -197,7 +197,7 @@ def over_http(args) -> None:
         print(f"\nBatch stepping ({args.batch} episodes a request):\n")
         print("| clients | steps/s | request p50 ms | request p99 ms | errors |")
         print("|---:|---:|---:|---:|---:|")
-        for clients in (1, 2):
+        for clients in args.batch_clients:
             results = multiprocessing.Queue()
             deadline = time.monotonic() + args.duration
             processes = [
@@ -234,6 +234,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument(
+        "--batch-clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4]
+    )
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-in-process", action="store_true")
