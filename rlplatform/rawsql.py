@@ -5,12 +5,11 @@ Statements are built from models' own table and column names only; values always
 parameters. Rows come back as model instances, converted exactly as the ORM converts them.
 """
 
-import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
+import orjson
 from django.db import connection
 from django.db.models import Field, Model
 
@@ -47,18 +46,9 @@ def recordset(fields: Sequence[Field], alias: str) -> str:
 
 def json_rows(fields: Sequence[Field], rows: Iterable[Sequence[Any]]) -> str:
     """The parameter of a `recordset` of these fields: each row's values, in field order."""
-    return json.dumps(
-        [{field.column: value for field, value in zip(fields, row, strict=True)} for row in rows],
-        default=_json_default,
-        allow_nan=False,
-        separators=(",", ":"),
-    )
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value rawsql can send")
+    return orjson.dumps(
+        [{field.column: value for field, value in zip(fields, row, strict=True)} for row in rows]
+    ).decode()
 
 
 def from_row(model: type[M], row: Sequence[Any]) -> M:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
 UNKNOWN_TYPE = "UNKNOWN_TYPE"
@@ -67,7 +69,7 @@ def field_error(kind: str, loc: list, message: str, value: Any, **ctx: Any) -> d
 
 
 def dumps(message: dict) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(message).decode()
 
 
 def error_message(code: str, message: str, **extra: Any) -> str:
