@@ -232,7 +232,8 @@ def main() -> None:
         "--clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32]
     )
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    # deploy/gunicorn.conf.py's layout on two cores: 2 workers per core, 4 threads each.
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument(
         "--batch-clients", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4]
