@@ -14,9 +14,22 @@ warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume sy
 django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core.signals import request_finished  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from environments.openenv.routing import websocket_urlpatterns  # noqa: E402
 from rlplatform import startup  # noqa: E402
+
+
+def close_request_connections(**kwargs) -> None:
+    """Django's ASGI handler runs each request's synchronous code on a thread of its own, so a
+    connection kept for reuse (DB_CONN_MAX_AGE) is never reused: it stayed open until the
+    garbage collector found it, and under load the process ran PostgreSQL out of connections.
+    (OpenEnv's worker threads live as long as the process and keep theirs.)"""
+    connections.close_all()
+
+
+request_finished.connect(close_request_connections)
 
 application = ProtocolTypeRouter(
     {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}

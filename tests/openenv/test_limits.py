@@ -5,6 +5,7 @@ serves bank-v1 at its root too, as an OpenEnv Space would."""
 import json
 import threading
 
+import httpx
 import pytest
 from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
@@ -137,3 +138,41 @@ def test_one_environment_can_be_served_at_the_root(small_server, agent_key):
     ) as ws:
         observation = ask(ws, {"type": "reset", "data": {"seed": 7}})["data"]["observation"]
     assert Episode.objects.get(pk=observation["platform_episode_id"]).env_id == "bank-v1"
+
+
+def test_api_requests_served_over_asgi_leave_no_database_connection_open(agent_key):
+    """Django runs each ASGI request on a thread of its own: a connection kept for reuse there
+    is never reused, and under load the server ran PostgreSQL out of connections."""
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: run it with make test")
+    # Connections kept for reuse, as in production (the suite's own servers close theirs).
+    server = live.start("asgi-persistent", DB_CONN_MAX_AGE="600")
+    try:
+        headers = {"Authorization": f"Bearer {agent_key}"}
+        httpx.get(f"{server.url}/api/v1/me/", headers=headers).raise_for_status()
+        before = _open_connections()
+        statuses: list[int] = []
+
+        def client() -> None:
+            with httpx.Client(headers=headers) as http:
+                statuses.extend(http.get(f"{server.url}/api/v1/me/").status_code for _ in range(30))
+
+        clients = [threading.Thread(target=client) for _ in range(8)]
+        for thread in clients:
+            thread.start()
+        peak = before
+        while any(thread.is_alive() for thread in clients):
+            peak = max(peak, _open_connections())
+        for thread in clients:
+            thread.join()
+    finally:
+        live.stop(server)
+    assert statuses == [200] * 240
+    # At most one more for each request in flight.
+    assert peak <= before + len(clients)
+
+
+def _open_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
