@@ -192,6 +192,11 @@ def _parse_dict(data: object) -> Action:
             raise ActionError(
                 "malformed_action", f"{name}: argument '{key}' must be a string or a number"
             )
+        if isinstance(value, str) and "\x00" in value:
+            # As in a call string, which Python's parser refuses: no database stores it in text.
+            raise ActionError(
+                "malformed_action", f"{name}: argument '{key}' contains a NUL character"
+            )
         named[key] = str(value)
     return _build(name, [], named)
 

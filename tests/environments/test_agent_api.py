@@ -262,6 +262,18 @@ def test_a_batch_start_is_bounded(agent):
     assert Episode.objects.count() == 0
 
 
+def test_text_no_database_can_store_is_refused_not_failed_on(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    response = agent.post(
+        f"/api/v1/episodes/{body['id']}/step/",
+        {"action": {"name": "fill", "args": {"bid": "1", "value": "a\x00b"}}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]["message"]
+    assert Step.objects.count() == 0
+
+
 def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
     body = start(agent, environment="bank-v1", family="pay_bill", seed=6)
     url = f"/api/v1/episodes/{body['id']}/step/"

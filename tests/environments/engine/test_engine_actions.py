@@ -103,6 +103,7 @@ def test_json_actions_parse(data, expected):
         ('{"name": "click", "args": {"bid": "1", "x": "2"}}', "malformed_action"),
         ('{"name": "zap"}', "unknown_action"),
         ('{"name": 5}', "malformed_action"),
+        ('{"name": "fill", "args": {"bid": "1", "value": "a\\u0000b"}}', "malformed_action"),
     ],
 )
 def test_malformed_actions_raise_typed_errors(text, code):
