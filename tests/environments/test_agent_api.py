@@ -262,16 +262,39 @@ def test_a_batch_start_is_bounded(agent):
     assert Episode.objects.count() == 0
 
 
-def test_text_no_database_can_store_is_refused_not_failed_on(agent):
-    body = start(agent, environment="bank-v1", family="pay_bill", seed=2)
-    response = agent.post(
-        f"/api/v1/episodes/{body['id']}/step/",
-        {"action": {"name": "fill", "args": {"bid": "1", "value": "a\x00b"}}},
-        format="json",
-    )
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        (
+            "step",
+            {"action": {"name": "fill", "args": {"bid": "1", "value": "a\x00b"}}},
+            "action.args.value",
+        ),
+        (
+            "episodes",
+            {"environment": "bank-v1", "family": "pay_bill", "seed": 1, "metadata": {"k": "\x00"}},
+            "metadata.k",
+        ),
+        (
+            "batch",
+            {"episodes": [{"task": 1, "metadata": {"\x00": 1}}]},
+            "episodes.0.metadata.\\u0000:",
+        ),
+    ],
+)
+def test_text_no_database_can_store_is_refused_not_failed_on(agent, path, body, where):
+    episode = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    url = {
+        "step": f"/api/v1/episodes/{episode['id']}/step/",
+        "episodes": "/api/v1/episodes/",
+        "batch": "/api/v1/episodes/batch-create/",
+    }[path]
+    response = agent.post(url, body, format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(where)
     assert "NUL" in response.json()["error"]["message"]
     assert Step.objects.count() == 0
+    assert Episode.objects.count() == 1
 
 
 def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
