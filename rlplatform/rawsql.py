@@ -45,7 +45,8 @@ def recordset(fields: Sequence[Field], alias: str) -> str:
 
 
 def json_rows(fields: Sequence[Field], rows: Iterable[Sequence[Any]]) -> str:
-    """The parameter of a `recordset` of these fields: each row's values, in field order."""
+    """The parameter of a `recordset` of these fields: each row's values, in field order
+    (Python values, as `Field.pre_save` gives them: orjson writes datetimes in ISO 8601)."""
     return orjson.dumps(
         [{field.column: value for field, value in zip(fields, row, strict=True)} for row in rows]
     ).decode()
