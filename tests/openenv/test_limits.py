@@ -165,11 +165,18 @@ def test_api_requests_served_over_asgi_leave_no_database_connection_open(agent_k
             peak = max(peak, _open_connections())
         for thread in clients:
             thread.join()
+        # Every request's connection closes with it (kept, they stayed open until collected;
+        # the margin is for other servers of the suite on the same database).
+        wait_for(
+            lambda: _open_connections() <= before + 3,
+            timeout=10,
+            message="the requests' connections to close",
+        )
     finally:
         live.stop(server)
     assert statuses == [200] * 240
-    # At most one more for each request in flight.
-    assert peak <= before + len(clients)
+    # About one more for each request in flight (sampling sees some as they close).
+    assert peak <= before + 2 * len(clients)
 
 
 def _open_connections() -> int:
