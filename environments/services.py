@@ -7,7 +7,7 @@ sessions alike, so every trajectory is recorded the same way.
 import json
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -264,7 +264,7 @@ def _lock_episodes(ids: list[int], user: User | None) -> dict[int, Episode]:
     return locked
 
 
-@cache
+@lru_cache(maxsize=512)
 def _lock_sql(count: int, by_user: bool) -> str:
     # Tasks are only read, so their rows (which many episodes share) are not locked.
     lock = " FOR UPDATE OF e" if connection.features.has_select_for_update else ""
@@ -289,7 +289,7 @@ def _recorded_steps(requests: list["StepRequest"]) -> dict[tuple[int, str], Step
     return {(step.episode_id, step.idempotency_key): step for step in steps}
 
 
-@cache
+@lru_cache(maxsize=512)
 def _recorded_sql(episodes: int, keys: int) -> str:
     return (
         f"SELECT {rawsql.columns(Step, 's')} FROM {rawsql.table(Step)} s "  # noqa: S608
@@ -359,7 +359,7 @@ def _write_sql() -> str:
     )
 
 
-@cache
+@lru_cache(maxsize=512)
 def _insert_sql(count: int) -> str:
     columns = ", ".join(rawsql.quote(field.column) for field in _STEP_FIELDS)
     row = f"({rawsql.placeholders(len(_STEP_FIELDS))})"
@@ -385,6 +385,8 @@ def episodes_step(
     whose idempotency key was already applied returns the recorded result instead of stepping
     again. A refused action changes nothing; the other requests still apply.
     """
+    if not requests:
+        return []
     with transaction.atomic():
         locked = _lock_episodes(sorted({request.episode_id for request in requests}), user)
         recorded = _recorded_steps(requests)
@@ -456,6 +458,8 @@ def _apply(
         error = f"{refusal.code}: {refusal.message}"
         raw = request.action
         action = (raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))[:2000]
+        # Recorded as the agent wrote it, but for what no database stores in text.
+        action = action.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
     states[episode.pk] = (initial, state)
     outcome = env.evaluate(state, task)
     terminated = outcome.success or state["finished"]

@@ -6,36 +6,50 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 
+def storable_text(text: str) -> bool:
+    """Whether PostgreSQL can store `text`: it takes no NUL character (in text or JSON) and no
+    lone surrogate (which is not UTF-8); JSON can carry both."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class TextSafeJSONParser(JSONParser):
-    """JSON, refusing NUL characters (`\\u0000`) in any string or key: PostgreSQL stores none
-    in text or JSON, so such a body would otherwise fail as a server error wherever it was
-    stored."""
+    """JSON whose every string and key can be stored: a body that could not would otherwise
+    fail as a server error wherever it was written."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         data = super().parse(stream, media_type, parser_context)
-        where = _nul_at(data, "")
+        where = _unstorable_at(data, "")
         if where is not None:
-            # The path may hold the offending key itself: name its NUL, do not echo it.
-            where = where.replace("\x00", "\\u0000") or "the body"
-            raise ParseError(f"{where}: text may not contain NUL (\\u0000) characters")
+            # The path may hold the offending key itself: name it, do not echo it.
+            where = where.replace("\x00", "\\u0000")
+            where = where.encode("utf-8", "backslashreplace").decode() or "the body"
+            raise ParseError(
+                f"{where}: text may not contain NUL (\\u0000) characters or lone surrogates"
+            )
         return data
 
 
-def _nul_at(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) in `value` that holds a NUL character."""
+def _unstorable_at(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in `value` that cannot be stored."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return None if storable_text(value) else path
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
+            if not storable_text(key):
                 return inner
-            found = _nul_at(item, inner)
+            found = _unstorable_at(item, inner)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_at(item, f"{path}.{index}" if path else str(index))
+            found = _unstorable_at(item, f"{path}.{index}" if path else str(index))
             if found is not None:
                 return found
     return None

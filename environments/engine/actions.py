@@ -137,7 +137,24 @@ def _build(name: str, positional: list[str], named: dict[str, str]) -> Action:
         raise ActionError(
             "malformed_action", f"{name} is missing {', '.join(missing)}: use {usage}"
         )
+    for param in params:
+        if not _storable(args[param]):
+            raise ActionError(
+                "malformed_action",
+                f"{name}: argument '{param}' contains a NUL character or a lone surrogate, "
+                "which no database stores as text",
+            )
     return Action(name, {p: args[p] for p in params})
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_call(text: str) -> Action:
@@ -191,11 +208,6 @@ def _parse_dict(data: object) -> Action:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ActionError(
                 "malformed_action", f"{name}: argument '{key}' must be a string or a number"
-            )
-        if isinstance(value, str) and "\x00" in value:
-            # As in a call string, which Python's parser refuses: no database stores it in text.
-            raise ActionError(
-                "malformed_action", f"{name}: argument '{key}' contains a NUL character"
             )
         named[key] = str(value)
     return _build(name, [], named)

@@ -117,15 +117,13 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             logger.debug("OpenEnv client went away: %r", error)
 
     async def _reset(self, session: Session, params: protocol.ResetParams) -> str:
-        previous, session.episode_id = session.episode_id, None
-        if session.episode_done:
-            previous = None
+        previous = None if session.episode_done else session.episode_id
         result = await pool().reset(
             session,
             services.ResetItem(session.env_id, session.principal, params, previous),
         )
         if isinstance(result, ServiceError):
-            raise result
+            raise result  # refused before anything changed: the session keeps its episode
         episode, payload = result
         session.episode_id, session.episode_done = episode.pk, False
         return protocol.observation_message(payload)

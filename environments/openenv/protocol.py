@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from rlplatform.parsers import storable_text
+
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
 UNKNOWN_TYPE = "UNKNOWN_TYPE"
@@ -69,7 +71,12 @@ def field_error(kind: str, loc: list, message: str, value: Any, **ctx: Any) -> d
 
 
 def dumps(message: dict) -> str:
-    return orjson.dumps(message).decode()
+    try:
+        return orjson.dumps(message).decode()
+    except TypeError:
+        # An echo of the client's input that orjson refuses (an integer past 64 bits, a lone
+        # surrogate): json writes it, escaped to ASCII.
+        return json.dumps(message, separators=(",", ":"))
 
 
 def error_message(code: str, message: str, **extra: Any) -> str:
@@ -201,6 +208,13 @@ def _bounded(value: int | None, loc: list, errors: list[dict]) -> int | None:
 def _text(value: Any, loc: list, errors: list[dict], max_length: int = 255) -> str | None:
     if not isinstance(value, str):
         errors.append(field_error("string_type", loc, "Input should be a valid string", value))
+        return None
+    if not storable_text(value):
+        errors.append(
+            field_error(
+                "string_type", loc, "Input should be text without NUL or lone surrogates", value
+            )
+        )
         return None
     if len(value) > max_length:
         errors.append(

@@ -1,6 +1,8 @@
 """The agent API: list environments, start episodes, step them one by one or in batches,
 read them back; every refusal is a JSON 4xx and leaves the episode as it was."""
 
+import json
+
 import pytest
 
 from environments.engine import get_environment
@@ -280,6 +282,16 @@ def test_a_batch_start_is_bounded(agent):
             {"episodes": [{"task": 1, "metadata": {"\x00": 1}}]},
             "episodes.0.metadata.\\u0000:",
         ),
+        (
+            "episodes",
+            {
+                "environment": "bank-v1",
+                "family": "pay_bill",
+                "seed": 1,
+                "metadata": {"k": "\ud800"},
+            },
+            "metadata.k",
+        ),
     ],
 )
 def test_text_no_database_can_store_is_refused_not_failed_on(agent, path, body, where):
@@ -289,7 +301,8 @@ def test_text_no_database_can_store_is_refused_not_failed_on(agent, path, body, 
         "episodes": "/api/v1/episodes/",
         "batch": "/api/v1/episodes/batch-create/",
     }[path]
-    response = agent.post(url, body, format="json")
+    # Escaped to ASCII, as a client sends what UTF-8 cannot carry (a lone surrogate).
+    response = agent.post(url, json.dumps(body), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith(where)
     assert "NUL" in response.json()["error"]["message"]

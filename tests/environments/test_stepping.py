@@ -94,3 +94,21 @@ def test_steps_of_many_episodes_in_one_batch_are_all_written(episode):
         stored = Episode.objects.select_related("task").get(pk=each.pk)
         assert stored.updated_at >= stored.created_at
         assert page_to_json(services.episode_page(stored)) == current_page_json(each.pk)
+
+
+def test_no_requests_step_nothing():
+    assert services.episodes_step(requests=[]) == []
+
+
+def test_a_refused_action_is_recorded_as_written_but_storable(episode):
+    (result,) = services.episodes_step(
+        requests=[
+            services.StepRequest(
+                episode_id=episode.pk, action="click('1\x00')", record_refusal=True
+            )
+        ]
+    )
+    recorded = Step.objects.get(episode=episode)
+    assert recorded.action == "click('1\\x00')"
+    assert recorded.error.startswith("malformed_action")
+    assert result.step.index == 0

@@ -173,6 +173,17 @@ def test_the_step_limit_truncates_the_episode(asgi_server, agent_key):
         ),
         ('{"type": "reset", "data": {"task_name": "nope"}}', "EXECUTION_ERROR", None),
         ('{"type": "reset", "data": {"task_id": 999999}}', "EXECUTION_ERROR", None),
+        # Echoed back in the error: past what orjson writes (64 bits), so json writes it.
+        (
+            '{"type": "reset", "data": {"seed": 100000000000000000000}}',
+            "VALIDATION_ERROR",
+            {"type": "less_than_equal", "loc": ["seed"]},
+        ),
+        (
+            '{"type": "reset", "data": {"episode_id": "a\\u0000b"}}',
+            "VALIDATION_ERROR",
+            {"type": "string_type", "loc": ["episode_id"]},
+        ),
     ],
 )
 def test_a_bad_message_is_answered_with_an_error_and_the_session_goes_on(
@@ -190,6 +201,18 @@ def test_a_bad_message_is_answered_with_an_error_and_the_session_goes_on(
             found = found[0]
             assert set(found) >= {"type", "loc", "msg", "input"}
         assert reset(ws, seed=1)["observation"]["goal"]
+
+
+def test_a_refused_reset_leaves_the_sessions_episode_as_it_was(asgi_server, agent_key):
+    with open_session(asgi_server, agent_key) as ws:
+        reset(ws, task_name="pay_bill", seed=3)
+        reply = ask(ws, {"type": "reset", "data": {"task_id": 999999}})
+        assert reply["type"] == "error"
+        stepped = step(ws, "noop()")
+    assert stepped["done"] is False
+    episode = Episode.objects.get(task__family="pay_bill", task__seed=3, actor_kind=ActorKind.AGENT)
+    assert episode.status == EpisodeStatus.RUNNING
+    assert episode.step_count == 1
 
 
 def test_a_step_before_any_reset_is_an_execution_error(asgi_server, agent_key):
