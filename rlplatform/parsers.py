@@ -5,17 +5,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-
-def storable_text(text: str) -> bool:
-    """Whether PostgreSQL can store `text`: it takes no NUL character (in text or JSON) and no
-    lone surrogate (which is not UTF-8); JSON can carry both."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+from environments.engine.actions import storable_text
 
 
 class TextSafeJSONParser(JSONParser):

@@ -138,7 +138,7 @@ def _build(name: str, positional: list[str], named: dict[str, str]) -> Action:
             "malformed_action", f"{name} is missing {', '.join(missing)}: use {usage}"
         )
     for param in params:
-        if not _storable(args[param]):
+        if not storable_text(args[param]):
             raise ActionError(
                 "malformed_action",
                 f"{name}: argument '{param}' contains a NUL character or a lone surrogate, "
@@ -147,7 +147,9 @@ def _build(name: str, positional: list[str], named: dict[str, str]) -> Action:
     return Action(name, {p: args[p] for p in params})
 
 
-def _storable(text: str) -> bool:
+def storable_text(text: str) -> bool:
+    """Whether a database can store `text`: PostgreSQL takes no NUL character (in text or JSON)
+    and no lone surrogate (which is not UTF-8), and JSON or an escape can carry both."""
     if "\x00" in text:
         return False
     try:

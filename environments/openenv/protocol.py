@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from rlplatform.parsers import storable_text
+from environments.engine.actions import storable_text
 
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
