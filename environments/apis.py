@@ -201,6 +201,18 @@ def step_result_body(result: services.StepResult, mode: str) -> dict:
     }
 
 
+class ObservationModeInput(serializers.Serializer):
+    observation_mode = serializers.ChoiceField(
+        choices=observations.MODES, default=observations.DEFAULT_MODE
+    )
+
+
+def at_most_a_batch(items: list, what: str) -> list:
+    if len(items) > MAX_BATCH:
+        raise serializers.ValidationError(f"at most {MAX_BATCH} {what} in one batch")
+    return items
+
+
 class EpisodeSpecInput(serializers.Serializer):
     task = serializers.IntegerField(required=False, help_text="a task id")
     environment = serializers.CharField(required=False, max_length=64)
@@ -241,10 +253,8 @@ class EpisodeListApi(APIView):
         allowed = AgentsAndManagers if self.request.method == "POST" else AgentsAndPeople
         return [allowed()]
 
-    class EpisodeCreateInput(EpisodeSpecInput):
-        observation_mode = serializers.ChoiceField(
-            choices=observations.MODES, default=observations.DEFAULT_MODE
-        )
+    class EpisodeCreateInput(EpisodeSpecInput, ObservationModeInput):
+        pass
 
     @extend_schema(
         parameters=[
@@ -293,16 +303,11 @@ class EpisodeBatchCreateApi(APIView):
 
     permission_classes = [AgentsAndManagers]
 
-    class BatchCreateInput(serializers.Serializer):
+    class BatchCreateInput(ObservationModeInput):
         episodes = EpisodeSpecInput(many=True, allow_empty=False)
-        observation_mode = serializers.ChoiceField(
-            choices=observations.MODES, default=observations.DEFAULT_MODE
-        )
 
         def validate_episodes(self, episodes):
-            if len(episodes) > MAX_BATCH:
-                raise serializers.ValidationError(f"at most {MAX_BATCH} episodes in one batch")
-            return episodes
+            return at_most_a_batch(episodes, "episodes")
 
     @extend_schema(
         request=BatchCreateInput,
@@ -386,10 +391,8 @@ class StepInput(serializers.Serializer):
 class EpisodeStepApi(APIView):
     permission_classes = [AgentsAndPeople]
 
-    class EpisodeStepInput(StepInput):
-        observation_mode = serializers.ChoiceField(
-            choices=observations.MODES, default=observations.DEFAULT_MODE
-        )
+    class EpisodeStepInput(StepInput, ObservationModeInput):
+        pass
 
     @extend_schema(
         request=EpisodeStepInput,
@@ -416,19 +419,14 @@ class EpisodeBatchStepApi(APIView):
 
     permission_classes = [AgentsAndPeople]
 
-    class BatchStepInput(serializers.Serializer):
+    class BatchStepInput(ObservationModeInput):
         class BatchItem(StepInput):
             episode = serializers.IntegerField()
 
         steps = BatchItem(many=True, allow_empty=False)
-        observation_mode = serializers.ChoiceField(
-            choices=observations.MODES, default=observations.DEFAULT_MODE
-        )
 
         def validate_steps(self, steps):
-            if len(steps) > MAX_BATCH:
-                raise serializers.ValidationError(f"at most {MAX_BATCH} steps in one batch")
-            return steps
+            return at_most_a_batch(steps, "steps")
 
     @extend_schema(request=BatchStepInput, responses={200: dict})
     def post(self, request):
