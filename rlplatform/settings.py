@@ -395,8 +395,10 @@ OPENENV_IDLE_TIMEOUT_SECONDS = env_int("OPENENV_IDLE_TIMEOUT_SECONDS", 600)
 # A step not applied within this long is answered with an error (the session stays open).
 OPENENV_STEP_TIMEOUT_SECONDS = env_int("OPENENV_STEP_TIMEOUT_SECONDS", 30)
 # Threads applying step batches (each holds a database connection), threads for resets and
-# state reads, and the most steps one batch (one transaction) applies.
-OPENENV_STEP_THREADS = env_int("OPENENV_STEP_THREADS", 2)
+# state reads, and the most steps one batch (one transaction) applies. One step thread per
+# process makes fewer, larger batches: on two cores it stepped 64 sessions 10-20% faster, with
+# a third lower p99, than two threads, whose batches fought over the GIL and PostgreSQL.
+OPENENV_STEP_THREADS = env_int("OPENENV_STEP_THREADS", 1)
 OPENENV_IO_THREADS = env_int("OPENENV_IO_THREADS", 4)
 OPENENV_MAX_BATCH = env_int("OPENENV_MAX_BATCH", 256)
 # Session URLs: how long one works unless asked otherwise, and at most.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from environments.openenv import protocol, services
@@ -22,6 +23,15 @@ logger = logging.getLogger(__name__)
 
 class OpenEnvConsumer(AsyncWebsocketConsumer):
     session: Session | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels first closes the event loop thread's stale database connections, a hop to a
+        # thread and back on every message. This consumer never queries on that thread: its
+        # database work runs on the sessions' worker threads, which tidy their own.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         await self.accept()
