@@ -197,6 +197,21 @@ def _new_episode(
     )
 
 
+@dataclass(frozen=True)
+class ShownPage:
+    """The page an episode showed after its `step_count`-th step, kept by a caller that steps
+    one episode at a time (an OpenEnv session). Stepping with it saves rendering that page
+    again; it is used only while the episode is still at that step."""
+
+    episode_id: int
+    step_count: int
+    page: Page
+
+    def shows(self, episode: Episode) -> bool:
+        """Whether this is still the episode's current page."""
+        return (self.episode_id, self.step_count) == (episode.pk, episode.step_count)
+
+
 @dataclass
 class StepResult:
     episode: Episode
@@ -205,6 +220,10 @@ class StepResult:
     page: Page
     replayed: bool = False
 
+    def shown(self) -> ShownPage:
+        """The page after this step, to step the episode with next."""
+        return ShownPage(self.episode.pk, self.step.index + 1, self.page)
+
 
 @dataclass(frozen=True)
 class StepRequest:
@@ -212,6 +231,8 @@ class StepRequest:
     action: str | dict
     idempotency_key: str | None = None
     think_ms: int | None = None
+    # The page the actor was shown, when the caller kept it (see ShownPage).
+    shown: ShownPage | None = None
     # Record a refused action as a failed step (for policies, whose mistakes are part of
     # their trajectory) instead of refusing the request and recording nothing.
     record_refusal: bool = False
@@ -446,11 +467,13 @@ def _apply(
     env = environment_get(episode.env_id)
     task = engine_task(episode.task)
     initial, state = states[episode.pk]
-    observation = page_to_json(env.render(state))
+    shown = request.shown
+    page = shown.page if shown is not None and shown.shows(episode) else env.render(state)
+    observation = page_to_json(page)
     error = ""
     try:
         parsed = parse_action(request.action)
-        state = env.step(state, parsed)
+        state = env.step(state, parsed, page)
         action = parsed.to_string()
     except ActionError as refusal:
         if not request.record_refusal:

@@ -151,10 +151,12 @@ class Environment:
         self._rendered = (state, page)
         return page
 
-    def step(self, state: dict, action: Action | str | dict) -> dict:
+    def step(self, state: dict, action: Action | str | dict, page: Page | None = None) -> dict:
         """Apply one action and return the new state; `state` itself is never modified.
 
-        Raises `ActionError` (and changes nothing) when the action cannot be applied.
+        `page` is what `render(state)` returns, for a caller that kept it: an element action
+        then finds its bid there instead of rendering the state again. Raises `ActionError`
+        (and changes nothing) when the action cannot be applied.
         """
         act = parse_action(action)
         if state["finished"]:
@@ -170,7 +172,7 @@ class Environment:
         elif name == "goto":
             new = self.on_goto(state, self.resolve_page(act.args["url"]))
         else:
-            new = self._element_action(state, act)
+            new = self._element_action(state, act, page or self.render(state))
         if new is state:
             new = dict(new)
         new["steps"] = state["steps"] + 1
@@ -235,9 +237,9 @@ class Environment:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _element_action(self, state: dict, act: Action) -> dict:
+    def _element_action(self, state: dict, act: Action, page: Page) -> dict:
         name, bid = act.name, act.args["bid"]
-        el = self.render(state).get(bid)
+        el = page.get(bid)
         if el is None:
             raise ActionError("unknown_bid", f"bid {quote_arg(bid)} does not exist on this page")
         if el.disabled:

@@ -135,7 +135,7 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
         if isinstance(result, ServiceError):
             raise result  # refused before anything changed: the session keeps its episode
         episode, payload = result
-        session.episode_id, session.episode_done = episode.pk, False
+        session.episode_id, session.episode_done, session.shown = episode.pk, False, None
         return protocol.observation_message(payload)
 
     async def _step(self, session: Session, action: str) -> str:
@@ -143,11 +143,14 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             raise protocol.ProtocolError(
                 protocol.EXECUTION_ERROR, "no episode in this session yet: send reset first"
             )
-        result = await pool().step(session, services.StepItem(session.episode_id, action))
+        result = await pool().step(
+            session, services.StepItem(session.episode_id, action, shown=session.shown)
+        )
         if isinstance(result, protocol.ProtocolError):
             raise result
-        session.episode_done = result["done"]
-        return protocol.observation_message(result)
+        session.episode_done = result.payload["done"]
+        session.shown = result.shown
+        return protocol.observation_message(result.payload)
 
     async def _end(self, session: Session) -> None:
         self.session = None

@@ -377,9 +377,18 @@ class StepItem:
     episode_id: int
     action: str
     request_id: str | None = None
+    # The page the session's last reply showed (see ShownPage).
+    shown: episode_services.ShownPage | None = None
 
 
-def openenv_step(items: list[StepItem]) -> list[dict[str, Any] | protocol.ProtocolError]:
+@dataclass(frozen=True)
+class StepReply:
+    payload: dict[str, Any]
+    # To send with the session's next step.
+    shown: episode_services.ShownPage
+
+
+def openenv_step(items: list[StepItem]) -> list[StepReply | protocol.ProtocolError]:
     """Apply one action to each episode, in one transaction, and return each one's
     observation payload or the error to send. A refused action is recorded as a failed step
     (it counts towards the step limit) and comes back as an observation whose `error` says
@@ -390,28 +399,28 @@ def openenv_step(items: list[StepItem]) -> list[dict[str, Any] | protocol.Protoc
                 episode_id=item.episode_id,
                 action=item.action,
                 idempotency_key=item.request_id,
+                shown=item.shown,
                 record_refusal=True,
             )
             for item in items
         ]
     )
-    payloads: list[dict[str, Any] | protocol.ProtocolError] = []
+    replies: list[StepReply | protocol.ProtocolError] = []
     for result in results:
         if isinstance(result, ServiceError):
             message = result.message
             if result.code == "conflict":
                 message += " (send reset)"
-            payloads.append(protocol.ProtocolError(protocol.EXECUTION_ERROR, message))
+            replies.append(protocol.ProtocolError(protocol.EXECUTION_ERROR, message))
             continue
-        payloads.append(
-            observation_payload(
-                episode=result.episode,
-                page=result.page,
-                reward=result.step.reward,
-                error=result.step.error,
-            )
+        payload = observation_payload(
+            episode=result.episode,
+            page=result.page,
+            reward=result.step.reward,
+            error=result.step.error,
         )
-    return payloads
+        replies.append(StepReply(payload, result.shown()))
+    return replies
 
 
 def openenv_state(*, episode_id: int | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from environments.openenv import services
+from environments.services import ShownPage
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,8 @@ class Session:
     episode_id: int | None = None
     # Whether the last reply said the episode was done: then a reset or close has nothing to end.
     episode_done: bool = False
+    # The page the last step's reply showed, which the next step starts from.
+    shown: ShownPage | None = None
 
     def touch(self) -> None:
         self.last_activity = time.monotonic()

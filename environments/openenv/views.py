@@ -240,7 +240,7 @@ def step(request: HttpRequest, env_id: str, token: str | None = None) -> JsonRes
         return _service_error(error)
     if isinstance(result, protocol.ProtocolError):
         return _detail(409, result.message)
-    return JsonResponse(result)
+    return JsonResponse(result.payload)
 
 
 @require_GET

@@ -112,3 +112,39 @@ def test_a_refused_action_is_recorded_as_written_but_storable(episode):
     assert recorded.action == "click('1\\x00')"
     assert recorded.error.startswith("malformed_action")
     assert result.step.index == 0
+
+
+def test_a_kept_page_steps_the_episode_as_rendering_it_would(episode):
+    first = services.episode_page(episode)
+    (filled,) = services.episodes_step(
+        requests=[
+            services.StepRequest(episode_id=episode.pk, action=f"fill('{textbox(first)}', 'a')")
+        ]
+    )
+    kept = filled.shown()
+    assert (kept.episode_id, kept.step_count) == (episode.pk, 1)
+
+    (noop,) = services.episodes_step(
+        requests=[services.StepRequest(episode_id=episode.pk, action="noop()", shown=kept)]
+    )
+
+    recorded = Step.objects.get(episode=episode, index=1).observation
+    assert recorded == page_to_json(filled.page) == page_to_json(noop.page)
+    assert noop.shown().step_count == 2
+
+
+def test_a_page_kept_from_before_another_step_is_not_used(episode):
+    first = services.episode_page(episode)
+    (stale,) = services.episodes_step(
+        requests=[services.StepRequest(episode_id=episode.pk, action="noop()")]
+    )
+    # Another writer steps the episode meanwhile, so the kept page no longer shows its state.
+    services.episode_step(episode_id=episode.pk, action=f"fill('{textbox(first)}', 'typed')")
+
+    services.episodes_step(
+        requests=[services.StepRequest(episode_id=episode.pk, action="noop()", shown=stale.shown())]
+    )
+
+    recorded = Step.objects.get(episode=episode, index=2).observation
+    assert "typed" in str(recorded)
+    assert recorded == current_page_json(episode.pk)

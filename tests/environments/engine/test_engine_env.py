@@ -68,6 +68,17 @@ def test_a_json_round_tripped_state_steps_exactly_like_the_original(history):
     assert dump(BANK.step(reloaded, action)) == dump(BANK.step(history, action))
 
 
+def test_stepping_with_the_page_a_caller_kept_matches_rendering_it():
+    env = get_environment("bank-v1")
+    for seed in range(3):
+        task = env.make_task("transfer_funds", seed)
+        state = env.reset(seed, task)
+        for action in run_episode(env, task, env.solver())[1]:
+            kept = env.build_page(json.loads(json.dumps(state)))
+            assert dump(env.step(state, action, kept)) == dump(env.step(state, action))
+            state = env.step(state, action)
+
+
 def test_wrong_password_shows_an_error_and_stays_signed_out(task):
     state = BANK.reset(task.seed, task)
     state = fill(state, "Username", task.params["username"])
