@@ -6,6 +6,7 @@ caches the last rendered page, and renderers, solvers and step code only read it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
@@ -157,10 +158,11 @@ class Page:
 def quote(text: str) -> str:
     """Single-quote a string as a Python literal that the action grammar reads back exactly:
     backslashes and quotes escaped, control and other unprintable characters as escapes."""
-    text = text.replace("\\", "\\\\").replace("'", "\\'")
+    if "\\" in text or "'" in text:
+        text = text.replace("\\", "\\\\").replace("'", "\\'")
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
-    return "'" + text + "'"
+    return f"'{text}'"
 
 
 def _escape(ch: str) -> str:
@@ -181,30 +183,29 @@ def page_to_axtree(page: Page) -> str:
     `[3] checkbox 'Freeze card' checked=true`; then ` disabled` / ` required` flags.
     """
     lines = [f"page {quote(page.title)} url={quote(page.url)}"]
-    stack = [(el, 1) for el in reversed(page.elements)]
-    while stack:
-        el, depth = stack.pop()
-        parts = ["  " * depth]
-        if el.bid is not None:
-            parts.append(f"[{el.bid}] ")
-        parts.append(el.role)
-        if el.name:
-            parts.append(" " + quote(el.name))
-        role = el.role
-        if role in INPUT_ROLES or (role == "select") or el.value:
-            parts.append(" value=" + quote(el.value))
-        if role == "select":
-            parts.append(" options=[" + ", ".join(quote(o) for o in el.options) + "]")
-        elif role == "checkbox":
-            parts.append(" checked=true" if el.checked else " checked=false")
-        if el.disabled:
-            parts.append(" disabled")
-        if el.required:
-            parts.append(" required")
-        lines.append("".join(parts))
-        if el.children:
-            stack.extend((child, depth + 1) for child in reversed(el.children))
+    _axtree_lines(page.elements, "  ", lines)
     return "\n".join(lines)
+
+
+def _axtree_lines(elements: list[Element], indent: str, lines: list[str]) -> None:
+    for el in elements:
+        role = el.role
+        line = f"{indent}{role}" if el.bid is None else f"{indent}[{el.bid}] {role}"
+        if el.name:
+            line += " " + quote(el.name)
+        if el.value or role in INPUT_ROLES or role == "select":
+            line += " value=" + quote(el.value)
+        if role == "select":
+            line += " options=[" + ", ".join([quote(o) for o in el.options]) + "]"
+        elif role == "checkbox":
+            line += " checked=true" if el.checked else " checked=false"
+        if el.disabled:
+            line += " disabled"
+        if el.required:
+            line += " required"
+        lines.append(line)
+        if el.children:
+            _axtree_lines(el.children, indent + "  ", lines)
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -246,6 +247,22 @@ def page_to_json(page: Page) -> dict:
 # --- HTML --------------------------------------------------------------------------------
 
 
+_HTML_SPECIAL = re.compile("[&<>\"']")
+_CONTAINER_TAGS = {
+    "form": ("form", ""),
+    "alert": ("div", ' role="alert"'),
+    "navigation": ("nav", ""),
+    "list": ("ul", ""),
+    "listitem": ("li", ""),
+    "section": ("section", ""),
+}
+
+
+def _text(text: str) -> str:
+    """`text` escaped for HTML content and attribute values; most text has nothing to escape."""
+    return escape(text) if _HTML_SPECIAL.search(text) else text
+
+
 def _attrs(el: Element) -> str:
     out = f' data-bid="{el.bid}"' if el.bid is not None else ""
     if el.disabled:
@@ -257,7 +274,7 @@ def _attrs(el: Element) -> str:
 
 def _html(el: Element, out: list[str], first_row: bool = False) -> None:
     role = el.role
-    name = escape(el.name)
+    name = _text(el.name)
     if role == "heading":
         out.append(f"<h2>{name}</h2>")
     elif role == "text":
@@ -271,12 +288,11 @@ def _html(el: Element, out: list[str], first_row: bool = False) -> None:
         mode = ' inputmode="decimal"' if role == "number" else ""
         out.append(
             f'<label class="field">{name} <input type="text"{mode}'
-            f' value="{escape(el.value)}"{_attrs(el)}></label>'
+            f' value="{_text(el.value)}"{_attrs(el)}></label>'
         )
     elif role == "select":
         opts = "".join(
-            f'<option value="{escape(o)}"{" selected" if o == el.value else ""}>{escape(o)}'
-            "</option>"
+            f'<option value="{_text(o)}"{" selected" if o == el.value else ""}>{_text(o)}</option>'
             for o in el.options
         )
         out.append(f'<label class="field">{name} <select{_attrs(el)}>{opts}</select></label>')
@@ -305,14 +321,7 @@ def _html(el: Element, out: list[str], first_row: bool = False) -> None:
             _html(child, out)
         out.append(f"</{tag}>")
     else:
-        tag, extra = {
-            "form": ("form", ""),
-            "alert": ("div", ' role="alert"'),
-            "navigation": ("nav", ""),
-            "list": ("ul", ""),
-            "listitem": ("li", ""),
-            "section": ("section", ""),
-        }[role]
+        tag, extra = _CONTAINER_TAGS[role]
         label = f' aria-label="{name}"' if name and role not in ("alert", "listitem") else ""
         out.append(f"<{tag}{extra}{label}>")
         if name and role in ("alert", "listitem"):
@@ -330,8 +339,8 @@ def page_to_html(page: Page) -> str:
     Every interactive element carries `data-bid`; all text and attribute values are escaped.
     """
     out = [
-        f'<div class="env-page" data-url="{escape(page.url)}">',
-        f"<h1>{escape(page.title)}</h1>",
+        f'<div class="env-page" data-url="{_text(page.url)}">',
+        f"<h1>{_text(page.title)}</h1>",
     ]
     for el in page.elements:
         _html(el, out)
