@@ -238,12 +238,14 @@ class EpisodeCreatedOutput(EpisodeOutput):
         fields = [*EpisodeOutput.Meta.fields, "observation"]
 
 
-def episode_created_body(episode: Episode, mode: str) -> dict:
-    body = EpisodeOutput(episode).data
-    body["observation"] = observations.observation(
-        page=services.episode_page(episode), goal=episode.task.goal, mode=mode
-    )
-    return body
+def episodes_created_body(episodes: list[Episode], mode: str) -> list[dict]:
+    # One serializer for all of them: a ModelSerializer builds its fields on every instance.
+    bodies = EpisodeOutput(episodes, many=True).data
+    for body, episode in zip(bodies, episodes, strict=True):
+        body["observation"] = observations.observation(
+            page=services.episode_page(episode), goal=episode.task.goal, mode=mode
+        )
+    return bodies
 
 
 class EpisodeListApi(APIView):
@@ -291,10 +293,8 @@ class EpisodeListApi(APIView):
                 api_key=request_key(request),
                 metadata=values["metadata"],
             )
-        return Response(
-            episode_created_body(episode, values["observation_mode"]),
-            status=status.HTTP_201_CREATED,
-        )
+        (body,) = episodes_created_body([episode], values["observation_mode"])
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class EpisodeBatchCreateApi(APIView):
@@ -334,7 +334,7 @@ class EpisodeBatchCreateApi(APIView):
         )
         mode = data.validated_data["observation_mode"]
         return Response(
-            {"results": [episode_created_body(episode, mode) for episode in episodes]},
+            {"results": episodes_created_body(episodes, mode)},
             status=status.HTTP_201_CREATED,
         )
 
