@@ -12,12 +12,7 @@ def settle() -> None:
     load on first use and everything built at startup sit in the oldest generation, and under
     load (OpenEnv sessions, batches) its collections paused the process for 100-300 ms every
     few seconds: the p99 latency of every request and step in flight.
-
-    After that, collections under load still came dozens of times a minute, paused the process
-    for 5-17 ms each and freed nothing (the code makes few reference cycles): the youngest
-    generation is collected every 50,000 allocations instead of every 700.
     """
     get_resolver().url_patterns  # noqa: B018 - imports every view, API and serializer
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 10)

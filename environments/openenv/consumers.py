@@ -25,8 +25,8 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
     session: Session | None = None
 
     async def dispatch(self, message: dict) -> None:
-        # Channels first closes the event loop thread's stale database connections, a hop to a
-        # thread and back on every message. This consumer never queries on that thread: its
+        # Channels first tidies the database connections of asgiref's shared sync thread, a hop
+        # to that thread and back on every message. This consumer never queries there: its
         # database work runs on the sessions' worker threads, which tidy their own.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
