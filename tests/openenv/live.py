@@ -2,17 +2,22 @@
 as production runs it. One server for the whole test session; suites with other limits start
 their own."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from django.conf import settings
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import ROOT, subprocess_env
 
@@ -88,6 +93,20 @@ def stop(server: AsgiServer) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
         server.process.wait()
+
+
+@contextmanager
+def websocket(url: str, headers: dict | None = None) -> Iterator[ClientConnection]:
+    """A WebSocket to a live server that, on leaving, ends its session as OpenEnv's client does
+    (a `close` message) and waits for the server to hang up. After a plain disconnect the server
+    ends the session's episode on its own time, and that transaction deadlocked with the test's
+    teardown emptying the tables."""
+    with connect(url, additional_headers=headers or {}, open_timeout=10) as ws:
+        yield ws
+        with suppress(ConnectionClosed):
+            ws.send(json.dumps({"type": "close"}))
+            while True:
+                ws.recv(timeout=10)
 
 
 _shared: AsgiServer | None = None

@@ -15,6 +15,7 @@ from environments.openenv.models import SessionUrl
 from rlplatform.models import Role
 from tests.conftest import key_client, signed_in
 from tests.factories import UserFactory, make_api_key
+from tests.openenv.live import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +38,7 @@ def refusal(url: str, headers: dict | None = None) -> tuple[dict, int]:
 
 
 def opens(url: str, headers: dict | None = None) -> dict:
-    with connect(url, additional_headers=headers or {}, open_timeout=10) as ws:
+    with websocket(url, headers) as ws:
         ws.send(json.dumps({"type": "reset", "data": {"seed": 1}}))
         return json.loads(ws.recv(timeout=30))
 

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from environments.models import Episode, EpisodeStatus
 from tests.conftest import wait_for
@@ -32,11 +31,7 @@ def small_server(django_db_setup, django_db_blocker):
 
 
 def session(server, key):
-    return connect(
-        f"{server.ws_url}/openenv/bank-v1/ws",
-        additional_headers={"Authorization": f"Bearer {key}"},
-        open_timeout=10,
-    )
+    return live.websocket(f"{server.ws_url}/openenv/bank-v1/ws", {"Authorization": f"Bearer {key}"})
 
 
 def ask(ws, message: dict) -> dict:
@@ -131,10 +126,8 @@ def test_one_environment_can_be_served_at_the_root(small_server, agent_key):
 
     assert httpx.get(f"{small_server.url}/health").json() == {"status": "healthy"}
     assert httpx.get(f"{small_server.url}/metadata").json()["name"] == "bank-v1"
-    with connect(
-        f"{small_server.ws_url}/ws",
-        additional_headers={"Authorization": f"Bearer {agent_key}"},
-        open_timeout=10,
+    with live.websocket(
+        f"{small_server.ws_url}/ws", {"Authorization": f"Bearer {agent_key}"}
     ) as ws:
         observation = ask(ws, {"type": "reset", "data": {"seed": 7}})["data"]["observation"]
     assert Episode.objects.get(pk=observation["platform_episode_id"]).env_id == "bank-v1"

@@ -5,20 +5,17 @@ import json
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from tests.conftest import wait_for
-from tests.openenv.live import solver_actions
+from tests.openenv.live import solver_actions, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def open_session(asgi_server, agent_key, env_id="bank-v1"):
-    return connect(
-        f"{asgi_server.ws_url}/openenv/{env_id}/ws",
-        additional_headers={"Authorization": f"Bearer {agent_key}"},
-        open_timeout=10,
+    return websocket(
+        f"{asgi_server.ws_url}/openenv/{env_id}/ws", {"Authorization": f"Bearer {agent_key}"}
     )
 
 
@@ -209,8 +206,11 @@ def test_a_refused_reset_leaves_the_sessions_episode_as_it_was(asgi_server, agen
         reply = ask(ws, {"type": "reset", "data": {"task_id": 999999}})
         assert reply["type"] == "error"
         stepped = step(ws, "noop()")
+        # Read while the session is open: closing it ends the episode.
+        episode = Episode.objects.get(
+            task__family="pay_bill", task__seed=3, actor_kind=ActorKind.AGENT
+        )
     assert stepped["done"] is False
-    episode = Episode.objects.get(task__family="pay_bill", task__seed=3, actor_kind=ActorKind.AGENT)
     assert episode.status == EpisodeStatus.RUNNING
     assert episode.step_count == 1
 
