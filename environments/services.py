@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from environments.engine import ActionError, Outcome, Page, get_environment, parse_action
 from environments.engine import Task as EngineTask
+from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.page import page_to_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
@@ -482,7 +483,7 @@ def _apply(
         raw = request.action
         action = (raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))[:2000]
         # Recorded as the agent wrote it, but for what no database stores in text.
-        action = action.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+        action = storable_escaped(action, nul="\\x00")
     states[episode.pk] = (initial, state)
     outcome = env.evaluate(state, task)
     terminated = outcome.success or state["finished"]

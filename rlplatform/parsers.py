@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from environments.engine.actions import storable_text
+from environments.engine.actions import storable_escaped, storable_text
 
 
 class TextSafeJSONParser(JSONParser):
@@ -17,8 +17,7 @@ class TextSafeJSONParser(JSONParser):
         where = _unstorable_at(data, "")
         if where is not None:
             # The path may hold the offending key itself: name it, do not echo it.
-            where = where.replace("\x00", "\\u0000")
-            where = where.encode("utf-8", "backslashreplace").decode() or "the body"
+            where = storable_escaped(where, nul="\\u0000") or "the body"
             raise ParseError(
                 f"{where}: text may not contain NUL (\\u0000) characters or lone surrogates"
             )

@@ -159,6 +159,12 @@ def storable_text(text: str) -> bool:
     return True
 
 
+def storable_escaped(text: str, nul: str) -> str:
+    """`text` with what `storable_text` refuses escaped: NUL as `nul` (the escape of the
+    grammar the text is shown in), lone surrogates as backslash escapes."""
+    return text.replace("\x00", nul).encode("utf-8", "backslashreplace").decode()
+
+
 def _parse_call(text: str) -> Action:
     try:
         tree = ast.parse(text.strip(), mode="eval")
