@@ -5,7 +5,8 @@ and judged by a verifier that no shortcut satisfies?
 
 ENV is an environment id ("bank", "bank-v1") or "all". For each family, over N seeds:
 
-- solver: the scripted solver must succeed on every seed (and every UI variant);
+- solver: the scripted solver must succeed on every seed;
+- variants: and in every UI variant (variants.py), on the first seeds;
 - random: `RandomPolicy` must succeed on at most 5% of its episodes;
 - determinism: two runs on fresh instances give byte-identical states, pages (axtree, HTML,
   JSON) and outcomes, and every state survives a JSON round trip;
@@ -32,7 +33,7 @@ import re
 import statistics
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .actions import ActionError
@@ -41,6 +42,7 @@ from .page import page_to_axtree, page_to_html, page_to_json
 from .policies import RandomPolicy, run_episode
 from .registry import get_environment, list_environments
 from .tasks import Task, diff_records
+from .variants import DEFAULT, VARIANTS
 
 RANDOM_MAX_RATE = 0.05
 # Probing every seed costs most of the checker's time and finds nothing more after a few.
@@ -56,6 +58,8 @@ class FamilyReport:
     family: str
     seeds: int
     solver_successes: int = 0
+    variant_successes: int = 0
+    variant_episodes: int = 0
     random_successes: int = 0
     random_episodes: int = 0
     deterministic: bool = True
@@ -83,6 +87,7 @@ class FamilyReport:
         return [
             self.family,
             f"{self.solver_successes}/{self.seeds}",
+            f"{self.variant_successes}/{self.variant_episodes}",
             f"{self.random_successes}/{self.random_episodes}",
             "ok" if self.deterministic else "FAIL",
             self.early_stop,
@@ -103,6 +108,7 @@ def _probed(probed: set[str], seen: set[str], isolated: set[str]) -> str:
 HEADER = [
     "family",
     "solver",
+    "variants",
     "random",
     "determ",
     "early",
@@ -141,6 +147,7 @@ def check_family(env: Environment, family: str, seeds: int) -> FamilyReport:
         report.checks_seen.update(c.name for c in outcome.checks)
         episodes.append((task, states, actions))
 
+    _variants(env, tasks[:PROBE_SEEDS], report)
     _random(env, tasks, report)
     _determinism(env, tasks, report)
     for task, states, actions in episodes[:PROBE_SEEDS]:
@@ -154,6 +161,32 @@ def check_family(env: Environment, family: str, seeds: int) -> FamilyReport:
             "(does it check anything the actor does?)"
         )
     return report
+
+
+# --- UI variants -------------------------------------------------------------------------
+
+
+def _variants(env: Environment, tasks: list[Task], report: FamilyReport) -> None:
+    """The solver must succeed in every UI variant too (the pages change, the task does not)."""
+    for variant in VARIANTS:
+        if variant == DEFAULT:
+            continue
+        for task in tasks:
+            task = replace(task, variant=variant)
+            report.variant_episodes += 1
+            try:
+                _, _, outcome = run_episode(env, task, env.solver())
+            except Exception as exc:
+                report.fail(
+                    f"the solver crashed on seed {task.seed} in variant {variant!r}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                continue
+            if outcome.success:
+                report.variant_successes += 1
+            else:
+                why = "; ".join(f"{c.name}: {c.detail}" for c in outcome.failed())
+                report.fail(f"the solver failed seed {task.seed} in variant {variant!r}: {why}")
 
 
 # --- random floor ------------------------------------------------------------------------
@@ -180,7 +213,7 @@ def _random(env: Environment, tasks: list[Task], report: FamilyReport) -> None:
 
 def _trace(env: Environment, tasks: list[Task]) -> Iterator[str]:
     """Everything a run produces, as text: states, the three page renderings, outcomes."""
-    for task in tasks:
+    for task in [*tasks, *(replace(t, variant="mixed") for t in tasks)]:
         for policy in (env.solver(), RandomPolicy(0)):
             try:
                 states, actions, outcome = run_episode(env, task, policy)
@@ -189,7 +222,7 @@ def _trace(env: Environment, tasks: list[Task]) -> Iterator[str]:
                 continue
             yield json.dumps(actions)
             for state in states:
-                page = env.build_page(state)
+                page = env.render(state)
                 yield json.dumps(state, sort_keys=True)
                 yield page_to_axtree(page)
                 yield page_to_html(page)
@@ -488,7 +521,7 @@ def _changed(before: dict, after: dict, keys: list[str]) -> set[tuple[str, str]]
 
 
 def _clicks(env: Environment, state: dict) -> Iterator[tuple[dict, str]]:
-    page = env.build_page(state)
+    page = env.render(state)
     for el in page.interactive():
         if el.role not in ("button", "link", "checkbox") or el.disabled:
             continue
