@@ -495,7 +495,12 @@ def _harmful_clicks(
             frontier.append((env.step(state, f"goto({name!r})"), f"goto({name!r}), "))
         except ActionError:
             continue
-    seen = {json.dumps([s["page"], s.get("view"), s["form"]], sort_keys=True) for s, _ in frontier}
+
+    def where(s: dict) -> str:  # everything but the records: page, view, form, dialogs
+        return json.dumps({k: v for k, v in s.items() if k not in skip}, sort_keys=True)
+
+    skip = {*keys, *BOOKKEEPING}
+    seen = {where(s) for s, _ in frontier}
     budget = COLLATERAL_CLICKS
     for _ in range(COLLATERAL_DEPTH):
         following = []
@@ -508,7 +513,7 @@ def _harmful_clicks(
                 if changed - touched:
                     yield after, f"{path}click on {label}"
                     return
-                view = json.dumps([after["page"], after.get("view"), after["form"]], sort_keys=True)
+                view = where(after)
                 if not changed and view not in seen:
                     seen.add(view)
                     following.append((after, f"{path}click on {label}, "))
