@@ -100,7 +100,7 @@ class FamilyReport:
 
 
 def _probed(probed: set[str], seen: set[str], isolated: set[str]) -> str:
-    """ "probed/all (isolated)" for the checks other than collateral ones (probed apart)."""
+    """Checks broken by some probe / all checks (those broken alone), collateral ones apart."""
     seen = {c for c in seen if "collateral" not in c}
     return f"{len(probed & seen)}/{len(seen)} ({len(isolated & seen)})"
 
@@ -155,6 +155,12 @@ def check_family(env: Environment, family: str, seeds: int) -> FamilyReport:
         _probe_checks(env, task, states, report)
         _collateral(env, task, states, actions, report)
     unprobed = sorted(c for c in report.checks_seen - report.checks_probed if "collateral" not in c)
+    coupled = sorted(
+        c for c in report.checks_seen - report.checks_isolated if "collateral" not in c
+    )
+    if coupled:
+        # Not a gate: a count and the records it counts break together by nature.
+        report.warnings.insert(0, f"never seen failing alone: {', '.join(coupled)}")
     for name in unprobed:
         report.fail(
             f"check {name!r} never failed: no single change to what the task changed breaks it "
