@@ -227,9 +227,12 @@ def _trace(env: Environment, tasks: list[Task]) -> Iterator[str]:
                 yield f"crash {type(exc).__name__}: {exc}"
                 continue
             yield json.dumps(actions)
+            yield json.dumps(states[0], sort_keys=True)
             for state in states:
                 page = env.render(state)
-                yield json.dumps(state, sort_keys=True)
+                # The parts still shared with the initial state were compared with it.
+                changed = {k: v for k, v in state.items() if v is not states[0].get(k)}
+                yield json.dumps(changed, sort_keys=True)
                 yield page_to_axtree(page)
                 yield page_to_html(page)
                 yield json.dumps(page_to_json(page), sort_keys=True)
