@@ -47,9 +47,9 @@ def page_digest(env) -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("env", list_environments(), ids=lambda env: env.id)
-def test_the_default_variant_renders_v1_pages_byte_for_byte(env):
-    assert page_digest(env) == V1_DIGESTS[env.id]
+@pytest.mark.parametrize("env_id", sorted(V1_DIGESTS))
+def test_the_default_variant_renders_v1_pages_byte_for_byte(env_id):
+    assert page_digest(get_environment(env_id)) == V1_DIGESTS[env_id]
 
 
 # --- every variant: same task, same state machine, other pages ------------------------------
