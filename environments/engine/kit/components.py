@@ -73,10 +73,10 @@ class Field:
             el = Element("checkbox", self.label, checked=bool(raw), key=key)
         elif role == "select":
             options = [self.placeholder, *self.options]
+            value = str(raw or self.placeholder)
             el = Element(
-                "select", self.label, str(raw or self.placeholder), options=options, key=key
+                "select", self.label, value, options=options, required=self.required, key=key
             )
-            el.required = self.required
         else:
             el = Element(role, self.label, str(raw or ""), key=key, required=self.required)
         return [el] if problem is None else [el, Element("alert", problem)]
@@ -183,6 +183,7 @@ class Form:
     fields: tuple[Field, ...]
     submit: str
     on_submit: str
+    transient = True  # its error messages go when the actor leaves the page
 
     def render(self, state: dict, extra: list[Element] | None = None) -> Element:
         errors = (ui(state, self.name) or {}).get("errors", {})

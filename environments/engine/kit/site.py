@@ -8,10 +8,13 @@ clicks and ticks to the component that made them; anything else goes to `on_acti
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..base import Environment
 from ..page import Element, Page
+
+if TYPE_CHECKING:
+    from .components import NavMenu
 
 
 class FormError(Exception):
@@ -61,8 +64,10 @@ class KitSite(Environment):
     """Set `parts` to the site's components (each with a unique `name`) and `menu` to its
     `NavMenu`; write `build_page` with `layout`, and `on_action` for the site's own keys."""
 
+    # Components: each has a `name`, `click(site, state, action)`, and `render(state, ...)`;
+    # `check` for checkboxes that act at once, `transient` / `modal` / `banner` flags.
     parts: ClassVar[tuple] = ()
-    menu: ClassVar[object | None] = None
+    menu: ClassVar[NavMenu | None] = None
 
     def part(self, key: str) -> object | None:
         name = key.split(":", 1)[0].split(".", 1)[0]

@@ -501,3 +501,10 @@ def test_solver_helpers_find_rows_across_pages_and_fill_forms_by_label(start):
         state = SHOP.step(state, solver.act(task, SHOP.render(state)))
     assert state["ui"]["people"]["page"] == 3  # it paged to the row
     assert state["orders"][0]["city"] == "Austin"
+
+
+def test_leaving_the_page_clears_a_forms_error_messages(order_page):
+    state = click(order_page, "button", "Place order")
+    assert len(alerts(state)) == 5
+    state = SHOP.step(SHOP.step(state, "goto('people')"), "goto('order')")
+    assert alerts(state) == []
