@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from environments.engine import Check, Outcome, TaskFamily, list_environments
+from environments.engine import Check, Outcome, TaskFamily, list_environments, registry
 from environments.engine.base import Environment
 from environments.engine.check import check_environment, format_reports, main
 from environments.engine.page import Element, Page
@@ -202,3 +202,15 @@ def test_the_command_exits_zero_on_success_and_prints_the_report(capsys):
     out = capsys.readouterr().out
     assert "bank-v1: 2 seeds a family" in out
     assert "pay_bill" in out and out.strip().endswith("PASSED")
+
+
+def test_the_command_exits_one_on_a_failing_gate_naming_it(capsys, monkeypatch):
+    class Capped(Counter):
+        maximum = 3
+
+    monkeypatch.setattr(registry, "_CLASSES", {**registry._CLASSES, "counter-v1": Capped})
+    monkeypatch.setattr(registry, "_INSTANCES", {})
+    assert main(["counter", "--seeds", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL counter-v1/save_count: the solver failed seed 0" in out
+    assert out.strip().endswith("FAILED: see the FAIL lines above")
