@@ -11,7 +11,8 @@ ENV is an environment id ("bank", "bank-v1") or "all". For each family, over N s
 - determinism: two runs on fresh instances give byte-identical states, pages (axtree, HTML,
   JSON) and outcomes, and every state survives a JSON round trip;
 - early stop: the solver's episode without its last effective action must fail (the closing
-  answer when the verifier judges it, else the last action that changed the state);
+  answer when the verifier judges it, else the last action that changed a record, else the
+  state);
 - checks: every check of the verifier must fail on some final state where one thing the task
   changed was changed differently (a field of a new record, a reverted field, the record
   removed or doubled, the answer's amount moved by one digit); "isolated" counts checks seen
@@ -303,9 +304,14 @@ def _early_stop(
     sends = actions[last].startswith("send_msg_to_user")
     if sends and not _verify(env, task, states[last]).success:
         return  # the answer is what the verifier judges: without it the task fails
-    # The last action (before the closing answer) that changed the state.
+    # The last action (before the closing answer) that changed a record, else the state:
+    # steps that only look around afterwards (going back to a list) do not count.
     end = last if sends else last + 1
-    index = next((i for i in range(end - 1, -1, -1) if _effective(states[i], states[i + 1])), None)
+    keys = _record_keys(states[0], states[-1])
+    backwards = range(end - 1, -1, -1)
+    index = next((i for i in backwards if diff_records(states[i], states[i + 1], keys)), None)
+    if index is None:
+        index = next((i for i in backwards if _effective(states[i], states[i + 1])), None)
     if index is None:
         return
     early = states[index]
