@@ -252,11 +252,19 @@ def _determinism(env: Environment, tasks: list[Task], report: FamilyReport) -> N
             )
             return
     for task in sample:
-        state = env.reset(task.seed, task)
-        if json.loads(json.dumps(state)) != state:
-            report.deterministic = False
-            report.fail("the initial state does not survive a JSON round trip (tuples? sets?)")
-            return
+        states, _, _ = run_episode(env, task, env.solver())
+        for which, state in (("initial", states[0]), ("final", states[-1])):
+            try:
+                same = json.loads(json.dumps(state)) == state
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                report.deterministic = False
+                report.fail(
+                    f"seed {task.seed}: the solver's {which} state does not survive a JSON round "
+                    "trip (a tuple, a set, a non-string key?): it cannot be stored or sent"
+                )
+                return
 
 
 def _first_difference(a: str, b: str) -> str:

@@ -214,3 +214,14 @@ def test_the_command_exits_one_on_a_failing_gate_naming_it(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "FAIL counter-v1/save_count: the solver failed seed 0" in out
     assert out.strip().endswith("FAILED: see the FAIL lines above")
+
+
+def test_a_state_that_is_not_json_fails_the_round_trip():
+    class Tupled(Counter):
+        def on_click(self, state, element):
+            new = super().on_click(state, element)
+            return {**new, "last": (element.key, state["count"])}  # a tuple: not JSON
+
+    passed, text = report_of(Tupled())
+    assert not passed
+    assert "the solver's final state does not survive a JSON round trip" in text
