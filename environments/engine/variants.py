@@ -162,7 +162,9 @@ def apply_variant(env: Environment, state: dict, page: Page) -> Page:
     parts = PARTS[state.get("variant", DEFAULT)]
     if not parts:
         return page
-    elements = [_copy(el) for el in page.elements]
+    # `page` was just built for this render and is not kept: its elements are reworded and
+    # rearranged in place (build_page must return new elements each call).
+    elements = page.elements
     if "wording" in parts:
         for root in elements:
             for el in root.iter():
