@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from environments.engine.kit import (
     Column,
+    ConfirmDialog,
     DataTable,
     Facet,
     FacetedSearch,
@@ -40,7 +41,16 @@ from .rules import (
 )
 from .solver import ShopSolver
 from .tasks import FAMILIES
-from .world import CARDS, COLOURS, REASONS, RETURN_DAYS, SIZES, build_world, return_deadline
+from .world import (
+    CARDS,
+    COLOURS,
+    REASONS,
+    RETURN_DAYS,
+    SIZES,
+    build_world,
+    has_return,
+    return_deadline,
+)
 
 RATINGS = ("5 stars", "4 stars", "3 stars", "2 stars", "1 star")
 RETURN_KINDS = ("Refund", "Exchange")
@@ -166,7 +176,15 @@ RETURNS = DataTable(
         Column("refund", "Refund", money),
         Column("status", "Status"),
     ),
+    actions=(RowAction("Cancel request", "ask_cancel_return"),),
     noun="returns",
+)
+CANCEL_RETURN = ConfirmDialog(
+    "cancel_return",
+    "Cancel this return?",
+    on_confirm="cancel_return",
+    confirm="Cancel the return",
+    cancel="Keep the return",
 )
 TITLES = {
     "shop": "Shop",
@@ -238,7 +256,19 @@ class ShopSite(KitSite):
             ("Returns", "returns"),
         )
     )
-    parts = (SEARCH, BUY, REVIEW, CART, COUPON, CHECKOUT, OFFERS, ORDERS, RETURN, RETURNS)
+    parts = (
+        SEARCH,
+        BUY,
+        REVIEW,
+        CART,
+        COUPON,
+        CHECKOUT,
+        OFFERS,
+        ORDERS,
+        RETURN,
+        RETURNS,
+        CANCEL_RETURN,
+    )
     families = FAMILIES
     # Test-split only (see splits.py): an evaluation reports these beside the trained ones.
     heldout_families = ("exchange_item",)
@@ -387,7 +417,6 @@ class ShopSite(KitSite):
 
     def _page_order(self, state: dict) -> list[Element]:
         order = by_id(state["orders"], state["open"])
-        returned = {(r["order"], r["variant"]): r["id"] for r in state["returns"]}
         out = [
             Element("heading", f"Order {order['id']}"),
             Element("text", f"Placed on {long_date(order['placed'])}. Status: {order['status']}."),
@@ -417,10 +446,10 @@ class ShopSite(KitSite):
                 out.append(Element("text", f"The return window closed on {long_date(deadline)}."))
         rows = []
         for line in order["items"]:
-            if (order["id"], line["variant"]) in returned:
-                action = Element(
-                    "cell", f"Return {returned[(order['id'], line['variant'])]} requested"
-                )
+            rid = has_return(state["returns"], order["id"], line["variant"])
+            if rid is not None:
+                status = by_id(state["returns"], rid)["status"].lower()
+                action = Element("cell", f"Return {rid} {status}")
             elif deadline is not None:
                 button = Element("button", "Return or exchange", key=f"ret:{line['variant']}")
                 action = Element("cell", children=[button])
@@ -633,10 +662,8 @@ class ShopSite(KitSite):
     def request_return(self, state: dict, values: dict) -> dict:
         order = by_id(state["orders"], state["open"])
         line = next(ln for ln in order["items"] if ln["variant"] == state["line"])
-        if any(
-            r["order"] == order["id"] and r["variant"] == line["variant"] for r in state["returns"]
-        ):
-            raise FormError("A return for this item is open already.")
+        if has_return(state["returns"], order["id"], line["variant"]) is not None:
+            raise FormError("This item has a return already.")
         deadline = return_deadline(order)
         if deadline < state["today"]:
             raise FormError(f"The return window for this order closed on {long_date(deadline)}.")
@@ -660,7 +687,7 @@ class ShopSite(KitSite):
             variants = replace_record(variants, wanted["id"], stock=wanted["stock"] - line["qty"])
         refund = line["price"] * line["qty"] if values["kind"] == "Refund" else 0
         record = {
-            "id": f"R{len(state['returns']) + 1}",
+            "id": f"R{max((int(r['id'][1:]) for r in state['returns']), default=100) + 1}",
             "order": order["id"],
             "variant": line["variant"],
             "name": line["name"],
@@ -714,3 +741,28 @@ class ShopSite(KitSite):
         }
         text = f"Thank you: your review of the {product['name']} is posted."
         return success({**state, "reviews": [*state["reviews"], review]}, text)
+
+    def ask_cancel_return(self, state: dict, rid: str) -> dict:
+        r = by_id(state["returns"], rid)
+        text = f"Cancel return {rid} of the {r['name']}? You keep the item."
+        return CANCEL_RETURN.open(state, text, {"id": rid})
+
+    def cancel_return(self, state: dict, payload: dict) -> dict:
+        r = by_id(state["returns"], payload["id"])
+        if r["status"] != "Requested":
+            raise FormError(
+                f"Return {r['id']} is {r['status'].lower()}; only a requested return can be "
+                "cancelled."
+            )
+        variants = state["variants"]
+        if r["exchange_for"] is not None:  # the item held for the exchange goes back on sale
+            held = by_id(variants, r["exchange_for"])
+            qty = next(
+                ln["qty"]
+                for ln in by_id(state["orders"], r["order"])["items"]
+                if ln["variant"] == r["variant"]
+            )
+            variants = replace_record(variants, held["id"], stock=held["stock"] + qty)
+        returns = replace_record(state["returns"], r["id"], status="Cancelled")
+        new = {**state, "returns": returns, "variants": variants}
+        return success(new, f"Return {r['id']} is cancelled.")

@@ -12,7 +12,7 @@ from environments.engine.kit.formats import MONTHS
 from environments.engine.tasks import TaskFamily, check_amount, check_no_collateral, diff_records
 
 from .rules import SHIPPING, card_expired, coupon_discount, coupon_problem, order_total
-from .world import REASONS, build_world, return_deadline
+from .world import REASONS, build_world, has_return, return_deadline
 
 ENV = "shop-v1"
 RECORDS = ["cart", "orders", "returns", "reviews", "variants"]
@@ -308,7 +308,12 @@ class ReturnIfEligible(TaskFamily):
             if o["delivered"] and (return_deadline(o) >= world["today"]) == eligible
         ]
         order = w.choice(orders)
-        line = w.choice(order["items"])
+        fresh = [
+            ln
+            for ln in order["items"]
+            if not has_return(world["returns"], order["id"], ln["variant"])
+        ]
+        line = w.choice(fresh or order["items"])
         return {
             "product": line["name"],
             "colour": line["colour"],
@@ -370,6 +375,8 @@ class ExchangeItem(TaskFamily):
             if not order["delivered"] or return_deadline(order) < world["today"]:
                 continue
             for line in order["items"]:
+                if has_return(world["returns"], order["id"], line["variant"]):
+                    continue
                 for v in world["variants"]:
                     if (
                         v["product"] == line["product"]

@@ -226,6 +226,43 @@ def _orders(
     return orders
 
 
+def _returns(w: WorldRandom, today: str, orders: list[dict]) -> list[dict]:
+    """Two earlier returns: one refunded from an order outside the window, one still
+    requested from an order inside it."""
+    delivered = [o for o in orders if o["delivered"]]
+    closed = [o for o in delivered if return_deadline(o) < today]
+    open_ = [o for o in delivered if return_deadline(o) >= today]
+    out = []
+    number = w.randint(100, 900)
+    for order, status in ((w.choice(closed), "Refunded"), (w.choice(open_), "Requested")):
+        line = w.choice(order["items"])
+        out.append(
+            {
+                "id": f"R{number}",
+                "order": order["id"],
+                "variant": line["variant"],
+                "name": line["name"],
+                "colour": line["colour"],
+                "size": line["size"],
+                "kind": "Refund",
+                "reason": w.choice(REASONS),
+                "exchange_for": None,
+                "refund": line["price"] * line["qty"],
+                "status": status,
+            }
+        )
+        number += w.randint(5, 60)
+    return out
+
+
+def has_return(returns: list[dict], order_id: str, variant_id: str) -> str | None:
+    """The open or settled return of an order line (a cancelled one does not count)."""
+    for r in returns:
+        if r["order"] == order_id and r["variant"] == variant_id and r["status"] != "Cancelled":
+            return r["id"]
+    return None
+
+
 @lru_cache(maxsize=256)
 def _generate(seed: int) -> dict:
     w = WorldRandom(seed, "shop")
@@ -261,6 +298,7 @@ def _generate(seed: int) -> dict:
     ]
     products, variants = _products(w)
     orders = _orders(w, today, products, variants, address, [c["label"] for c in cards[:2]])
+    returns = _returns(w, today, orders)
     reviews = []
     for product in w.sample(products, 20):
         for author in w.sample(reviewers, w.randint(1, 2)):
@@ -284,7 +322,7 @@ def _generate(seed: int) -> dict:
         "variants": variants,
         "coupons": _coupons(w, today),
         "orders": orders,
-        "returns": [],
+        "returns": returns,
         "reviews": reviews,
         "cart": [],
         "coupon": None,
