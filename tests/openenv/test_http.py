@@ -226,7 +226,7 @@ def test_a_key_steps_only_its_owners_episodes(base, auth, admin_user):
 def test_the_index_lists_every_environments_base_url(asgi_server):
     listed = httpx.get(f"{asgi_server.url}/openenv/").json()
     ids = [env["id"] for env in listed["environments"]]
-    assert ids == ["bank-v1", "ledger-v1", "tickets-v1"]
+    assert ids == ["bank-v1", "ledger-v1", "shop-v1", "tickets-v1"]
     assert listed["environments"][0]["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
 
 

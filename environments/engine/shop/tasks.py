@@ -302,18 +302,16 @@ class ReturnIfEligible(TaskFamily):
         world = build_world(seed)
         w = WorldRandom(seed, f"{ENV}/{self.name}")
         eligible = seed % 2 == 0
-        orders = [
-            o
-            for o in world["orders"]
-            if o["delivered"] and (return_deadline(o) >= world["today"]) == eligible
-        ]
-        order = w.choice(orders)
-        fresh = [
-            ln
-            for ln in order["items"]
-            if not has_return(world["returns"], order["id"], ln["variant"])
-        ]
-        line = w.choice(fresh or order["items"])
+        # Lines of orders delivered inside (or outside) the window that have no return yet.
+        order, line = w.choice(
+            [
+                (o, ln)
+                for o in world["orders"]
+                if o["delivered"] and (return_deadline(o) >= world["today"]) == eligible
+                for ln in o["items"]
+                if not has_return(world["returns"], o["id"], ln["variant"])
+            ]
+        )
         return {
             "product": line["name"],
             "colour": line["colour"],
