@@ -144,17 +144,25 @@ class GiftOrder(TaskFamily):
             if first["product"] == second["product"]:
                 continue
             lines = [_line(world, v, w.randint(1, min(2, v["stock"]))) for v in (first, second)]
-            savings = {
-                c["id"]: coupon_discount(c, lines)
-                for c in world["coupons"]
-                if coupon_problem(c, lines, world["today"]) is None
-            }
+            shipping = w.choice(tuple(SHIPPING))
+            usable = [
+                c for c in world["coupons"] if coupon_problem(c, lines, world["today"]) is None
+            ]
+            savings = {c["id"]: coupon_discount(c, lines) for c in usable}
+            # The biggest discount must also give the lowest total: a discount that takes the
+            # order under the free-shipping threshold would make "saves the most" ambiguous.
+            totals = {c["id"]: order_total(lines, c, shipping)["total"] for c in usable}
             best = max(savings.values(), default=0)
-            if best > 0 and list(savings.values()).count(best) == 1:
+            code = next((c for c, saved in savings.items() if saved == best), None)
+            if (
+                best > 0
+                and list(savings.values()).count(best) == 1
+                and list(totals.values()).count(totals[code]) == 1
+                and totals[code] == min(totals.values())
+                and totals[code] < order_total(lines, None, shipping)["total"]
+            ):
                 break
-        code = next(c for c, saved in savings.items() if saved == best)
         coupon = by_id(world["coupons"], code)
-        shipping = w.choice(tuple(SHIPPING))
         person, place = w.person(), w.address()
         address = {
             "name": person["name"],
