@@ -12,6 +12,8 @@ SHIPPING = {
     "Next day": (24_99, "the next business day"),
 }
 FREE_STANDARD_FROM = 75_00
+# Calendar days from an order to its expected delivery, by shipping option.
+DELIVERY_DAYS = {"Standard": 7, "Express": 2, "Next day": 1}
 
 
 def cart_lines(state: dict) -> list[dict]:

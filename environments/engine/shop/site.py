@@ -30,6 +30,7 @@ from environments.engine.page import Element, Page
 from environments.engine.registry import register
 
 from .rules import (
+    DELIVERY_DAYS,
     FREE_STANDARD_FROM,
     SHIPPING,
     card_expired,
@@ -49,6 +50,7 @@ from .world import (
     SIZES,
     build_world,
     has_return,
+    plus_days,
     return_deadline,
 )
 
@@ -632,7 +634,7 @@ class ShopSite(KitSite):
             "carrier": None,
             "tracking": None,
             "delivered": None,
-            "expected": state["today"],
+            "expected": plus_days(state["today"], DELIVERY_DAYS[values["shipping"]]),
         }
         variants = state["variants"]
         for ln in lines:
