@@ -73,7 +73,7 @@ BUY = Form(
     (
         Field("colour", "Colour", "select", required=True, options=COLOURS),
         Field("size", "Size", "select", required=True, options=SIZES),
-        Field("qty", "Quantity", "number", required=True, minimum=1, maximum=10),
+        Field("qty", "How many", "number", required=True, minimum=1, maximum=10),
     ),
     "Add to cart",
     on_submit="add_to_cart",
@@ -116,7 +116,7 @@ CHECKOUT = Form(
     (
         Field("shipping", "Shipping", "select", required=True, options=tuple(SHIPPING)),
         Field("saved", "Ship to my saved address", "checkbox"),
-        Field("name", "Full name", max_length=80),
+        Field("name", "Name of recipient", max_length=80),
         Field("street", "Street", max_length=100),
         Field("city", "City", max_length=60),
         Field(
@@ -586,7 +586,7 @@ class ShopSite(KitSite):
         else:
             address = {k: values[k] for k in ("name", "street", "city", "state", "zip")}
             labels = {
-                "name": "full name",
+                "name": "recipient name",
                 "street": "street",
                 "city": "city",
                 "state": "state",

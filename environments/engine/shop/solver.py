@@ -42,7 +42,7 @@ class ShopSolver(ScriptedSolver):
         return (yield click(starting(page, "link", f"{name} (")))
 
     def _add(self, page: Page, colour: str, size: str, qty: int) -> Script:
-        values = {"Colour": colour, "Size": size, "Quantity": qty}
+        values = {"Colour": colour, "Size": size, "How many": qty}
         page = yield from fill_form(page, "Buy this item", values, submit="Add to cart")
         expect_success(page)
         return page
@@ -56,7 +56,7 @@ class ShopSolver(ScriptedSolver):
             a = p["address"]
             values.update(
                 {
-                    "Full name": a["name"],
+                    "Name of recipient": a["name"],
                     "Street": a["street"],
                     "City": a["city"],
                     "State": a["state"],

@@ -77,7 +77,7 @@ def add(state: dict, product: str, colour: str, size: str, qty: int) -> dict:
     state = open_product(state, product)
     state = choose(state, "Colour", colour)
     state = choose(state, "Size", size)
-    state = fill(state, "Quantity", str(qty))
+    state = fill(state, "How many", str(qty))
     return click(state, "button", "Add to cart")
 
 
@@ -275,7 +275,7 @@ def test_checkout_refuses_an_expired_card_and_a_missing_address():
     state = add(start(), product["name"], v["colour"], v["size"], 1)
     expired = world["cards"][2]
     state = checkout(state, Shipping="Express", Payment_method=expired["label"])
-    assert alert(state) == "Error: Enter the full name, or tick Ship to my saved address."
+    assert alert(state) == "Error: Enter the recipient name, or tick Ship to my saved address."
     state = click(state, "checkbox", "Ship to my saved address")
     state = click(state, "button", "Place order")
     assert alert(state) == (
