@@ -341,21 +341,15 @@ def test_an_exchange_needs_a_variant_in_stock_and_an_item_is_returned_once():
     state = choose(state, "Reason", "Wrong size")
     state = click(state, "button", "Submit return")
     assert alert(state) == "Error: Choose the colour and size to exchange for."
-    empty = next(
-        (
-            v
-            for v in world["variants"]
-            if v["product"] == line["product"] and v["stock"] < line["qty"]
-        ),
-        None,
+    empty = next(  # seed 1's item has a colour and size sold out
+        v for v in world["variants"] if v["product"] == line["product"] and v["stock"] < line["qty"]
     )
-    if empty is not None:
-        state = choose(state, "Exchange for", f"{empty['colour']} / {empty['size']}")
-        state = click(state, "button", "Submit return")
-        assert alert(state) == (
-            f"Error: {empty['colour']}, size {empty['size']} is out of stock; "
-            "choose another colour or size."
-        )
+    state = choose(state, "Exchange for", f"{empty['colour']} / {empty['size']}")
+    state = click(state, "button", "Submit return")
+    assert alert(state) == (
+        f"Error: {empty['colour']}, size {empty['size']} is out of stock; "
+        "choose another colour or size."
+    )
     state = choose(state, "Return type", "Refund")
     state = click(state, "button", "Submit return")
     refund = money(line["price"] * line["qty"])
@@ -547,7 +541,7 @@ def test_an_exchange_for_another_variant_fails_and_holds_the_stock():
 
 
 def test_the_cheapest_in_stock_skips_cheaper_products_out_of_stock():
-    found = 0
+    found = judged = 0
     for seed in range(30):
         task = SHOP.make_task("cheapest_in_stock", seed)
         world = build_world(seed)
@@ -579,4 +573,5 @@ def test_the_cheapest_in_stock_skips_cheaper_products_out_of_stock():
                 name = by_id(world["products"], pricier["product"])["name"]
                 state = add(SHOP.reset(seed, task), name, p["colour"], p["size"], 1)
                 assert not verdict(task, answer(state, "Done."))["cart_item"]
-    assert found >= 3
+                judged += 1
+    assert found >= 3 and judged >= 1
