@@ -57,11 +57,14 @@ from gymnasium.vector.utils import (
 )
 
 from environments.engine import list_environments
-from environments.engine.actions import MAX_ACTION_CHARS, SIGNATURES, quote
-from environments.engine.splits import SPLITS, split_families, split_seed_range
+from environments.engine.actions import MAX_ACTION_CHARS, SIGNATURES
+from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
+from environments.engine.page import quote
+from environments.engine.rewards import REWARD_MODES
+from environments.engine.splits import SPLITS, split_families, split_of_seed, split_seed_range
 
-OBSERVATION_MODES = ("axtree", "pruned", "diff", "json", "html")
-REWARD_MODES = ("sparse", "partial", "progress")
+OBSERVATION_MODES = (*TEXT_MODES, "json", "html")
+MIN_OBSERVATION_CHARS = 100
 # The observation space's bounds. Goals and urls are short by construction (the longest today:
 # 285 and 38 characters); a page is at most `max_observation_chars` long, which the server
 # enforces, and by default this much (the longest page a solver or random run renders today is
@@ -247,19 +250,31 @@ class EpisodeOptions:
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         limit = self.max_observation_chars
-        if limit is not None and not 1 <= limit <= page_limit:
+        if limit is None:
+            return
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise ValueError(f"max_observation_chars must be an integer, not {limit!r}")
+        if not MIN_OBSERVATION_CHARS <= limit <= page_limit:
             raise ValueError(
-                f"max_observation_chars must be between 1 and {page_limit} (the observation "
-                "space's bound, set when the environment is made)"
+                f"max_observation_chars must be between {MIN_OBSERVATION_CHARS} and "
+                f"{page_limit} (the observation space's bound, set when the environment is made)"
+            )
+        if self.observation_mode not in TEXT_MODES:
+            raise ValueError(
+                f"max_observation_chars applies to the text modes ({', '.join(TEXT_MODES)}), "
+                f"not to {self.observation_mode}"
             )
 
-    def modes(self, page_limit: int) -> dict[str, Any]:
-        """The API's rendering and reward fields for these options."""
-        return {
+    def settings(self, page_limit: int) -> dict[str, Any]:
+        """The API's settings for a new episode. A text page gets the observation space's bound
+        as its budget when none is given, so that it always fits the space."""
+        settings: dict[str, Any] = {
             "observation_mode": self.observation_mode,
             "reward_mode": self.reward_mode,
-            "max_observation_chars": self.max_observation_chars or page_limit,
         }
+        if self.observation_mode in TEXT_MODES:
+            settings["max_observation_chars"] = self.max_observation_chars or page_limit
+        return settings
 
 
 @dataclass
@@ -268,7 +283,6 @@ class _Run:
 
     episode_id: int
     task: dict
-    options: EpisodeOptions
     observation: dict
     steps: int = 0
     reward: float = 0.0
@@ -296,12 +310,14 @@ class _Run:
 
 
 class _Platform:
-    """The agent API, as the clients call it."""
+    """The agent API, as the clients call it, for one environment whose pages are at most
+    `page_limit` characters."""
 
     def __init__(
         self,
         env_id: str,
         *,
+        page_limit: int,
         base_url: str | None,
         api_key: str | None,
         timeout: float,
@@ -310,6 +326,7 @@ class _Platform:
         base_url = base_url or os.environ.get("RLPLATFORM_URL", "http://127.0.0.1:8000")
         api_key = api_key or os.environ.get("RLPLATFORM_API_KEY", "")
         self.env_id = env_id
+        self.page_limit = page_limit
         self.owns_http = http_client is None
         self.http = http_client or httpx.Client(
             base_url=base_url.rstrip("/") + "/api/v1/",
@@ -326,6 +343,9 @@ class _Platform:
             raise PlatformError(_message(response))
         return response.json()
 
+    def options(self, defaults: EpisodeOptions, options: dict | None) -> EpisodeOptions:
+        return defaults.overridden(options, page_limit=self.page_limit)
+
     def spec(self, options: EpisodeOptions, seed: int | None, rng: np.random.Generator) -> dict:
         """The API's description of the episode to start (see the module's docstring)."""
         if options.task_id is not None:
@@ -337,46 +357,52 @@ class _Platform:
                         "give the task_id alone, or a family and seed"
                     )
             return {"task": int(options.task_id)}
-        family = options.family
         if seed is None:
             seeds = split_seed_range(options.split, env_id=self.env_id)
             seed = int(rng.integers(seeds.start, seeds.stop))
-            if family is None:
-                # Drawn among the split's families: held-out ones are in `test` only.
-                family = str(rng.choice(sorted(split_families(self.env_id, options.split))))
         if not 0 <= seed <= MAX_SEED:
             raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {seed}")
-        if family is None:
-            # OpenEnv's rule, so that a seed alone starts the same task in every interface.
-            family = random.Random(seed).choice(self.families)  # noqa: S311
+        family = options.family or self.family_of_seed(seed)
         return {"environment": self.env_id, "family": family, "seed": seed}
 
-    def start(self, specs: list[dict], options: list[EpisodeOptions], page_limit: int) -> list:
-        """Start one episode per spec: one batch-create request per set of modes."""
-        runs: list[_Run | None] = [None] * len(specs)
-        for modes, indexes in _grouped(options, page_limit):
-            created = self.call(
-                "POST",
-                "episodes/batch-create/",
-                {**modes, "episodes": [specs[index] for index in indexes]},
-            )["results"]
+    def family_of_seed(self, seed: int) -> str:
+        """OpenEnv's rule, so that a seed alone starts the same task in every interface: the
+        seed picks among its split's families (a train seed never picks a held-out one)."""
+        split = split_of_seed(seed)
+        families = split_families(self.env_id, split) if split else self.families
+        return random.Random(seed).choice(sorted(families))  # noqa: S311
+
+    def start(self, specs: list[dict], options: list[EpisodeOptions]) -> list[_Run]:
+        """Start one episode per spec: a batch-create request per set of settings."""
+        groups: dict[str, list[int]] = {}
+        for index, chosen in enumerate(options):
+            settings = json.dumps(chosen.settings(self.page_limit), sort_keys=True)
+            groups.setdefault(settings, []).append(index)
+        runs: list[_Run] = [None] * len(specs)  # type: ignore[list-item]
+        for settings, indexes in groups.items():
+            body = {**json.loads(settings), "episodes": [specs[index] for index in indexes]}
+            created = self.call("POST", "episodes/batch-create/", body)["results"]
             for index, episode in zip(indexes, created, strict=True):
                 runs[index] = _Run(
                     episode_id=episode["id"],
                     task=episode["task"],
-                    options=options[index],
                     observation=_observation(episode["observation"]),
                 )
         return runs
 
-    def step(self, runs: list[_Run], actions: list[Any], page_limit: int) -> None:
-        """Apply one action to each run (none of them ended): one batch-step request per set of
-        modes. A refused action leaves its run's observation as it was."""
-        for modes, indexes in _grouped([run.options for run in runs], page_limit):
-            steps = [{"episode": runs[i].episode_id, "action": actions[i]} for i in indexes]
-            results = self.call("POST", "episodes/batch-step/", {**modes, "steps": steps})
-            for index, result in zip(indexes, results["results"], strict=True):
-                _take(runs[index], result)
+    def step(self, runs: list[_Run], actions: list[Any]) -> None:
+        """Apply one action to each run (none of them ended) in one batch-step request; each
+        episode's page comes as the episode was started to show it. A refused action leaves
+        its run's observation as it was."""
+        if not runs:
+            return
+        steps = [
+            {"episode": run.episode_id, "action": action}
+            for run, action in zip(runs, actions, strict=True)
+        ]
+        results = self.call("POST", "episodes/batch-step/", {"steps": steps})["results"]
+        for run, result in zip(runs, results, strict=True):
+            _take(run, result)
         # Truncated by refused actions, which the API does not record: ended here.
         self.abandon(run for run in runs if run.truncated and not run.outcome)
 
@@ -391,14 +417,6 @@ class _Platform:
     def close(self) -> None:
         if self.owns_http:
             self.http.close()
-
-
-def _grouped(options: list[EpisodeOptions], page_limit: int) -> list[tuple[dict, list[int]]]:
-    groups: dict[str, tuple[dict, list[int]]] = {}
-    for index, chosen in enumerate(options):
-        modes = chosen.modes(page_limit)
-        groups.setdefault(json.dumps(modes, sort_keys=True), (modes, []))[1].append(index)
-    return list(groups.values())
 
 
 def _take(run: _Run, result: dict) -> None:
@@ -489,7 +507,12 @@ class PlatformEnv(gymnasium.Env[dict, str]):
         self.env_id = env_id
         self.render_mode = render_mode
         self._platform = _Platform(
-            env_id, base_url=base_url, api_key=api_key, timeout=timeout, http_client=http_client
+            env_id,
+            page_limit=self._page_limit,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            http_client=http_client,
         )
         self.observation_space = _observation_space(self._page_limit)
         self.action_space = ActionText(self._platform.navigation)
@@ -498,10 +521,10 @@ class PlatformEnv(gymnasium.Env[dict, str]):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        chosen = self._options.overridden(options, page_limit=self._page_limit)
+        chosen = self._platform.options(self._options, options)
         spec = self._platform.spec(chosen, seed, self.np_random)
         self._end_run()
-        (self._run,) = self._platform.start([spec], [chosen], self._page_limit)
+        (self._run,) = self._platform.start([spec], [chosen])
         return dict(self._run.observation), self._run.info()
 
     def step(self, action: str):
@@ -510,7 +533,7 @@ class PlatformEnv(gymnasium.Env[dict, str]):
             raise RuntimeError("call reset() before step()")
         if run.ended:
             return _after_end(run)
-        self._platform.step([run], [action], self._page_limit)
+        self._platform.step([run], [action])
         return dict(run.observation), run.reward, run.terminated, run.truncated, run.info()
 
     @property
@@ -578,7 +601,12 @@ class PlatformVectorEnv(VectorEnv):
         self.autoreset_mode = AutoresetMode(autoreset_mode)
         self.metadata = {**PlatformEnv.metadata, "autoreset_mode": self.autoreset_mode}
         self._platform = _Platform(
-            env_id, base_url=base_url, api_key=api_key, timeout=timeout, http_client=http_client
+            env_id,
+            page_limit=self._page_limit,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            http_client=http_client,
         )
         self.single_observation_space = _observation_space(self._page_limit)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
@@ -592,7 +620,7 @@ class PlatformVectorEnv(VectorEnv):
         seeds = self._seeds(seed)
         options = dict(options or {})
         mask = self._reset_mask(options.pop("reset_mask", None))
-        chosen = self._options.overridden(options, page_limit=self._page_limit)
+        chosen = self._platform.options(self._options, options)
         indexes = [int(index) for index in np.flatnonzero(mask)]
         for index in indexes:
             if seeds[index] is not None:
@@ -620,7 +648,7 @@ class PlatformVectorEnv(VectorEnv):
         resetting = self._autoreset.copy()
         stepping = [index for index in range(self.num_envs) if not resetting[index]]
         runs = [self._runs[index] for index in stepping]
-        self._platform.step(runs, [actions[index] for index in stepping], self._page_limit)
+        self._platform.step(runs, [actions[index] for index in stepping])
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         terminations = np.zeros(self.num_envs, dtype=np.bool_)
         truncations = np.zeros(self.num_envs, dtype=np.bool_)
@@ -675,7 +703,7 @@ class PlatformVectorEnv(VectorEnv):
             for index, seed in zip(indexes, seeds, strict=True)
         ]
         self._platform.abandon(self._runs[index] for index in indexes)
-        started = self._platform.start(specs, [chosen] * len(specs), self._page_limit)
+        started = self._platform.start(specs, [chosen] * len(specs))
         for index, run in zip(indexes, started, strict=True):
             self._runs[index] = run
 
