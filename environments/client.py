@@ -13,19 +13,19 @@
 
 `seed` is the platform's task seed, as in every other interface: `reset(seed=7, options=
 {"family": "pay_bill"})` starts task pay_bill#7, the task OpenEnv's `reset(task_name="pay_bill",
-seed=7)` and the tasks dataset's row seed 7 start. Without a family, the seed picks one
-(`random.Random(seed).choice(sorted(families))`, OpenEnv's rule); without a seed, one is drawn
-from the `train` split (or the `split` option's) with the env's `np_random`, so `reset()` after
-`reset(seed=s)` is reproducible too.
+seed=7)` and the tasks dataset's row seed 7 start. Without a family, the seed picks one as
+OpenEnv does (`random.Random(seed).choice(...)` among its split's families); without a seed, one
+is drawn from the `train` split (or the `split` option's) with the env's `np_random`, so the
+resets after `reset(seed=s)` repeat too.
 
 Observations are dicts of text: the goal, the page's url and the page itself in the
-`observation_mode` (`axtree` by default; `pruned`, `diff`, page `json` or `html`), at most
-`max_observation_chars` long. Actions are the platform's action strings. An action the
-environment refuses does not raise: like BrowserGym, the observation is unchanged, the reward 0,
-and `info["last_action_error"]` says why; refused actions count towards the step limit.
-`terminated` is the task's own end, `truncated` the step limit. Every step is recorded on the
-platform as an Episode that people can grade; `reset()` and `close()` end (abandon) an episode
-left unfinished.
+`observation_mode` (`axtree` by default; `pruned`, `diff`, page `json` or `html`); a text page
+is at most `max_observation_chars` long. Actions are the platform's action strings. An action
+the environment refuses does not raise: like BrowserGym, the observation is unchanged, the
+reward 0, and `info["last_action_error"]` says why; refused actions count towards the step
+limit. `terminated` is the task's own end, `truncated` the step limit. Every step is recorded on
+the platform as an Episode that people can grade; `reset()` and `close()` end (abandon) an
+episode left unfinished.
 
 This module imports no Django: it needs only gymnasium, httpx and the engine's constants.
 """
