@@ -285,7 +285,9 @@ class _Run:
     task: dict
     observation: dict
     steps: int = 0
+    # The last step's reward, and the sum of those returned so far (the episode's return).
     reward: float = 0.0
+    returned: float = 0.0
     terminated: bool = False
     truncated: bool = False
     outcome: dict = field(default_factory=dict)
@@ -412,7 +414,10 @@ class _Platform:
             if run is not None and not run.outcome:
                 episode = self.call("POST", f"episodes/{run.episode_id}/abandon/")
                 run.outcome = episode["outcome"] or {}
-                run.reward = float(episode["reward"] or 0.0)
+                # What the episode's return adds to the rewards already returned (its
+                # `partial` share, say), so that the step rewards still sum to the return.
+                run.reward = float(episode["reward"] or 0.0) - run.returned
+                run.returned += run.reward
 
     def close(self) -> None:
         if self.owns_http:
@@ -437,6 +442,7 @@ def _take(run: _Run, result: dict) -> None:
     run.terminated, run.truncated = bool(result["terminated"]), bool(result["truncated"])
     run.outcome = result["outcome"] or {}
     run.reward = float(result["reward"])
+    run.returned += run.reward
 
 
 def _observation(observation: dict) -> dict:
