@@ -27,7 +27,7 @@ from environments.client import (
 from environments.engine import get_environment, list_environments, parse_action
 from environments.engine.actions import MAX_ACTION_CHARS
 from environments.engine.page import page_from_json
-from environments.engine.splits import split_seed_range
+from environments.engine.splits import split_families, split_seed_range
 from environments.models import Episode, EpisodeStatus, Step
 from tests.openenv.live import solver_actions
 
@@ -211,6 +211,40 @@ def test_options_reach_the_api_and_reset_overrides_the_constructor(asgi_server, 
     env.close()
 
 
+@pytest.mark.parametrize("reward_mode", ["sparse", "partial", "progress"])
+def test_step_rewards_sum_to_the_episodes_return_in_every_reward_mode(
+    asgi_server, agent_key, reward_mode
+):
+    env = make(asgi_server, agent_key, reward_mode=reward_mode)
+    solved = sum(result[1] for result in solve(env, "pay_bill", 3))
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert (episode.reward_mode, episode.status) == (reward_mode, EpisodeStatus.TERMINATED)
+    assert solved == episode.reward == 1.0
+    # Half the solution, then refused actions up to the step limit: the client ends it.
+    actions = solver_actions("bank-v1", "pay_bill", 3)
+    env.reset(seed=3, options={"family": "pay_bill"})
+    rewards = [env.step(action)[1] for action in actions[: len(actions) // 2]]
+    truncated = False
+    while not truncated:
+        _, reward, _, truncated, _ = env.step("click('99999')")
+        rewards.append(reward)
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert episode.status == EpisodeStatus.ABANDONED
+    assert sum(rewards) == episode.reward
+    env.close()
+
+
+def test_observation_settings_are_recorded_and_pages_kept_within_the_budget(asgi_server, agent_key):
+    env = make(asgi_server, agent_key, observation_mode="pruned", max_observation_chars=300)
+    assert env.observation_space["page"].max_length == 300
+    pages = [result[0]["page"] for result in solve(env, "pay_bill", 3)]
+    assert max(len(page) for page in pages) <= 300
+    assert any("[" in page for page in pages)
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert (episode.observation_mode, episode.max_observation_chars) == ("pruned", 300)
+    env.close()
+
+
 def test_the_action_space_holds_any_text_up_to_the_servers_limit_and_samples_parse(
     asgi_server, agent_key
 ):
@@ -353,6 +387,25 @@ def test_a_vector_reset_of_some_environments_ends_only_theirs(asgi_server, agent
     ]
     envs.close()
     assert running_episodes() == []
+
+
+def test_reset_options_apply_to_that_reset_and_autoresets_use_the_constructors(
+    asgi_server, agent_key
+):
+    envs = make_vec(asgi_server, agent_key, 2, reward_mode="partial")
+    envs.reset(seed=70, options={"observation_mode": "pruned", "family": "pay_bill"})
+    envs.step(("send_msg_to_user('done')", "noop()"))
+    envs.step(("noop()", "noop()"))  # the first autoresets
+    settings = {
+        pk: (family, mode, reward)
+        for pk, family, mode, reward in Episode.objects.filter(pk__in=envs.episode_ids).values_list(
+            "pk", "task__family", "observation_mode", "reward_mode"
+        )
+    }
+    first, second = (settings[pk] for pk in envs.episode_ids)
+    assert first[1:] == ("axtree", "partial") and first[0] in split_families("bank-v1", "train")
+    assert second == ("pay_bill", "pruned", "partial")
+    envs.close()
 
 
 def test_sync_vector_env_of_clients_leaves_nothing_running(asgi_server, agent_key):
