@@ -312,23 +312,24 @@ class _Run:
 
 
 class _Platform:
-    """The agent API, as the clients call it, for one environment whose pages are at most
-    `page_limit` characters."""
+    """The agent API, as the clients call it, for one environment and the settings it was made
+    with (`defaults`: they bound its pages)."""
 
     def __init__(
         self,
         env_id: str,
+        defaults: EpisodeOptions,
         *,
-        page_limit: int,
         base_url: str | None,
         api_key: str | None,
         timeout: float,
         http_client: httpx.Client | None,
     ) -> None:
+        self.page_limit = defaults.max_observation_chars or MAX_PAGE_CHARS
+        defaults.check(page_limit=self.page_limit)
         base_url = base_url or os.environ.get("RLPLATFORM_URL", "http://127.0.0.1:8000")
         api_key = api_key or os.environ.get("RLPLATFORM_API_KEY", "")
         self.env_id = env_id
-        self.page_limit = page_limit
         self.owns_http = http_client is None
         self.http = http_client or httpx.Client(
             base_url=base_url.rstrip("/") + "/api/v1/",
@@ -347,6 +348,15 @@ class _Platform:
 
     def options(self, defaults: EpisodeOptions, options: dict | None) -> EpisodeOptions:
         return defaults.overridden(options, page_limit=self.page_limit)
+
+    def observation_space(self) -> spaces.Dict:
+        return spaces.Dict(
+            {
+                "goal": UnicodeText(MAX_GOAL_CHARS, min_length=0),
+                "url": UnicodeText(MAX_URL_CHARS, min_length=0),
+                "page": UnicodeText(self.page_limit, min_length=0),
+            }
+        )
 
     def spec(self, options: EpisodeOptions, seed: int | None, rng: np.random.Generator) -> dict:
         """The API's description of the episode to start (see the module's docstring)."""
@@ -452,20 +462,6 @@ def _observation(observation: dict) -> dict:
     return {"goal": observation["goal"], "url": observation["url"], "page": content}
 
 
-def _observation_space(page_limit: int) -> spaces.Dict:
-    return spaces.Dict(
-        {
-            "goal": UnicodeText(MAX_GOAL_CHARS, min_length=0),
-            "url": UnicodeText(MAX_URL_CHARS, min_length=0),
-            "page": UnicodeText(page_limit, min_length=0),
-        }
-    )
-
-
-def _page_limit(max_observation_chars: int | None) -> int:
-    return max_observation_chars or MAX_PAGE_CHARS
-
-
 def _after_end(run: _Run) -> tuple[dict, float, bool, bool, dict]:
     """A step after the episode ended: as gymnasium's own environments do, a warning (once),
     the final observation, reward 0 and the end flags again; nothing is sent."""
@@ -501,7 +497,6 @@ class PlatformEnv(gymnasium.Env[dict, str]):
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._page_limit = _page_limit(max_observation_chars)
         self._options = EpisodeOptions(
             family=family,
             split=split,
@@ -509,18 +504,17 @@ class PlatformEnv(gymnasium.Env[dict, str]):
             reward_mode=reward_mode,
             max_observation_chars=max_observation_chars,
         )
-        self._options.check(page_limit=self._page_limit)
         self.env_id = env_id
         self.render_mode = render_mode
         self._platform = _Platform(
             env_id,
-            page_limit=self._page_limit,
+            self._options,
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
             http_client=http_client,
         )
-        self.observation_space = _observation_space(self._page_limit)
+        self.observation_space = self._platform.observation_space()
         self.action_space = ActionText(self._platform.navigation)
         self._run: _Run | None = None
         self._closed = False
@@ -592,7 +586,6 @@ class PlatformVectorEnv(VectorEnv):
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._page_limit = _page_limit(max_observation_chars)
         self._options = EpisodeOptions(
             family=family,
             split=split,
@@ -600,7 +593,6 @@ class PlatformVectorEnv(VectorEnv):
             reward_mode=reward_mode,
             max_observation_chars=max_observation_chars,
         )
-        self._options.check(page_limit=self._page_limit)
         self.env_id = env_id
         self.num_envs = num_envs
         self.render_mode = render_mode
@@ -608,13 +600,13 @@ class PlatformVectorEnv(VectorEnv):
         self.metadata = {**PlatformEnv.metadata, "autoreset_mode": self.autoreset_mode}
         self._platform = _Platform(
             env_id,
-            page_limit=self._page_limit,
+            self._options,
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
             http_client=http_client,
         )
-        self.single_observation_space = _observation_space(self._page_limit)
+        self.single_observation_space = self._platform.observation_space()
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.single_action_space = ActionText(self._platform.navigation)
         self.action_space = batch_space(self.single_action_space, num_envs)
