@@ -57,7 +57,12 @@ from gymnasium.vector.utils import (
 )
 
 from environments.engine import list_environments
-from environments.engine.actions import MAX_ACTION_CHARS, SIGNATURES
+from environments.engine.actions import (
+    MAX_ACTION_CHARS,
+    SIGNATURES,
+    storable_escaped,
+    storable_text,
+)
 from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
 from environments.engine.page import quote
 from environments.engine.rewards import REWARD_MODES
@@ -341,7 +346,14 @@ class _Platform:
         self.navigation = tuple(described["navigation"])
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self.http.request(method, path, json=body)
+        # Encoded here, ASCII-escaped: httpx's encoder writes UTF-8, which a str holding a lone
+        # surrogate (an agent's action may) cannot be written in.
+        response = self.http.request(
+            method,
+            path,
+            content=None if body is None else json.dumps(body),
+            headers=None if body is None else {"Content-Type": "application/json"},
+        )
         if response.status_code >= 400:
             raise PlatformError(_message(response))
         return response.json()
@@ -409,7 +421,7 @@ class _Platform:
         if not runs:
             return
         steps = [
-            {"episode": run.episode_id, "action": action}
+            {"episode": run.episode_id, "action": _sendable(action)}
             for run, action in zip(runs, actions, strict=True)
         ]
         results = self.call("POST", "episodes/batch-step/", {"steps": steps})["results"]
@@ -432,6 +444,16 @@ class _Platform:
     def close(self) -> None:
         if self.owns_http:
             self.http.close()
+
+
+def _sendable(action: Any) -> Any:
+    """The action with NUL characters and lone surrogates in the grammar's escapes. The API
+    refuses a whole request holding text no database stores, which would refuse the other
+    episodes' actions too; in a quoted argument the escape means the same character, which the
+    grammar then refuses for this action alone (and elsewhere it is malformed either way)."""
+    if isinstance(action, str) and not storable_text(action):
+        return storable_escaped(action, nul="\\x00")
+    return action
 
 
 def _take(run: _Run, result: dict) -> None:

@@ -269,6 +269,28 @@ def test_the_action_space_holds_any_text_up_to_the_servers_limit_and_samples_par
     env.close()
 
 
+def test_hostile_text_comes_back_as_an_observation_or_a_refusal(asgi_server, agent_key):
+    env = make(asgi_server, agent_key)
+    observation, _ = env.reset(seed=8, options={"family": "pay_bill"})
+    arabic_indic_one = "\u0661"
+    hostile = (UNICODE, "\x00", "click('\ud800')", f"click({arabic_indic_one})", "(" * 5000)
+    for action in hostile:
+        after, reward, *_, info = env.step(action)
+        assert info["last_action_error"] and after == observation and reward == 0.0
+    text = "Zürich 東京 \U0001f600 'quoted'"
+    after, *_, info = env.step(f"fill('1', {text!r})")
+    assert info["last_action_error"] == ""
+    assert after in env.observation_space and "Zürich 東京 \U0001f600" in after["page"]
+    env.close()
+    # In a batch, one hostile action is refused alone.
+    envs = make_vec(asgi_server, agent_key, 2)
+    envs.reset(seed=8)
+    *_, infos = envs.step(("click('\x00')", "noop()"))
+    assert "contains a NUL character" in infos["last_action_error"][0]
+    assert list(infos["last_action_error"][1:]) == [""] and list(infos["steps"]) == [1, 1]
+    envs.close()
+
+
 def test_the_observation_space_holds_any_unicode_and_flattens_losslessly():
     space = UnicodeText(64, min_length=0)
     assert UNICODE in space and "" in space and "x" * 65 not in space
