@@ -586,6 +586,18 @@ class RolloutListApi(APIView):
         )
         policy = serializers.JSONField()
         concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
+        reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.TEXT_MODES,
+            required=False,
+            help_text="how a chat policy is shown pages (the episodes record it)",
+        )
+        max_observation_chars = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=observations.MIN_OBSERVATION_CHARS,
+            max_value=observations.MAX_OBSERVATION_CHARS,
+        )
 
         def validate_policy(self, value):
             policy = RolloutListApi.RolloutPolicyInput(data=value)
