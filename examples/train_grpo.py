@@ -30,6 +30,7 @@ from environments.trainers.grpo import (
     DEFAULT_MAX_OBSERVATION_CHARS,
     DEFAULT_OBSERVATION_MODE,
     RECOMMENDED_MAX_COMPLETION_LENGTH,
+    RECOMMENDED_MAX_TOOL_CALLS,
 )
 
 
@@ -51,7 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--max-completion-length", type=int, default=RECOMMENDED_MAX_COMPLETION_LENGTH
     )
-    parser.add_argument("--max-tool-calls", type=int, default=30)
+    parser.add_argument("--max-tool-calls", type=int, default=RECOMMENDED_MAX_TOOL_CALLS)
     parser.add_argument(
         "--reward-mode", default="sparse", choices=["sparse", "partial", "progress"]
     )

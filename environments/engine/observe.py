@@ -109,9 +109,7 @@ def page_diff(previous: Page | None, page: Page) -> str:
     header = f"diff of page {quote(page.title)}"
     if not changes:
         return f"{header}: nothing changed since the last observation"
-    diff = "\n".join(
-        [f"{header} (~ changed, - removed, + added; the rest is as it was):", *changes]
-    )
+    diff = "\n".join([f"{header} (~ changed, - removed, + added):", *changes])
     return current if len(diff) >= len(current) else diff
 
 

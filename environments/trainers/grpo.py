@@ -23,11 +23,14 @@ import httpx
 
 # Defaults that fit a whole episode in examples/train_grpo.py's completion length: each tool
 # returns what changed on the page (the first page goes in the prompt), and no page of the
-# built-in sites is cut (the longest pruned one has 3,903 characters). The arithmetic is in the
-# README ("Training on it"); tests/trainers/test_observation_budget.py checks it.
+# built-in sites is cut (the longest pruned one has 3,903 characters). The longest scripted-solver
+# episode (tickets buy_adjacent, 37 steps) then makes about 10,500 tokens of completion. The
+# arithmetic is in the README ("Training on it"); tests/trainers/test_observation_budget.py
+# checks it.
 DEFAULT_OBSERVATION_MODE = "diff"
 DEFAULT_MAX_OBSERVATION_CHARS = 4000
-RECOMMENDED_MAX_COMPLETION_LENGTH = 8192
+RECOMMENDED_MAX_COMPLETION_LENGTH = 12288
+RECOMMENDED_MAX_TOOL_CALLS = 40
 # Characters of this text per token of a BPE tokenizer such as Qwen3's, taken low (digits are
 # single tokens, quotes and brackets short ones).
 CHARS_PER_TOKEN = 3
