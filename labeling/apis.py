@@ -27,6 +27,7 @@ from labeling.models import (
     ContractorProfile,
     ContractorStanding,
     Judgment,
+    LabelStatus,
     SkipReason,
     WorkItem,
     WorkItemStatus,
@@ -224,9 +225,18 @@ class CampaignStatusApi(APIView):
 
 
 class FinalLabelOutput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=LabelStatus.choices,
+        help_text="adjudicated and decided labels are exported; unresolved (a tie or a split) "
+        "and in_review ones are not, unless an export asks for them",
+    )
     answers = serializers.JSONField()
     source = serializers.ChoiceField(choices=["adjudication", "aggregate"])
-    confidence = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True, help_text="1.0 when adjudicated")
+    questions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["decided", "tie", "split"]),
+        help_text="how each question of the aggregate stands",
+    )
 
 
 class WorkItemOutput(serializers.ModelSerializer):
