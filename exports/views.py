@@ -90,6 +90,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
             "exports": selectors.export_list_for(user=request.user)[:25],
             "kinds": KINDS.values(),
         },
+        status=400 if form.errors else 200,
     )
 
 

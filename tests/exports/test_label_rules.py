@@ -10,6 +10,7 @@ import pytest
 
 from environments.models import Episode
 from exports import services
+from exports.models import Export
 from labeling.models import ContractorStanding, StandingStatus
 from rlplatform.models import JobStatus, Role
 from rlplatform.services import job_execute
@@ -378,3 +379,40 @@ def test_a_wrong_filter_is_refused_naming_it(db, filters, field, words):
     error = response.json()["error"]
     assert field in error["fields"], error
     assert words in " ".join(error["fields"][field])
+
+
+# --- the Exports page -------------------------------------------------------------------------
+
+
+def test_the_exports_page_filters_by_campaign_and_says_what_it_left_out(people, pair):
+    manager, reviewer, (first, second, _) = people
+    campaign = campaign_with(manager, reviewer, "compare", [pair])
+    judge(first, campaign, prefers("A", 3))
+    judge(second, campaign, prefers("B", 1))
+    other = campaign_with(manager, reviewer, "compare", [pair], name="Other")
+    client = signed_in(manager)
+    page = client.get("/exports/").content.decode()
+    assert f'value="{campaign}"' in page and f'value="{other}"' in page
+
+    refused = client.post(
+        "/exports/",
+        {"kind": "preference", "format": "jsonl", "campaigns": [campaign], "min_confidence": 2},
+    )
+    assert refused.status_code == 400 and "less than or equal to 1" in refused.content.decode()
+    assert not Export.objects.exists()
+
+    form = {"kind": "preference", "format": "jsonl", "campaigns": [campaign]}
+    client.post("/exports/", form)
+    client.post("/exports/", {**form, "include_unresolved": "on", "min_confidence": "0.4"})
+    left_out, included = Export.objects.order_by("pk")
+    assert left_out.filters == {"campaigns": [campaign]}
+    assert included.filters == {
+        **left_out.filters,
+        "include_unresolved": True,
+        "min_confidence": 0.4,
+    }
+    for export_row in (left_out, included):
+        job_execute(job_id=export_row.job_id, handler=services.export_run)
+    page = client.get("/exports/").content.decode()
+    assert '<li data-reason="in_review">1 item: waiting for a reviewer</li>' in page
+    assert '<li data-reason="no_majority">1 item:' in page
