@@ -131,7 +131,11 @@ class CampaignSettingsFields(serializers.Serializer):
     gold_min_judged = serializers.IntegerField(required=False)
     qualification_size = serializers.IntegerField(required=False)
     qualification_pass_rate = serializers.FloatField(required=False)
-    review_threshold = serializers.FloatField(required=False)
+    review_threshold = serializers.FloatField(
+        required=False,
+        help_text="0.5 to 1 (default 0.6): the confidence the judges' aggregate needs on every "
+        "question to be the item's label; ties and questions below it send the item to review",
+    )
     eligible_groups = serializers.ListField(child=serializers.CharField(), required=False)
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
