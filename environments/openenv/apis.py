@@ -180,7 +180,7 @@ class CriterionOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["programmatic", "human", "judge"])
     role = serializers.ChoiceField(
-        choices=["progress", "guard", "none"],
+        choices=rubrics.CRITERION_ROLES,
         help_text="progress: earns its weight's share of partial and progress credit; guard: "
         "earns none and withholds it when it fails; none: not in the online reward",
     )

@@ -23,6 +23,8 @@ from environments.engine import get_environment, run_episode
 from environments.engine.rewards import PROGRESS_SHARE, REWARD_MODES, reward_rubric
 
 RUBRIC_VERSION = 2
+# A criterion's part in the reward modes (see the module's docstring).
+CRITERION_ROLES = ("progress", "guard", "none")
 SEEDS = (0, 1, 2, 3)
 HUMAN_SCALE = {"type": "ordinal", "min": 1, "max": 5}
 
