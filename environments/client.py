@@ -63,13 +63,13 @@ from environments.engine.actions import (
     storable_escaped,
     storable_text,
 )
+from environments.engine.observe import MAX_OBSERVATION_CHARS, MIN_OBSERVATION_CHARS
 from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
 from environments.engine.page import quote
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS, split_families, split_of_seed, split_seed_range
 
 OBSERVATION_MODES = (*TEXT_MODES, "json", "html")
-MIN_OBSERVATION_CHARS = 100
 # The observation space's bounds. Goals and urls are short by construction (the longest today:
 # 285 and 38 characters); a page is at most `max_observation_chars` long, which the server
 # enforces, and by default this much (the longest page a solver or random run renders today is
@@ -259,10 +259,12 @@ class EpisodeOptions:
             return
         if isinstance(limit, bool) or not isinstance(limit, int):
             raise ValueError(f"max_observation_chars must be an integer, not {limit!r}")
-        if not MIN_OBSERVATION_CHARS <= limit <= page_limit:
+        upper = min(page_limit, MAX_OBSERVATION_CHARS)
+        if not MIN_OBSERVATION_CHARS <= limit <= upper:
             raise ValueError(
-                f"max_observation_chars must be between {MIN_OBSERVATION_CHARS} and "
-                f"{page_limit} (the observation space's bound, set when the environment is made)"
+                f"max_observation_chars must be between {MIN_OBSERVATION_CHARS} and {upper} "
+                "(the server's limit, and the observation space's bound set when the environment "
+                "is made)"
             )
         if self.observation_mode not in TEXT_MODES:
             raise ValueError(
