@@ -112,6 +112,9 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("Enter", "submit and get the next item")]
     if not review:
         keys += [("S", "skip this item, with a reason")]
+    if campaign.kind != CampaignKind.DEMONSTRATE:
+        keys += [("PageDown / Space", "scroll the page shown (PageUp, Shift + Space: back)")]
+        keys += [("F", "into the page: arrows, Home / End scroll it, + / - zoom, Esc leaves")]
     keys += [("I", "instructions"), ("?", "these keys")]
     keys += [("Esc", "close a dialog, leave a text box")]
     return keys

@@ -80,6 +80,7 @@
       document.body.appendChild(script);
     });
     start(slot.querySelector("#panel"));
+    applyZoom();
     window.scrollTo(0, 0);
     root.focus({ preventScroll: true });
   }
@@ -190,6 +191,62 @@
     if (!state.steps || state.position >= state.steps) return;
     state.ratings[state.position] = rating;
     showPosition(state.position + 1);
+  }
+
+  // --- the replay frame: scrolled and zoomed by keyboard -------------------------------
+  // PageDown / Space scroll the page shown from anywhere; F moves into it, where the arrows,
+  // Home / End and + / - (zoom) act on it, and Esc leaves it.
+
+  const ZOOMS = [0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2];
+  let zoomAt = ZOOMS.indexOf(1);
+  const LINE_PX = 40;
+
+  function shownFrames() {
+    if (!panel) return [];
+    return Array.prototype.slice.call(panel.querySelectorAll(".replay-step:not([hidden]) .replay-stage"));
+  }
+
+  function scrollFrame(frame, key, shift) {
+    const page = Math.max(frame.clientHeight - LINE_PX, LINE_PX);
+    if (key === "PageDown" || (key === " " && !shift)) frame.scrollBy(0, page);
+    else if (key === "PageUp" || key === " ") frame.scrollBy(0, -page);
+    else if (key === "ArrowDown") frame.scrollBy(0, LINE_PX);
+    else if (key === "ArrowUp") frame.scrollBy(0, -LINE_PX);
+    else if (key === "ArrowRight") frame.scrollBy(LINE_PX, 0);
+    else if (key === "ArrowLeft") frame.scrollBy(-LINE_PX, 0);
+    else if (key === "Home") frame.scrollTo(0, 0);
+    else if (key === "End") frame.scrollTo(0, frame.scrollHeight);
+    else return false;
+    return true;
+  }
+
+  function zoom(delta) {
+    zoomAt = delta === 0 ? ZOOMS.indexOf(1) : Math.max(0, Math.min(zoomAt + delta, ZOOMS.length - 1));
+    applyZoom();
+  }
+
+  function applyZoom() {
+    if (!panel) return;
+    const level = ZOOMS[zoomAt];
+    panel.querySelectorAll(".replay-page").forEach(function (page) { page.style.zoom = level === 1 ? "" : String(level); });
+    panel.querySelectorAll(".zoom-level").forEach(function (label) { label.textContent = Math.round(level * 100) + "%"; });
+  }
+
+  function enterFrame() {
+    const frame = shownFrames()[0];
+    if (!frame) return false;
+    frame.focus();
+    return true;
+  }
+
+  // A key pressed while a frame has the focus: true when the frame used it.
+  function onFrameKey(event, frame) {
+    const key = event.key;
+    if (key === "+" || key === "=") zoom(1);
+    else if (key === "-") zoom(-1);
+    else if (key === "0") zoom(0);
+    else if (!scrollFrame(frame, key, event.shiftKey)) return false;
+    return true;
   }
 
   // --- questions ------------------------------------------------------------------------
@@ -515,15 +572,27 @@
     const inSite = target.closest && target.closest("#env-stage");
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); submit(); return; }
     if (event.key === "Escape") {
-      if (typing || inSite) { target.blur(); root.focus({ preventScroll: true }); event.preventDefault(); }
+      const inFrame = target.closest && target.closest(".replay-stage");
+      if (typing || inSite || inFrame) { target.blur(); root.focus({ preventScroll: true }); event.preventDefault(); }
       else if (panel && panel.dataset.empty) command("home");
       return;
     }
     if (typing || inSite || event.ctrlKey || event.metaKey || event.altKey) return;
     if (!panel) return;
     const key = event.key;
+    const frame = target.closest && target.closest(".replay-stage");
+    if (frame && panel.contains(frame)) {
+      if (onFrameKey(event, frame)) { event.preventDefault(); return; }
+    }
+    const onControl = target.matches && target.matches("button, a[href]");
     let handled = true;
     if (key === "?") command("help");
+    else if (key === "PageDown" || key === "PageUp" || (key === " " && !onControl)) {
+      const frames = shownFrames();
+      frames.forEach(function (shown) { scrollFrame(shown, key, event.shiftKey); });
+      handled = frames.length > 0;
+    }
+    else if ((key === "f" || key === "F") && !panel.dataset.empty) handled = enterFrame();
     else if (key === "i" || key === "I") command("instructions");
     else if (panel.dataset.empty) { if (key === "r" || key === "R") command("reload"); else handled = false; }
     else if (key === "s" || key === "S") { if (bench) openSkip(); else handled = false; }
@@ -585,5 +654,5 @@
     if (event.target.classList.contains("step-note") && state) state.notes[String(state.position)] = event.target.value;
   });
 
-  if (bench) loadNext(); else start(document.getElementById("panel"));
+  if (bench) loadNext(); else { start(document.getElementById("panel")); applyZoom(); }
 })();

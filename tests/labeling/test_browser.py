@@ -113,3 +113,63 @@ def test_grading_and_comparing_with_the_keyboard_alone(page, live_server, campai
         "preference": {"choice": "B", "strength": 3}
     }
     assert page.inner_text("#wb-today") == "2"
+
+
+def frame_scroll(page) -> dict:
+    return page.evaluate(
+        """() => {
+            const frame = document.querySelector('#panel .replay-step:not([hidden]) .replay-stage');
+            return {top: frame.scrollTop, height: frame.clientHeight, full: frame.scrollHeight,
+                    focused: document.activeElement === frame};
+        }"""
+    )
+
+
+def test_the_replay_frame_scrolls_and_zooms_by_keyboard(page, live_server, campaigns):
+    contractor = UserFactory(role=Role.CONTRACTOR)
+    browser_sign_in(page, live_server, contractor.username)
+    page.goto(f"{live_server.url}/label/queue/")
+    page.keyboard.press("1")
+    page.wait_for_selector("#panel[data-assignment]")
+    page.keyboard.press("End")  # the final page: the Cards page, taller than its frame
+    start = frame_scroll(page)
+    assert start["top"] == 0 and start["full"] > start["height"] + 100
+
+    # From the workbench: PageDown and Space scroll the page shown; PageUp and Shift+Space back.
+    page.keyboard.press("PageDown")
+    after_page_down = frame_scroll(page)["top"]
+    assert after_page_down > 0
+    page.keyboard.press("PageUp")
+    assert frame_scroll(page)["top"] == 0
+    page.keyboard.press(" ")
+    assert frame_scroll(page)["top"] == after_page_down
+    page.keyboard.press("Shift+ ")
+    assert frame_scroll(page)["top"] == 0
+
+    # F moves into the page: arrows, Home and End scroll it, + and - zoom it, Esc leaves it.
+    page.keyboard.press("f")
+    assert frame_scroll(page)["focused"]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert 0 < frame_scroll(page)["top"] < after_page_down
+    page.keyboard.press("End")
+    end = frame_scroll(page)
+    assert end["top"] + end["height"] >= end["full"] - 1
+    page.keyboard.press("Home")
+    assert frame_scroll(page)["top"] == 0
+    zoom_label = "#panel .replay-step:not([hidden]) .zoom-level"
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+    assert page.inner_text(zoom_label) == "125%"
+    assert frame_scroll(page)["full"] > start["full"]
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert page.inner_text(zoom_label) == "90%"
+    page.keyboard.press("Escape")
+    assert not frame_scroll(page)["focused"]
+    # Out of the page the keys are the workbench's again: Home is the first step.
+    page.keyboard.press("Home")
+    assert page.get_attribute("#panel .chip[aria-current]", "data-goto") == "0"
+    # The zoom stays as the person set it on every step.
+    assert page.inner_text(zoom_label) == "90%"
