@@ -100,7 +100,16 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
     if types - {schemas.STEP_RATING, schemas.TEXT}:
-        keys += [("↑ / ↓", "previous / next question"), ("1 to 9", "answer the question")]
+        keys += [("↑ / ↓", "previous / next question")]
+    if types & {
+        schemas.OUTCOME_RATING,
+        schemas.SINGLE_CHOICE,
+        schemas.MULTIPLE_CHOICE,
+        schemas.PREFERENCE,
+    }:
+        keys += [("1 to 9", "answer with the key shown on each choice")]
+    if schemas.RUBRIC in types:
+        keys += [("1 / 2", "check: yes / no, then the next check")]
     if schemas.TEXT in types:
         keys += [("C", "write in the comment box (Esc leaves it)")]
     if review:
@@ -112,6 +121,7 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("Enter", "submit and get the next item")]
     if not review:
         keys += [("S", "skip this item, with a reason")]
+        keys += [("U", "undo your last submission while its time lasts")]
     if campaign.kind != CampaignKind.DEMONSTRATE:
         keys += [("PageDown / Space", "scroll the page shown (PageUp, Shift + Space: back)")]
         keys += [("F", "into the page: arrows, Home / End scroll it, + / - zoom, Esc leaves")]
@@ -281,6 +291,21 @@ def assignment_skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
     except ServiceError as error:
         return _error_response(error)
     return _next_panel(request, assignment.campaign)
+
+
+@role_required(Role.CONTRACTOR)
+@require_POST
+def assignment_undo(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Withdraw the last submission while its lease lasts: answer with its panel again, the
+    withdrawn answers filled in."""
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    try:
+        result = services.judgment_undo(assignment=assignment, contractor=request.user)
+    except ServiceError as error:
+        return _error_response(error)
+    context = panel_context(result.assignment)
+    context["initial"] = result.answers
+    return render(request, "labeling/_panel.html", context)
 
 
 # --- review ---------------------------------------------------------------------------------
