@@ -139,7 +139,11 @@ class CampaignSettingsFields(serializers.Serializer):
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )
     reviewers = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False
+        slug_field="username",
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text="Usernames of its reviewers; left out when creating: every active reviewer.",
     )
 
 

@@ -158,7 +158,8 @@ def campaign_create(
     **settings: Any,
 ) -> Campaign:
     """Create a draft campaign owned by `created_by` (a manager or admin). Settings are the
-    Campaign fields in SETTINGS; the schema and sources are validated for the kind."""
+    Campaign fields in SETTINGS; the schema and sources are validated for the kind. Without
+    `reviewers`, every active reviewer reviews it (an empty list: nobody but its managers)."""
     if not (created_by.is_admin or created_by.is_manager):
         raise NotAllowed("only managers and admins create campaigns")
     if kind not in CampaignKind.values:
@@ -171,6 +172,8 @@ def campaign_create(
         raise ServiceError(f"unknown campaign setting {', '.join(unknown)}", field=unknown[0])
     values = _validate_settings(kind, {"name": name, "schema": schema or [], **settings})
     campaign = Campaign.objects.create(owner=created_by, kind=kind, **values)
+    if reviewers is None:
+        reviewers = list(User.objects.filter(role=Role.REVIEWER, is_active=True))
     _set_people(campaign, managers, reviewers)
     return campaign
 

@@ -318,7 +318,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         first = items.first()
         if first is not None:
             return redirect("labeling_review_item", item_id=first.pk)
-    return render(request, "labeling/review_queue.html", {"items": items[:200]})
+    reviews = selectors.campaign_list_for(user=request.user).exists()
+    return render(
+        request, "labeling/review_queue.html", {"items": items[:200], "reviews_any": reviews}
+    )
 
 
 def judges_of(item) -> list[dict[str, Any]]:
@@ -493,7 +496,11 @@ class CampaignForm(forms.Form):
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
     reviewers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True), required=False
+        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who adjudicates the items whose graders disagree. With nobody ticked, they "
+        "wait for this campaign's managers.",
     )
     managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.MANAGER, is_active=True),
@@ -518,6 +525,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "progress": selectors.campaign_progress(campaign=campaign),
             "agreement": selectors.agreement_latest(campaign=campaign),
+            "has_reviewers": campaign.reviewers.exists(),
         }
         for campaign in campaigns
     ]
@@ -533,6 +541,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "schema": EXAMPLE_SCHEMAS[kind],
             "sources": EXAMPLE_SOURCES[kind],
+            "reviewers": list(User.objects.filter(role=Role.REVIEWER, is_active=True)),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -614,6 +623,7 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "report": report,
             "contractors": selectors.campaign_contractors(campaign=campaign, report=report),
             "review_items": selectors.review_queue_for(user=request.user, campaign=campaign)[:5],
+            "reviewers": list(campaign.reviewers.all()),
             "jobs": jobs,
             "transitions": [
                 (value, label)

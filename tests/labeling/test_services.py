@@ -472,7 +472,7 @@ def test_the_adjudicated_label_wins_over_the_aggregate(manager, reviewer, contra
 def test_reviewers_adjudicate_only_items_in_review_of_their_campaigns(
     manager, reviewer, contractor
 ):
-    campaign = make_campaign(owner=manager, items=1, overlap=1)
+    campaign = make_campaign(owner=manager, items=1, overlap=1, reviewers=[])
     submit(next_item_for(contractor=contractor, campaign=campaign), contractor)
     item = campaign.items.get()
     with pytest.raises(NotAllowed, match="you do not review campaign"):
@@ -485,6 +485,18 @@ def test_reviewers_adjudicate_only_items_in_review_of_their_campaigns(
 
 
 # --- campaigns and items --------------------------------------------------------------------
+
+
+def test_a_new_campaign_is_reviewed_by_every_active_reviewer_unless_told_otherwise(manager):
+    reviewers = UserFactory.create_batch(2, role=Role.REVIEWER)
+    UserFactory(role=Role.REVIEWER, is_active=False)
+    UserFactory(role=Role.CONTRACTOR)
+    default = make_campaign(owner=manager, items=0, status="draft")
+    assert set(default.reviewers.all()) == set(reviewers)
+    chosen = make_campaign(owner=manager, items=0, status="draft", reviewers=reviewers[:1])
+    assert list(chosen.reviewers.all()) == reviewers[:1]
+    nobody = make_campaign(owner=manager, items=0, status="draft", reviewers=[])
+    assert not nobody.reviewers.exists()
 
 
 def test_only_managers_and_admins_create_campaigns(contractor, reviewer):

@@ -171,6 +171,35 @@ def test_the_dashboard_shows_progress_agreement_contractors_and_an_svg_chart(
     assert "<script" not in page.split('id="throughput-chart"')[1].split("</svg>")[0]
 
 
+def test_a_campaign_nobody_reviews_says_so_where_its_items_wait(
+    client, manager, reviewer, contractors
+):
+    campaign = make_campaign(owner=manager, items=1, overlap=2, review_threshold=0.9, reviewers=[])
+    for person, outcome in zip(contractors[:2], (5, 1), strict=True):
+        services.judgment_submit(
+            assignment=next_item_for(contractor=person, campaign=campaign),
+            contractor=person,
+            answers={"outcome": outcome, "checks": {"goal_met": True, "no_collateral": True}},
+            idempotency_key="k",
+        )
+    client.force_login(manager)
+    dashboard = client.get(f"/label/manage/{campaign.pk}/").content.decode()
+    assert "No reviewer is assigned." in dashboard
+    assert "1 item waits for review, seen only by this campaign's managers" in dashboard
+    assert "no reviewers</span>" in client.get("/label/manage/").content.decode()
+    client.force_login(reviewer)
+    queue = client.get("/label/review/").content.decode()
+    assert "You review no campaign yet" in queue and "Nothing waits for review" not in queue
+
+    services.campaign_update(campaign=campaign, updated_by=manager, reviewers=[reviewer])
+    assert f"#{campaign.items.get().pk}" in client.get("/label/review/").content.decode()
+    client.force_login(manager)
+    assert (
+        "No reviewer is assigned"
+        not in client.get(f"/label/manage/{campaign.pk}/").content.decode()
+    )
+
+
 def test_a_manager_cannot_open_another_managers_dashboard(client, grade_campaign):
     client.force_login(UserFactory(role=Role.MANAGER))
     assert client.get(f"/label/manage/{grade_campaign.pk}/").status_code == 404
