@@ -1070,7 +1070,7 @@ def agreement_job(job: Job, progress) -> dict:
     campaign = Campaign.objects.get(pk=job.params["campaign"])
     progress(0, 1, f"Computing agreement for '{campaign.name}'")
     report = agreement_compute(campaign=campaign, job=job)
-    progress(1, 1, f"Alpha {report.alpha} on {report.items} items")
+    progress(1, 1, f"Agreement computed on {report.items} items")
     return {"report": report.pk, "alpha": report.alpha, "items": report.items}
 
 

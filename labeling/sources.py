@@ -168,6 +168,39 @@ def _seeds(value: Any) -> list[int] | dict[str, int]:
     return sorted(set(value))
 
 
+def sources_in_words(kind: str, sources: dict) -> list[str]:
+    """A campaign's (validated) sources as sentences, for its dashboard."""
+    if not sources:
+        return []
+    env = sources.get("environment") or "every environment"
+    families = ", ".join(sources.get("families") or []) or "every family"
+    if kind == CampaignKind.DEMONSTRATE:
+        seeds = sources.get("seeds", [])
+        if isinstance(seeds, dict):
+            last = seeds["start"] + seeds["count"] - 1
+            shown = f"seeds {seeds['start']} to {last} ({seeds['count']:,} seeds)"
+        else:
+            shown = f"seed{'' if len(seeds) == 1 else 's'} {', '.join(map(str, seeds))}"
+        return [f"Tasks of {env}: {families}; {shown}."]
+    what = "Pairs of finished episodes" if kind == CampaignKind.COMPARE else "Finished episodes"
+    line = f"{what} of {env}: {families}"
+    if actor_kinds := sources.get("actor_kinds"):
+        line += f"; played by {' and '.join(kind + 's' for kind in actor_kinds)}"
+    if episode_sources := sources.get("episode_sources"):
+        line += f"; started from {', '.join(episode_sources)}"
+    if kind == CampaignKind.COMPARE:
+        pairs = sources.get("pairs_per_task", 1)
+        line += f"; {pairs} pair{'' if pairs == 1 else 's'} per task"
+    lines = [line + "."]
+    if rollouts := sources.get("rollouts"):
+        which = {"all": "every", "failures": "each failed", "successes": "each solved"}
+        lines.append(
+            f"Rollouts as they finish: {which[rollouts['mode']]} episode, "
+            f"{rollouts['sample_rate']:.0%} of them sampled."
+        )
+    return lines
+
+
 def _seed_list(seeds: list[int] | dict[str, int]) -> list[int]:
     if isinstance(seeds, dict):
         return list(range(seeds["start"], seeds["start"] + seeds["count"]))

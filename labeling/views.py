@@ -609,9 +609,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
     report = selectors.agreement_latest(campaign=campaign)
     throughput = selectors.campaign_throughput(campaign=campaign, hours=24)
-    jobs = platform_selectors.job_list_for(user=request.user).filter(
-        kind__in=(services.AGREEMENT_JOB, services.GENERATE_JOB), params__campaign=campaign.pk
-    )[:3]
+    jobs = platform_selectors.job_list_for(user=request.user).filter(params__campaign=campaign.pk)
+    # The agreement job while it is queued or running (the report shows its outcome after).
+    agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
+    generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
     return render(
         request,
         "labeling/dashboard.html",
@@ -624,7 +625,8 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "contractors": selectors.campaign_contractors(campaign=campaign, report=report),
             "review_items": selectors.review_queue_for(user=request.user, campaign=campaign)[:5],
             "reviewers": list(campaign.reviewers.all()),
-            "jobs": jobs,
+            "agreement_jobs": agreement_jobs,
+            "generate_jobs": generate_jobs,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices
