@@ -158,8 +158,9 @@ def campaign_create(
     **settings: Any,
 ) -> Campaign:
     """Create a draft campaign owned by `created_by` (a manager or admin). Settings are the
-    Campaign fields in SETTINGS; the schema and sources are validated for the kind. Without
-    `reviewers`, every active reviewer reviews it (an empty list: nobody but its managers)."""
+    Campaign fields in SETTINGS; the schema and sources are validated for the kind, and a job
+    generates the items the sources hold. Without `reviewers`, every active reviewer reviews it
+    (an empty list: nobody but its managers)."""
     if not (created_by.is_admin or created_by.is_manager):
         raise NotAllowed("only managers and admins create campaigns")
     if kind not in CampaignKind.values:
@@ -175,6 +176,10 @@ def campaign_create(
     if reviewers is None:
         reviewers = list(User.objects.filter(role=Role.REVIEWER, is_active=True))
     _set_people(campaign, managers, reviewers)
+    if campaign.sources:
+        # What the sources already hold (rollouts finished before the campaign existed) comes
+        # in at once; what arrives later is routed as it finishes.
+        items_generate_start(campaign=campaign, requested_by=created_by)
     return campaign
 
 
@@ -205,7 +210,8 @@ def campaign_update(
     **changes: Any,
 ) -> Campaign:
     """Change a campaign's settings. The schema is fixed once judgments exist (they answer
-    it); a new overlap rebalances every item's remaining count."""
+    it); a new overlap rebalances every item's remaining count; new sources start a job that
+    generates their items."""
     _require_manager(updated_by, campaign)
     campaign = Campaign.objects.select_for_update(no_key=True, of=("self",)).get(pk=campaign.pk)
     unknown = sorted(set(changes) - set(SETTINGS))
@@ -222,12 +228,15 @@ def campaign_update(
                 code="conflict",
             )
     overlap_changed = "overlap" in values and values["overlap"] != campaign.overlap
+    sources_changed = "sources" in values and values["sources"] != campaign.sources
     for name, value in values.items():
         setattr(campaign, name, value)
     campaign.save()
     _set_people(campaign, managers, reviewers)
     if overlap_changed:
         _rebalance(campaign)
+    if sources_changed and campaign.sources:
+        items_generate_start(campaign=campaign, requested_by=updated_by)
     return campaign
 
 

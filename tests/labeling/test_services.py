@@ -19,7 +19,8 @@ from labeling.models import (
 )
 from labeling.queue import next_item_for
 from labeling.schemas import LabelSchemaError
-from rlplatform.models import Role
+from rlplatform import services as platform_services
+from rlplatform.models import Job, Role
 from rlplatform.services import NotAllowed, ServiceError
 from tests.factories import (
     GOOD_ANSWERS,
@@ -575,6 +576,24 @@ def test_grade_items_come_from_finished_episodes_and_new_ones_are_added_later(ma
     make_finished_episode(task=task, user=manager)
     assert services.items_generate(campaign=campaign, requested_by=manager) == 1
     assert campaign.items.count() == 2
+
+
+def test_a_campaign_with_sources_generates_its_items_without_being_asked(manager):
+    task = make_labeling_task(family="statement_balance", seed=5)
+    make_finished_episode(task=task, user=manager)  # finished before the campaign existed
+    sources = {"environment": "bank-v1", "families": ["statement_balance"]}
+    campaign = make_campaign(owner=manager, items=0, status="draft", sources=sources)
+    job = Job.objects.get(kind=services.GENERATE_JOB)
+    assert job.params == {"campaign": campaign.pk}
+    platform_services.job_execute(job_id=job.pk, handler=services.generate_job)
+    assert campaign.items.count() == 1
+    # New sources generate again; unchanged ones do not.
+    services.campaign_update(campaign=campaign, updated_by=manager, sources=sources)
+    assert Job.objects.filter(kind=services.GENERATE_JOB).count() == 1
+    services.campaign_update(
+        campaign=campaign, updated_by=manager, sources={"environment": "bank-v1"}
+    )
+    assert Job.objects.filter(kind=services.GENERATE_JOB).count() == 2
 
 
 def test_compare_items_pair_episodes_of_the_same_task_by_different_actors(manager):
