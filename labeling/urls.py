@@ -101,6 +101,7 @@ urlpatterns = [
     ),
     path("label/manage/", views.campaign_list, name="labeling_campaigns"),
     path("label/manage/new/", views.campaign_new, name="labeling_campaign_new"),
+    path("label/manage/preview/", views.campaign_preview, name="labeling_campaign_preview"),
     path("label/manage/<int:campaign_id>/", views.dashboard, name="labeling_dashboard"),
     path(
         "label/manage/<int:campaign_id>/edit/",

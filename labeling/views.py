@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from environments.selectors import environment_list
 from environments.views import play_context
 from labeling import charts, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
@@ -26,7 +27,8 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS
+from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
@@ -459,10 +461,23 @@ class TagsField(forms.CharField):
 
 
 class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, and refused with the line and column of the first problem."""
+
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(
+                    f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.",
+                    code="invalid",
+                ) from None
+        return super().to_python(value)
 
 
 class CampaignForm(forms.Form):
@@ -517,6 +532,63 @@ def _apply_service_error(form: forms.Form, error: ServiceError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+def builder_data() -> dict[str, Any]:
+    """What the campaign builder offers, for its script: question types per kind, the
+    examples, environments with their families, and the known source names."""
+    return {
+        "types": {kind: list(types) for kind, types in schemas.ALLOWED_TYPES.items()},
+        "type_titles": TYPE_TITLES,
+        "examples": {
+            kind: {"schema": EXAMPLE_SCHEMAS[kind], "sources": EXAMPLE_SOURCES[kind]}
+            for kind in CampaignKind.values
+        },
+        "environments": [
+            {
+                "id": env.id,
+                "title": env.title,
+                "families": [
+                    {"name": name, "title": family.title} for name, family in env.families.items()
+                ],
+            }
+            for env in environment_list()
+        ],
+        "episode_sources": list(EPISODE_SOURCES),
+        "actor_kinds": list(ACTOR_KINDS),
+        "rollout_modes": list(ROLLOUT_MODES),
+        "max_keyed": schemas.MAX_KEYED,
+    }
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The contractor's view of a schema being built: the workbench's own question widgets
+    and keys, or what is wrong with the schema."""
+    kind = request.POST.get("kind", "")
+    if kind not in CampaignKind.values:
+        kind = CampaignKind.GRADE
+    problems: list[str] = []
+    questions: list[dict] = []
+    try:
+        schema = json.loads(request.POST.get("schema") or "[]")
+    except json.JSONDecodeError as error:
+        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+    else:
+        try:
+            questions = schemas.validate_schema(schema, kind=kind)
+        except schemas.LabelSchemaError as error:
+            problems = [m for messages_ in error.problems.values() for m in messages_]
+    return render(
+        request,
+        "labeling/_schema_preview.html",
+        {
+            "problems": problems,
+            "questions": question_views(questions),
+            "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
+        },
+    )
+
+
 @role_required(Role.MANAGER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = list(selectors.campaign_list_for(user=request.user))
@@ -563,7 +635,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "kinds": CampaignKind.choices, "kind": kind, "campaign": None},
+        {
+            "form": form,
+            "kinds": CampaignKind.choices,
+            "kind": kind,
+            "campaign": None,
+            "builder": builder_data(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -599,7 +677,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "campaign": campaign, "kind": campaign.kind},
+        {"form": form, "campaign": campaign, "kind": campaign.kind, "builder": builder_data()},
         status=400 if form.errors else 200,
     )
 

@@ -641,3 +641,15 @@ def test_a_gold_item_needs_a_valid_answer(grade_campaign, manager):
             added_by=manager,
             entries=[{"episode": episode.pk, "is_gold": True}],
         )
+
+
+def test_unknown_source_names_are_refused_by_name(manager):
+    with pytest.raises(
+        ServiceError, match="'rollouts' is not an episode source; did you mean"
+    ) as e:
+        make_campaign(
+            owner=manager, items=0, status="draft", sources={"episode_sources": ["rollouts"]}
+        )
+    assert e.value.field == "sources.episode_sources"
+    with pytest.raises(ServiceError, match="'robot' is not an actor kind"):
+        make_campaign(owner=manager, items=0, status="draft", sources={"actor_kinds": ["robot"]})

@@ -111,6 +111,7 @@ ROWS = [
     ("GET",   "labeling_campaigns",             "302 403 403 403 200 200 200 302 302 302 302 302"),
     ("GET",   "labeling_campaign_new",          "302 403 403 403 200 200 200 302 302 302 302 302"),
     ("GET",   "labeling_campaign_edit",         "302 403 403 403 200 404 200 302 302 302 302 302"),
+    ("POST",  "labeling_campaign_preview",      "302 403 403 403 200 200 200 302 302 302 302 302"),
     ("GET",   "labeling_dashboard",             "302 403 403 403 200 404 200 302 302 302 302 302"),
     ("POST",  "labeling_campaign_status",       "302 403 403 403 302 404 302 302 302 302 302 302"),
     ("POST",  "labeling_campaign_generate",     "302 403 403 403 302 404 302 302 302 302 302 302"),
