@@ -14,9 +14,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What a contractor sees of each question: its name and type, its prompt, and every key.
 QUESTIONS_SEEN = """(root) => Array.from(
-    document.querySelectorAll(root + ' fieldset.question')).map((q) => ({name: q.dataset.name, type: q.dataset.type,
-             legend: q.querySelector('legend').innerText.trim(),
-             keys: Array.from(q.querySelectorAll('button')).map((b) => b.innerText.trim())}))"""
+    document.querySelectorAll(root + ' fieldset.question')).map((q) => ({
+        name: q.dataset.name,
+        type: q.dataset.type,
+        legend: q.querySelector('legend').innerText.trim(),
+        keys: Array.from(q.querySelectorAll('button')).map((b) => b.innerText.trim())}))"""
 
 
 def question_card(page, number: int):
