@@ -1,5 +1,6 @@
 """The shop (`shop-v1`) through the gymnasium client against a live server, with no special
-case: the solver's long checkout and its refusal-or-return answer are judged as in process."""
+case: the solver's long checkout, and the return task's return (even seed) and refusal (odd
+seed), are judged as in process."""
 
 import json
 
@@ -10,25 +11,24 @@ import environments.client  # noqa: F401  (registers the ids)
 from environments.engine import get_environment
 from environments.engine.page import page_from_json
 from environments.models import Episode
-from tests.factories import make_api_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.parametrize(("family", "seed"), [("gift_order", 4), ("return_if_eligible", 7)])
-def test_the_solver_completes_a_shop_task_through_the_client(live_server, admin_user, family, seed):
-    key = make_api_key(scopes=["agent"])[1]
+@pytest.mark.parametrize(
+    ("family", "seed"), [("gift_order", 4), ("return_if_eligible", 6), ("return_if_eligible", 7)]
+)
+def test_the_solver_completes_a_shop_task_through_the_client(asgi_server, agent_key, family, seed):
     env = gymnasium.make(
         "rlplatform/shop-v1",
-        base_url=live_server.url,
-        api_key=key,
+        base_url=asgi_server.url,
+        api_key=agent_key,
         family=family,
         observation_mode="json",
     )
     observation, info = env.reset(seed=seed)
-    episode = Episode.objects.get(pk=info["episode_id"])
     engine = get_environment("shop-v1")
-    task = engine.make_task(family, episode.seed)
+    task = engine.make_task(family, seed)
     solver = engine.solver()
     solver.reset(task)
     terminated = truncated = False
@@ -39,7 +39,10 @@ def test_the_solver_completes_a_shop_task_through_the_client(live_server, admin_
         assert info["last_action_error"] == ""
         steps += 1
     assert terminated and reward == 1.0, info["outcome"]
-    assert Episode.objects.get(pk=env.unwrapped.episode_id).success is True
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert episode.success is True and episode.seed == seed
     if family == "gift_order":
         assert steps >= 25
+    else:
+        assert task.params["eligible"] == (seed % 2 == 0)
     env.close()
