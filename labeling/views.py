@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -323,13 +323,41 @@ def assignment_undo(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @role_required(Role.REVIEWER, Role.MANAGER)
 def review_queue(request: HttpRequest) -> HttpResponse:
     items = selectors.review_queue_for(user=request.user)
+    recorded = recorded_label(request)
     if request.GET.get("next"):
         first = items.first()
         if first is not None:
-            return redirect("labeling_review_item", item_id=first.pk)
+            target = reverse("labeling_review_item", args=[first.pk])
+            if recorded:
+                target += f"?recorded={recorded['item'].pk}"
+            return redirect(target)
     rows = [{"item": item, "standing": standing_of(item.aggregate)} for item in items[:200]]
     reviews = selectors.campaign_list_for(user=request.user).exists()
-    return render(request, "labeling/review_queue.html", {"rows": rows, "reviews_any": reviews})
+    return render(
+        request,
+        "labeling/review_queue.html",
+        {"rows": rows, "reviews_any": reviews, "recorded": recorded},
+    )
+
+
+def recorded_label(request: HttpRequest) -> dict[str, Any] | None:
+    """The final label just recorded (`?recorded=<item id>`), in words, to confirm it on the
+    page the reviewer moves on to; None unless it names an adjudicated item they review."""
+    value = request.GET.get("recorded", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 15):
+        return None
+    try:
+        item = selectors.review_item_for(user=request.user, item_id=int(value))
+    except Http404:
+        return None
+    adjudication = getattr(item, "adjudication", None)
+    if adjudication is None:
+        return None
+    return {
+        "item": item,
+        "words": label_words(item.campaign.schema, adjudication.answers),
+        "note": adjudication.note,
+    }
 
 
 # What the review pages call an aggregate's questions that are not decided.
@@ -446,6 +474,7 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
         "adjudication": getattr(item, "adjudication", None),
         "standing": standing_of(item.aggregate),
         "initial": _initial_answers(item),
+        "recorded": recorded_label(request),
     }
     if campaign.kind == CampaignKind.GRADE:
         trajectory = trajectory_of(item.episode_a)
