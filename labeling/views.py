@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import push_url
 
 from environments.selectors import environment_list
 from environments.views import play_context
@@ -926,10 +927,15 @@ def _item_filters(request: HttpRequest, campaign: Campaign, query: str | None = 
 
 
 def _filter_query(request: HttpRequest, query: str | None = None) -> str:
-    """The filters of a query string, without the page number, to carry into forms."""
-    data = (QueryDict(query) if query is not None else request.GET).copy()
-    data.pop("page", None)
-    return data.urlencode()
+    """The filters of a query string, without the page number and the empty ones, to carry
+    into forms and links."""
+    data = QueryDict(query) if query is not None else request.GET
+    kept = QueryDict(mutable=True)
+    for name, values in data.lists():
+        values = [value for value in values if value]
+        if name != "page" and values:
+            kept.setlist(name, values)
+    return kept.urlencode()
 
 
 def export_kinds_for(campaign: Campaign) -> list:
@@ -972,6 +978,7 @@ def _not_exported(filters: selectors.ItemFilters) -> list[str]:
 def item_browser(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
     form, filters = _item_filters(request, campaign)
+    query = _filter_query(request)
     items = selectors.item_browse(campaign=campaign, filters=filters)
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     leased = selectors.items_leased(list(page.object_list))
@@ -987,7 +994,7 @@ def item_browser(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 "label": _label_status(label),
             }
         )
-    return render(
+    response = render(
         request,
         "labeling/items.html",
         {
@@ -995,7 +1002,7 @@ def item_browser(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "query": _filter_query(request),
+            "query": query,
             "actions": [(name, title) for name, (_, title, _) in BULK_ACTIONS.items()],
             "states": [
                 (value, label, selectors.STATE_HELP[value]) for value, label in ItemState.choices
@@ -1007,6 +1014,11 @@ def item_browser(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "not_exported": _not_exported(filters),
         },
     )
+    if request.htmx:
+        # The address the filters were applied at, without the empty fields the form sent.
+        page_part = f"&page={page.number}" if page.number > 1 else ""
+        response = push_url(response, f"{request.path}?{query}{page_part}".rstrip("?"))
+    return response
 
 
 def _label_status(label: dict | None) -> str:
