@@ -939,12 +939,9 @@ def _filter_query(request: HttpRequest, query: str | None = None) -> str:
 
 
 def export_kinds_for(campaign: Campaign) -> list:
-    """The label export kinds that read this campaign's kind of labels."""
-    return [
-        kind
-        for kind in KINDS.values()
-        if kind.label_source and kind.label_source[0] == campaign.kind
-    ]
+    """The label export kinds that read a question this campaign asks."""
+    asked = {(campaign.kind, question["type"]) for question in campaign.schema}
+    return [kind for kind in KINDS.values() if kind.label_source in asked]
 
 
 def export_filters_for(campaign: Campaign, filters: selectors.ItemFilters) -> dict[str, Any]:
@@ -1124,10 +1121,8 @@ def items_bulk(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(browser)
     done = f"{_count_items(result.changed)} {BULK_DONE[action]}."
-    left = "; ".join(
-        f"{_count_items(n)} left as they were: {why}" for why, n in (result.left or {}).items()
-    )
-    messages.success(request, f"{done} {left}." if left else done)
+    left = "; ".join(f"{_count_items(n)} ({why})" for why, n in (result.left or {}).items())
+    messages.success(request, f"{done} Not changed: {left}." if left else done)
     return redirect(browser)
 
 
