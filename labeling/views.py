@@ -1078,7 +1078,11 @@ def _bulk_item_ids(request: HttpRequest, campaign: Campaign, query: str) -> list
         _, filters = _item_filters(request, campaign, query)
         items = selectors.item_browse(campaign=campaign, filters=filters)
         return list(items.values_list("pk", flat=True)[: services.MAX_BULK_ITEMS + 1])
-    return [int(pk) for pk in request.POST.getlist("items") if pk.isascii() and pk.isdigit()]
+    return [
+        int(pk)
+        for pk in request.POST.getlist("items")
+        if pk.isascii() and pk.isdigit() and len(pk) <= 15
+    ]
 
 
 @role_required(Role.MANAGER)

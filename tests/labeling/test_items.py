@@ -349,3 +349,12 @@ def test_the_dashboard_links_to_the_item_browser(client, manager, world):
     client.force_login(manager)
     page = client.get(f"/label/manage/{world['campaign'].pk}/").content.decode()
     assert f'href="/label/manage/{world["campaign"].pk}/items/"' in page
+
+
+def test_junk_item_ids_select_nothing(client, manager, world):
+    client.force_login(manager)
+    url = f"/label/manage/{world['campaign'].pk}/items/bulk/"
+    junk = ["99999999999999999999999", "\u0661", "abc", "", "-3"]
+    response = client.post(url, {"action": "remove", "items": junk, "confirm": "yes"}, follow=True)
+    assert "Select at least one item" in response.content.decode()
+    assert WorkItem.objects.filter(campaign=world["campaign"]).count() == 6
