@@ -358,3 +358,18 @@ def test_junk_item_ids_select_nothing(client, manager, world):
     response = client.post(url, {"action": "remove", "items": junk, "confirm": "yes"}, follow=True)
     assert "Select at least one item" in response.content.decode()
     assert WorkItem.objects.filter(campaign=world["campaign"]).count() == 6
+
+
+def test_a_page_of_items_costs_the_same_queries_for_two_items_as_for_fifty(client, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = make_campaign(owner=manager, items=2, overlap=1)
+    large = make_campaign(owner=manager, items=60, overlap=1)
+    client.force_login(manager)
+    counts = []
+    for campaign in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/label/manage/{campaign.pk}/items/?q=sign").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
