@@ -463,7 +463,9 @@ def _get_path(value: object, path: tuple) -> object:
 def _moved_numbers(answer: str) -> list[str]:
     """The answer with its last digit moved by one, for each number it names."""
     out = []
-    for match in re.finditer(r"\d[\d,]*(?:\.\d+)?", answer):
+    # Digits with thousands commas inside them; a comma after a number ("June 3, 2024") is not
+    # part of it.
+    for match in re.finditer(r"\d(?:[\d,]*\d)?(?:\.\d+)?", answer):
         end = match.end() - 1
         digit = (int(answer[end]) + 1) % 10
         out.append(answer[:end] + str(digit) + answer[end + 1 :])

@@ -225,3 +225,29 @@ def test_a_state_that_is_not_json_fails_the_round_trip():
     passed, text = report_of(Tupled())
     assert not passed
     assert "the solver's final state does not survive a JSON round trip" in text
+
+
+def test_an_answer_with_a_comma_after_a_number_is_probed():
+    """A date such as "June 3, 2024" in the answer: each number in it is moved by one, and a
+    verifier that checks the answer catches every moved one."""
+
+    class SaveAndReport(SaveCount):
+        def verify(self, initial, final, params):
+            checks = super().verify(initial, final, params).checks
+            expected = f"Saved {params['target']} on June 3, 2024."
+            checks.append(Check("answer", final.get("answer") == expected, "the answer"))
+            return Outcome.from_checks(checks)
+
+    class ReportingSolver(CounterSolver):
+        def script(self, task, page):
+            for _ in range(task.params["target"]):
+                page = yield click(need(page.find("button", "Add one"), "Add one"))
+            page = yield click(need(page.find("button", "Save"), "Save"))
+            yield send(f"Saved {task.params['target']} on June 3, 2024.")
+
+    class Reporting(Counter):
+        families = {"save_count": SaveAndReport()}
+        solver = ReportingSolver
+
+    passed, text = report_of(Reporting())
+    assert passed, text
