@@ -15,6 +15,8 @@ from rest_framework.views import APIView
 from environments import imports, observations, policies, rollouts, selectors, services
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import environment_splits
+from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
+from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, Step, Task
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
@@ -159,6 +161,7 @@ class EpisodeOutput(serializers.ModelSerializer):
             "reward_mode",
             "observation_mode",
             "max_observation_chars",
+            "variant",
             "created_at",
             "finished_at",
         ]
@@ -293,6 +296,12 @@ class EpisodeSpecInput(serializers.Serializer):
     family = serializers.CharField(required=False, max_length=64)
     seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
     metadata = serializers.DictField(required=False, default=dict)
+    variant = serializers.ChoiceField(
+        choices=VARIANTS,
+        default=DEFAULT_VARIANT,
+        help_text="how the pages look: the environment's own (default), reworded labels, "
+        "another layout, distractors, or all three (mixed); the task is the same",
+    )
 
     def validate(self, data):
         if "task" in data:
@@ -371,6 +380,7 @@ class EpisodeListApi(APIView):
                 api_key=request_key(request),
                 metadata=values["metadata"],
                 settings=settings,
+                variant=values["variant"],
             )
         (body,) = episodes_created_body([episode])
         return Response(body, status=status.HTTP_201_CREATED)
@@ -405,6 +415,7 @@ class EpisodeBatchCreateApi(APIView):
                     family=item.get("family"),
                     seed=item.get("seed"),
                     metadata=item["metadata"],
+                    variant=item["variant"],
                 )
                 for item in data.validated_data["episodes"]
             ],

@@ -20,8 +20,10 @@ resets after `reset(seed=s)` repeat too.
 
 Observations are dicts of text: the goal, the page's url and the page itself in the
 `observation_mode` (`axtree` by default; `pruned`, `diff`, page `json` or `html`); a text page
-is at most `max_observation_chars` long. Actions are the platform's action strings. An action
-the environment refuses does not raise: like BrowserGym, the observation is unchanged, the
+is at most `max_observation_chars` long. `variant` (constructor or reset option: `default`,
+`wording`, `layout`, `distractors`, `mixed`) shows the same task's pages reworded, laid out
+otherwise or with distractors (engine/variants.py). Actions are the platform's action strings. An
+action the environment refuses does not raise: like BrowserGym, the observation is unchanged, the
 reward 0, and `info["last_action_error"]` says why; refused actions count towards the step
 limit. `terminated` is the task's own end, `truncated` the step limit. Every step is recorded on
 the platform as an Episode that people can grade; `reset()` and `close()` end (abandon) an
@@ -67,6 +69,7 @@ from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
 from environments.engine.page import quote
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS, family_of_seed, split_seed_range
+from environments.engine.variants import VARIANTS
 
 OBSERVATION_MODES = (*TEXT_MODES, "json", "html")
 # The observation space's bounds. Goals and urls are short by construction (the longest today:
@@ -84,6 +87,7 @@ RESET_OPTIONS = (
     "observation_mode",
     "reward_mode",
     "max_observation_chars",
+    "variant",
 )
 
 
@@ -232,6 +236,7 @@ class EpisodeOptions:
     observation_mode: str = "axtree"
     reward_mode: str = "sparse"
     max_observation_chars: int | None = None
+    variant: str = "default"
 
     def overridden(self, options: dict | None, *, page_limit: int) -> EpisodeOptions:
         options = dict(options or {})
@@ -250,6 +255,7 @@ class EpisodeOptions:
             ("observation_mode", self.observation_mode, OBSERVATION_MODES),
             ("reward_mode", self.reward_mode, REWARD_MODES),
             ("split", self.split, SPLITS),
+            ("variant", self.variant, VARIANTS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -381,14 +387,19 @@ class _Platform:
                         f"task {options.task_id} is seed {task['seed']}, not {seed}; "
                         "give the task_id alone, or a family and seed"
                     )
-            return {"task": int(options.task_id)}
+            return {"task": int(options.task_id), "variant": options.variant}
         if seed is None:
             seeds = split_seed_range(options.split, env_id=self.env_id)
             seed = int(rng.integers(seeds.start, seeds.stop))
         if not 0 <= seed <= MAX_SEED:
             raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {seed}")
         family = options.family or family_of_seed(self.env_id, seed)
-        return {"environment": self.env_id, "family": family, "seed": seed}
+        return {
+            "environment": self.env_id,
+            "family": family,
+            "seed": seed,
+            "variant": options.variant,
+        }
 
     def start(self, specs: list[dict], options: list[EpisodeOptions]) -> list[_Run]:
         """Start one episode per spec: a batch-create request per set of settings."""
@@ -509,6 +520,7 @@ class PlatformEnv(gymnasium.Env[dict, str]):
         observation_mode: str = "axtree",
         reward_mode: str = "sparse",
         max_observation_chars: int | None = None,
+        variant: str = "default",
         render_mode: str | None = None,
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
@@ -519,6 +531,7 @@ class PlatformEnv(gymnasium.Env[dict, str]):
             observation_mode=observation_mode,
             reward_mode=reward_mode,
             max_observation_chars=max_observation_chars,
+            variant=variant,
         )
         self.env_id = env_id
         self.render_mode = render_mode
@@ -597,6 +610,7 @@ class PlatformVectorEnv(VectorEnv):
         observation_mode: str = "axtree",
         reward_mode: str = "sparse",
         max_observation_chars: int | None = None,
+        variant: str = "default",
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         timeout: float = 30.0,
@@ -608,6 +622,7 @@ class PlatformVectorEnv(VectorEnv):
             observation_mode=observation_mode,
             reward_mode=reward_mode,
             max_observation_chars=max_observation_chars,
+            variant=variant,
         )
         self.env_id = env_id
         self.num_envs = num_envs

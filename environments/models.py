@@ -77,6 +77,8 @@ class Episode(models.Model):
     # and the character budget of a text observation (None: no budget).
     observation_mode = models.CharField(max_length=16, default="axtree")
     max_observation_chars = models.PositiveIntegerField(null=True, blank=True)
+    # How its pages look (engine.variants.VARIANTS); the engine keeps it in the initial state.
+    variant = models.CharField(max_length=16, default="default")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

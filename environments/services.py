@@ -18,6 +18,8 @@ from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.page import page_from_json, page_to_json
 from environments.engine.rewards import final_reward, reward_rubric, step_reward
+from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
+from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
 from environments.observations import EpisodeSettings
 from rlplatform import rawsql
@@ -112,10 +114,14 @@ def episode_create(
     source: str = "api",
     metadata: dict | None = None,
     settings: EpisodeSettings | None = None,
+    variant: str = DEFAULT_VARIANT,
 ) -> Episode:
-    """Start an episode of `task`: the environment's initial state for the task's seed,
-    rewarded and shown as `settings` say (checked ones: see observations.episode_settings)."""
-    episode = _new_episode(task, user, api_key, actor_kind, source, metadata, settings)
+    """Start an episode of `task`: the environment's initial state for the task's seed, its
+    pages in `variant` (engine.variants.VARIANTS), rewarded and shown as `settings` say
+    (checked ones: see observations.episode_settings)."""
+    episode = _new_episode(
+        task, user, api_key, actor_kind, source, metadata, settings, variant_checked(variant)
+    )
     episode.save(force_insert=True)
     return episode
 
@@ -129,6 +135,16 @@ class EpisodeSpec:
     family: str | None = None
     seed: int | None = None
     metadata: dict | None = None
+    variant: str = DEFAULT_VARIANT
+
+
+def variant_checked(variant: str) -> str:
+    """`variant` if the engine has it, else a 400 naming the field and the choices."""
+    if variant not in VARIANTS:
+        raise ServiceError(
+            f"unknown variant {variant!r}; variants: {', '.join(VARIANTS)}", field="variant"
+        )
+    return variant
 
 
 def episodes_create(
@@ -142,10 +158,19 @@ def episodes_create(
     same settings. A spec that cannot start refuses them all, naming its index, and none is
     started."""
     tasks = _tasks_of(specs)
+    for index, spec in enumerate(specs):
+        try:
+            variant_checked(spec.variant)
+        except ServiceError as error:
+            raise ServiceError(
+                f"episode {index + 1}: {error.message}", field=f"episodes.{index}.variant"
+            ) from None
     with transaction.atomic():
         return Episode.objects.bulk_create(
             [
-                _new_episode(task, user, api_key, None, "api", spec.metadata, settings)
+                _new_episode(
+                    task, user, api_key, None, "api", spec.metadata, settings, spec.variant
+                )
                 for spec, task in zip(specs, tasks, strict=True)
             ]
         )
@@ -194,6 +219,7 @@ def _new_episode(
     source: str,
     metadata: dict | None,
     settings: EpisodeSettings | None,
+    variant: str = DEFAULT_VARIANT,
 ) -> Episode:
     settings = settings or EpisodeSettings()
     return Episode(
@@ -209,6 +235,7 @@ def _new_episode(
         reward_mode=settings.reward_mode,
         observation_mode=settings.observation_mode,
         max_observation_chars=settings.max_observation_chars,
+        variant=variant,
     )
 
 
@@ -476,7 +503,9 @@ def episodes_step(
 
 def _states_of(episode: Episode) -> tuple[dict, dict]:
     """The episode's initial and current full states."""
-    initial = environment_get(episode.env_id).reset(episode.seed, engine_task(episode.task))
+    initial = environment_get(episode.env_id).reset(
+        episode.seed, engine_task(episode.task), variant=episode.variant
+    )
     return initial, {**initial, **episode.state}
 
 

@@ -28,6 +28,7 @@ from environments.engine.observe import (
     OBSERVATION_MODES,
 )
 from environments.engine.rewards import REWARD_MODES
+from environments.engine.variants import VARIANTS
 
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
@@ -156,6 +157,7 @@ class ResetParams:
     reward_mode: str | None = None
     observation_mode: str | None = None
     max_observation_chars: int | None = None
+    variant: str | None = None
 
 
 def _integer(value: Any, loc: list, errors: list[dict]) -> int | None:
@@ -281,7 +283,8 @@ def _budget(value: Any, loc: list, errors: list[dict]) -> int | None:
 def parse_reset(data: dict[str, Any]) -> ResetParams:
     """Reset parameters: `seed`, `episode_id` (the client's own id for the episode), `task_id`
     (a platform task), `task_name` (a task family), `reward_mode`, `observation_mode` (a text
-    mode) and `max_observation_chars`. Like OpenEnv's server, which passes only the parameters
+    mode), `max_observation_chars` and `variant` (how the pages look: engine.variants.VARIANTS).
+    Like OpenEnv's server, which passes only the parameters
     `reset` declares, other keys are ignored."""
     errors: list[dict] = []
     values: dict[str, Any] = {}
@@ -305,6 +308,8 @@ def parse_reset(data: dict[str, Any]) -> ResetParams:
         values["max_observation_chars"] = _budget(
             data["max_observation_chars"], ["max_observation_chars"], errors
         )
+    if data.get("variant") is not None:
+        values["variant"] = _choice(data["variant"], ["variant"], errors, VARIANTS)
     if errors:
         raise invalid(errors)
     return ResetParams(**values)
@@ -374,6 +379,7 @@ def empty_state() -> dict[str, Any]:
         "cum_reward": 0.0,
         "environment": "",
         "seed": None,
+        "variant": "",
         "status": "",
         "platform_episode_id": None,
         "reward_components": {},

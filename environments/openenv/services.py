@@ -26,6 +26,7 @@ from environments.engine import Page, page_to_axtree, page_to_html
 from environments.engine.observe import observe
 from environments.engine.rewards import progress_paid, reward_rubric
 from environments.engine.splits import draw_seed, family_of_seed
+from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
@@ -296,6 +297,7 @@ def state_payload(episode: Episode | None) -> dict[str, Any]:
         "cum_reward": cumulative_reward(episode),
         "environment": episode.env_id,
         "seed": episode.seed,
+        "variant": episode.variant,
         "status": episode.status,
         "platform_episode_id": episode.pk,
         "reward_components": (episode.outcome or {}).get("reward_components", {})
@@ -405,6 +407,7 @@ def openenv_resets(
                 source=SOURCE,
                 metadata={SOURCE: metadata},
                 settings=settings,
+                variant=item.params.variant or DEFAULT_VARIANT,
             )
             page = episode_services.episode_page(episode)
             results.append((episode, observation_payload(episode=episode, page=page)))

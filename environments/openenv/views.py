@@ -26,6 +26,7 @@ from environments.engine.observe import (
 )
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import environment_splits
+from environments.engine.variants import VARIANTS
 from environments.openenv import protocol, services
 from environments.openenv.rubrics import family_rubric
 from rlplatform.requests import client_ip
@@ -138,7 +139,8 @@ def metadata_for(env) -> dict[str, Any]:
         "takes `reward_mode` (sparse: 1 on success; partial: the rubric's weighted share of "
         "checks; progress: shaped, each check paying once, 1 in all on success), "
         "`observation_mode` (what `text` holds: axtree, pruned, or diff since the last page) "
-        "and `max_observation_chars` (a budget for `text`).",
+        "`max_observation_chars` (a budget for `text`) and `variant` (how the pages look: "
+        "default, wording, layout, distractors or mixed; the task is the same).",
         "",
         "## Splits",
         "",
@@ -317,6 +319,7 @@ def openapi_for(env) -> dict[str, Any]:
                 "minimum": MIN_OBSERVATION_CHARS,
                 "maximum": MAX_OBSERVATION_CHARS,
             },
+            "variant": {"type": "string", "enum": list(VARIANTS)},
         },
     }
     step_request = {

@@ -64,8 +64,10 @@ class PlatformToolEnv:
     with the `agent` scope), RLPLATFORM_ENVIRONMENT (used when a row names no environment),
     RLPLATFORM_REWARD_MODE (sparse, partial or progress; default sparse),
     RLPLATFORM_OBSERVATION_MODE (axtree, pruned or diff; default diff) and
-    RLPLATFORM_MAX_OBSERVATION_CHARS (default 4000; 0 for no budget). A dataset row's own
-    `reward_mode`, `observation_mode` or `max_observation_chars` wins over both.
+    RLPLATFORM_MAX_OBSERVATION_CHARS (default 4000; 0 for no budget) and RLPLATFORM_VARIANT
+    (how pages look: default, wording, layout, distractors or mixed; default default). A
+    dataset row's own `reward_mode`, `observation_mode`, `max_observation_chars` or `variant`
+    wins over both.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class PlatformToolEnv:
         reward_mode: str | None = None,
         observation_mode: str | None = None,
         max_observation_chars: int | None = None,
+        variant: str | None = None,
         timeout: float = 60.0,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -95,6 +98,7 @@ class PlatformToolEnv:
                     "RLPLATFORM_MAX_OBSERVATION_CHARS", DEFAULT_MAX_OBSERVATION_CHARS
                 )
             ),
+            "variant": variant or os.environ.get("RLPLATFORM_VARIANT") or None,
         }
         self._http = http_client or httpx.Client(
             base_url=base_url.rstrip("/") + "/",

@@ -1,6 +1,6 @@
 """One seed everywhere: the agent API, gymnasium, OpenEnv and the TRL factory start the same
-task for the same seed, and the same actions show byte-identical pages in each, in every text
-observation mode and within the same budget."""
+task for the same seed and UI variant, and the same actions show byte-identical pages in each,
+in every text observation mode and within the same budget."""
 
 import gymnasium
 import httpx
@@ -26,7 +26,9 @@ def api(server, key) -> httpx.Client:
     )
 
 
-def through_the_api(server, key, actions: list[str], mode: str) -> list[str]:
+def through_the_api(
+    server, key, actions: list[str], mode: str, variant: str = "default"
+) -> list[str]:
     with api(server, key) as http:
         created = http.post(
             "episodes/",
@@ -36,6 +38,7 @@ def through_the_api(server, key, actions: list[str], mode: str) -> list[str]:
                 "seed": SEED,
                 "observation_mode": mode,
                 "max_observation_chars": BUDGET,
+                "variant": variant,
             },
         ).json()
         pages = [created["observation"]["content"]]
@@ -45,7 +48,9 @@ def through_the_api(server, key, actions: list[str], mode: str) -> list[str]:
     return pages
 
 
-def through_gymnasium(server, key, actions: list[str], mode: str) -> list[str]:
+def through_gymnasium(
+    server, key, actions: list[str], mode: str, variant: str = "default"
+) -> list[str]:
     env = gymnasium.make(
         f"rlplatform/{ENV_ID}",
         base_url=server.url,
@@ -53,7 +58,7 @@ def through_gymnasium(server, key, actions: list[str], mode: str) -> list[str]:
         observation_mode=mode,
         max_observation_chars=BUDGET,
     )
-    observation, _ = env.reset(seed=SEED, options={"family": FAMILY})
+    observation, _ = env.reset(seed=SEED, options={"family": FAMILY, "variant": variant})
     pages = [observation["page"]] + [env.step(action)[0]["page"] for action in actions]
     env.close()
     return pages
@@ -66,10 +71,16 @@ def session_url(server, key) -> str:
     return minted.json()["url"]
 
 
-def through_openenv(server, key, actions: list[str], mode: str) -> list[str]:
+def through_openenv(
+    server, key, actions: list[str], mode: str, variant: str = "default"
+) -> list[str]:
     with GenericEnvClient(base_url=session_url(server, key)).sync() as env:
         reset = env.reset(
-            task_name=FAMILY, seed=SEED, observation_mode=mode, max_observation_chars=BUDGET
+            task_name=FAMILY,
+            seed=SEED,
+            observation_mode=mode,
+            max_observation_chars=BUDGET,
+            variant=variant,
         )
         pages = [reset.observation["text"]]
         for action in actions:
@@ -82,11 +93,11 @@ def tool_page(text: str) -> str:
     return text.split("Page:\n", 1)[1].split("\n\nThe episode has ended", 1)[0]
 
 
-def through_trl(server, key, actions: list[str], mode: str) -> list[str]:
+def through_trl(server, key, actions: list[str], mode: str, variant: str = "default") -> list[str]:
     env = PlatformToolEnv(
         server.url, key, environment=ENV_ID, observation_mode=mode, max_observation_chars=BUDGET
     )
-    pages = [tool_page(env.reset(family=FAMILY, seed=SEED))]
+    pages = [tool_page(env.reset(family=FAMILY, seed=SEED, variant=variant))]
     for action in actions:
         parsed = parse_action(action)
         pages.append(tool_page(getattr(env, parsed.name)(**parsed.args)))
@@ -112,6 +123,55 @@ def test_the_same_task_seed_and_actions_show_byte_identical_pages_everywhere(
         assert run == pages["api"], interface
     episodes = Episode.objects.select_related("task")
     assert [(e.task.family, e.seed, e.success) for e in episodes] == [(FAMILY, SEED, True)] * 4
+
+
+@pytest.mark.parametrize("variant", ["wording", "mixed"])
+def test_a_variant_shows_byte_identical_pages_everywhere(asgi_server, agent_key, variant):
+    actions = solver_actions(ENV_ID, FAMILY, SEED, variant)
+    pages = {
+        run.__name__: run(asgi_server, agent_key, actions, "axtree", variant)
+        for run in (through_the_api, through_gymnasium, through_openenv, through_trl)
+    }
+    for interface, run in pages.items():
+        assert run == pages["through_the_api"], interface
+    default = through_the_api(
+        asgi_server, agent_key, solver_actions(ENV_ID, FAMILY, SEED), "axtree"
+    )
+    assert pages["through_the_api"][0] != default[0]  # the variant shows other pages
+    episodes = Episode.objects.order_by("pk")
+    assert [(e.variant, e.success) for e in episodes] == [(variant, True)] * 4 + [("default", True)]
+    with api(asgi_server, agent_key) as http:
+        listed = http.get("episodes/").json()["results"]
+    assert sorted(e["variant"] for e in listed) == ["default"] + [variant] * 4
+
+
+def test_an_unknown_variant_is_refused_naming_the_field(asgi_server, agent_key):
+    with api(asgi_server, agent_key) as http:
+        one = http.post(
+            "episodes/",
+            json={"environment": ENV_ID, "family": FAMILY, "seed": SEED, "variant": "nope"},
+        )
+        batch = http.post(
+            "episodes/batch-create/",
+            json={
+                "episodes": [
+                    {"environment": ENV_ID, "family": FAMILY, "seed": SEED},
+                    {"environment": ENV_ID, "family": FAMILY, "seed": SEED, "variant": "\x00"},
+                ]
+            },
+        )
+    assert one.status_code == 400 and "variant" in one.text, one.text
+    assert batch.status_code == 400 and "variant" in batch.text, batch.text
+    with pytest.raises(ValueError, match="variant must be one of"):
+        gymnasium.make(
+            f"rlplatform/{ENV_ID}", base_url=asgi_server.url, api_key=agent_key, variant="nope"
+        ).reset(seed=SEED)
+    with httpx.Client(headers={"Authorization": f"Bearer {agent_key}"}) as http:
+        reset = http.post(
+            f"{asgi_server.url}/openenv/{ENV_ID}/reset", json={"seed": SEED, "variant": "nope"}
+        )
+    assert reset.status_code == 422 and reset.json()["detail"][0]["loc"][-1] == "variant"
+    assert not Episode.objects.exists()
 
 
 def test_a_seed_alone_starts_the_same_task_everywhere(asgi_server, agent_key):

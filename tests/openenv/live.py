@@ -131,13 +131,13 @@ def stop_shared() -> None:
         _shared = None
 
 
-def solver_actions(env_id: str, family: str, seed: int) -> list[str]:
-    """The scripted solver's actions for a task, up to the one that ends it on the platform
-    (an episode ends as soon as its verifier passes)."""
+def solver_actions(env_id: str, family: str, seed: int, variant: str = "default") -> list[str]:
+    """The scripted solver's actions for a task in a UI variant, up to the one that ends it on
+    the platform (an episode ends as soon as its verifier passes)."""
     from environments.engine import get_environment, run_episode
 
     env = get_environment(env_id)
-    task = env.make_task(family, seed)
+    task = env.make_task(family, seed, variant)
     _, actions, outcome = run_episode(env, task, env.solver())
     assert outcome.success, f"the solver fails {env_id}/{family}#{seed}"
     state = env.reset(seed, task)
