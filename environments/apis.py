@@ -595,6 +595,12 @@ class RolloutListApi(APIView):
         seed_start = serializers.IntegerField(
             required=False, min_value=0, max_value=services.MAX_SEED, default=0
         )
+        variants = serializers.ListField(
+            child=serializers.ChoiceField(choices=VARIANTS),
+            required=False,
+            max_length=len(VARIANTS),
+            help_text="the UI variants each task is played in (default: default)",
+        )
         policy = serializers.JSONField()
         concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
         reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
@@ -635,6 +641,7 @@ class RolloutItemOutput(serializers.ModelSerializer):
             "environment",
             "family",
             "seed",
+            "variant",
             "status",
             "episode",
             "attempts",

@@ -155,6 +155,7 @@ class RolloutItem(models.Model):
     env_id = models.CharField(max_length=64)
     family = models.CharField(max_length=64)
     seed = models.BigIntegerField()
+    variant = models.CharField(max_length=16, default="default")
     status = models.CharField(
         max_length=16, choices=RolloutItemStatus.choices, default=RolloutItemStatus.PENDING
     )

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from environments import observations, policies
 from environments.engine.page import page_from_json
+from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
+from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, Episode, RolloutItem, RolloutItemStatus
 from environments.services import (
     MAX_SEED,
@@ -48,9 +50,9 @@ class ItemBusy(Exception):
     """Another worker holds the item's lease; try again once it may have run out."""
 
 
-def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """The (environment, family, seed) of every planned episode, or a ServiceError naming the
-    field at fault (the episode settings included)."""
+def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int, str]]:
+    """The (environment, family, seed, variant) of every planned episode, or a ServiceError
+    naming the field at fault (the episode settings included)."""
     _settings_of(spec)
     environments = spec.get("environments") or []
     if not environments:
@@ -85,7 +87,17 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
         seeds = list(range(start, start + count))
     else:
         raise ServiceError("give seeds, or a count of seeds per family", field="seeds")
-    items = [(env_id, family, seed) for (env_id, family), seed in itertools.product(plan, seeds)]
+    variants = _variants_of(spec)
+    if len(plan) * len(seeds) * len(variants) > MAX_ITEMS:
+        raise ServiceError(
+            f"{len(plan) * len(seeds) * len(variants)} episodes planned; "
+            f"at most {MAX_ITEMS} in one rollout",
+            field="count",
+        )
+    items = [
+        (env_id, family, seed, variant)
+        for (env_id, family), seed, variant in itertools.product(plan, seeds, variants)
+    ]
     if len(items) > MAX_ITEMS:
         raise ServiceError(
             f"{len(items)} episodes planned; at most {MAX_ITEMS} in one rollout", field="count"
@@ -131,6 +143,18 @@ def _check_base_url(base_url: str) -> None:
         )
 
 
+def _variants_of(spec: dict[str, Any]) -> list[str]:
+    """The UI variants each task is played in (default: the environment's own pages)."""
+    variants = list(dict.fromkeys(spec.get("variants") or [DEFAULT_VARIANT]))
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ServiceError(
+            f"unknown variants: {', '.join(map(repr, unknown))}; variants: {', '.join(VARIANTS)}",
+            field="variants",
+        )
+    return variants
+
+
 def _settings_of(params: dict[str, Any]) -> observations.EpisodeSettings:
     """The episodes' reward mode and observation settings (a policy reads text, so only the
     text observation modes)."""
@@ -160,6 +184,7 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
         "seeds": spec.get("seeds"),
         "count": spec.get("count"),
         "seed_start": spec.get("seed_start", 0),
+        "variants": _variants_of(spec),
         "policy": policy,
         "concurrency": int(spec.get("concurrency", 8)),
         "api_key_id": api_key.pk if api_key else None,
@@ -176,8 +201,8 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
     job.progress_total = len(items)
     job.save(update_fields=["progress_total"])
     RolloutItem.objects.bulk_create(
-        RolloutItem(job=job, index=index, env_id=env_id, family=family, seed=seed)
-        for index, (env_id, family, seed) in enumerate(items)
+        RolloutItem(job=job, index=index, env_id=env_id, family=family, seed=seed, variant=variant)
+        for index, (env_id, family, seed, variant) in enumerate(items)
     )
     return job
 
@@ -256,6 +281,7 @@ def _claim(item_id: int) -> RolloutItem | None:
                 source="rollout",
                 metadata={"rollout": item.job_id, "policy": item.job.params["policy"]},
                 settings=_settings_of(item.job.params),
+                variant=item.variant,
             )
         item.save()
         return item
@@ -381,10 +407,17 @@ def rollout_summary(*, job: Job) -> dict[str, Any]:
         mean_reward=Avg("reward"),
         mean_steps=Avg("step_count"),
     )
+    by_variant = {
+        variant: {"episodes": n, "successes": won, "success_rate": won / n}
+        for variant, n, won in episodes.values_list("variant")
+        .annotate(n=Count("id"), won=Count("id", filter=Q(success=True)))
+        .order_by("variant")
+    }
     return {
         **figures,
         "success_rate": figures["successes"] / figures["episodes"] if figures["episodes"] else None,
         "items": counts,
+        "variants": by_variant,
     }
 
 

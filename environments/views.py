@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from environments import imports, rollouts, selectors, services
 from environments.engine import page_to_html
+from environments.engine.variants import VARIANTS
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
@@ -84,6 +85,12 @@ class RolloutForm(forms.Form):
     )
     seed_start = forms.IntegerField(
         min_value=0, max_value=services.MAX_SEED, initial=0, label="First seed"
+    )
+    variants = forms.MultipleChoiceField(
+        required=False,
+        choices=[(variant, variant.capitalize()) for variant in VARIANTS],
+        widget=forms.CheckboxSelectMultiple,
+        label="UI variants (none ticked: default)",
     )
     policy = forms.ChoiceField(
         choices=[
@@ -169,6 +176,7 @@ class RolloutForm(forms.Form):
             "families": self.planned_families(),
             "count": data["count"],
             "seed_start": data["seed_start"],
+            "variants": data["variants"],
             "policy": policy,
             "concurrency": data["concurrency"],
         }

@@ -29,8 +29,11 @@
       preview.textContent = "Tick at least one environment.";
       return;
     }
-    preview.textContent = plural(families * seeds, "episode") + " (" + parts.join("; ") + "; " +
-      plural(seeds, "seed") + " each), " + Math.min(families * seeds, parseInt(form.elements.concurrency.value, 10) || 1) + " at once.";
+    const variants = form.querySelectorAll('input[name="variants"]:checked').length || 1;
+    const episodes = families * seeds * variants;
+    preview.textContent = plural(episodes, "episode") + " (" + parts.join("; ") + "; " +
+      plural(seeds, "seed") + " each" + (variants > 1 ? ", in " + variants + " variants" : "") +
+      "), " + Math.min(episodes, parseInt(form.elements.concurrency.value, 10) || 1) + " at once.";
   }
 
   // Ticking a family ticks its environment.

@@ -203,9 +203,40 @@ def test_a_rollout_records_its_reward_and_observation_modes(celery_worker_proces
     assert "diff of page 'Sign in - Northwind Bank': nothing changed" in second
 
 
+def test_a_rollout_plays_each_task_in_every_variant_asked_for(celery_worker_process, manager):
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {
+            "environments": ["bank-v1"],
+            "families": ["pay_bill"],
+            "seeds": [4, 5],
+            "variants": ["default", "mixed"],
+            "policy": {"kind": "scripted"},
+        },
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+    job = finished_job(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    episodes = Episode.objects.filter(rollout_item__job=job)
+    assert sorted(episodes.values_list("seed", "variant", "success")) == [
+        (4, "default", True),
+        (4, "mixed", True),
+        (5, "default", True),
+        (5, "mixed", True),
+    ]
+    assert job.result["variants"] == {
+        "default": {"episodes": 2, "successes": 2, "success_rate": 1.0},
+        "mixed": {"episodes": 2, "successes": 2, "success_rate": 1.0},
+    }
+    items = signed_in(manager).get(f"/api/v1/rollouts/{job.pk}/items/").json()["results"]
+    assert sorted(item["variant"] for item in items) == ["default", "default", "mixed", "mixed"]
+
+
 @pytest.mark.parametrize(
     ("option", "field"),
     [
+        ({"variants": ["nope"]}, "variants"),
         ({"reward_mode": "dense"}, "reward_mode"),
         ({"observation_mode": "html"}, "observation_mode"),
         ({"max_observation_chars": 0}, "max_observation_chars"),
