@@ -387,6 +387,7 @@ class ChangeFlight(TaskFamily):
         before = by_id(initial["bookings"], params["booking"])
         after = by_id(final["bookings"], params["booking"])
         legs = [leg["id"] for leg in after["legs"]]
+        released = [{**p, "seat": None} for p in before["passengers"]]
         moved = after["legs"] == _legs(
             final["seed"], params, params["new_date"], params["new_legs"]
         )
@@ -395,8 +396,9 @@ class ChangeFlight(TaskFamily):
                 "new_flights",
                 moved
                 and after["date"] == params["new_date"]
-                and after["price"] == params["new_price"],
-                f"{legs} on {after['date']}, asked for {params['new_legs']}",
+                and after["price"] == params["new_price"]
+                and after["passengers"] == released,
+                f"{legs} on {after['date']}, asked for {params['new_legs']} (seats released)",
             ),
             _check_charged(
                 "charged",
@@ -406,9 +408,8 @@ class ChangeFlight(TaskFamily):
                 ("Change fee", "Fare difference"),
             ),
         ]
-        allowed = [("bookings", params["booking"], f) for f in ("legs", "date", "price")]
-        if after["passengers"] == [{**p, "seat": None} for p in before["passengers"]]:
-            allowed.append(("bookings", params["booking"], "passengers"))
+        fields = ("legs", "date", "price", "passengers")
+        allowed = [("bookings", params["booking"], f) for f in fields]
         allowed.append(("payments", "*", "+"))
         checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)
