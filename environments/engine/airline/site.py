@@ -58,7 +58,7 @@ from .world import (
 
 REFUND_TO = ("Original payment", "Travel credit")
 SEAT_PATTERN = r"[0-9]{1,2}[A-Fa-f]"
-SEAT_MESSAGE = "is not a seat: give a row and a letter, like 14C."
+SEAT_MESSAGE = "must be a row number and a seat letter, like 14C."
 
 
 def _fare_cell(value: list | None) -> str:
@@ -162,7 +162,7 @@ PASSENGER_FORM = Form(
             "Seat (optional)",
             max_length=3,
             pattern=SEAT_PATTERN,
-            pattern_message=f"That {SEAT_MESSAGE}",
+            pattern_message=f"Seat {SEAT_MESSAGE}",
         ),
         Field("bags", "Checked bags", "number", required=True, minimum=0, maximum=MAX_BAGS),
     ),

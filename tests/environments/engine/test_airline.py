@@ -50,8 +50,9 @@ def click(state: dict, role: str, name: str) -> dict:
 
 
 def fill(state: dict, name: str, value: str) -> dict:
-    el = AIRLINE.render(state).find(None, name)
-    assert el is not None and el.role in ("textbox", "number"), name
+    page = AIRLINE.render(state)
+    el = page.find("textbox", name) or page.find("number", name)
+    assert el is not None, f"no input {name!r} on {page.url}"
     return AIRLINE.step(state, f"fill({quote(el.bid)}, {quote(value)})")
 
 
@@ -335,7 +336,7 @@ def test_checkout_validates_passengers_seats_and_the_fare_rules():
     for seat, message in (
         ("31C", "Seat 31C does not exist: rows 1 to 24, seats A to F."),
         (taken, f"Seat {taken} is taken on {leg['number']}. Choose another seat."),
-        ("C3", "Passenger 1 seat C3 is not a seat: give a row and a letter, like 14C."),
+        ("C3", "Passenger 1 seat must be a row number and a seat letter, like 14C."),
     ):
         refused = _pay(fill(ready, "Passenger 1 seat (optional)", seat))
         assert shows(refused, message), (seat, alert(refused))
