@@ -228,7 +228,6 @@ TITLES = {
     "search": "Find flights",
     "checkout": "Checkout",
     "trips": "My trips",
-    "booking": "Booking",
     "wallet": "Wallet",
     "rules": "Fare rules",
 }
@@ -399,7 +398,11 @@ class AirlineSite(KitSite):
     def build_page(self, state: dict) -> Page:
         name = state["page"]
         body = getattr(self, f"_{name}")(state)
-        return self.layout(state, TITLES[name], body)
+        if name == "booking":
+            heading = f"Booking {by_id(state['bookings'], state['open'])['code']}"
+        else:
+            heading = TITLES[name]
+        return self.layout(state, heading, body)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -464,7 +467,6 @@ class AirlineSite(KitSite):
     def _booking(self, state: dict) -> list[Element]:
         b = by_id(state["bookings"], state["open"])
         out = [
-            Element("heading", f"Booking {b['code']}"),
             Element("text", f"Status: {b['status']}"),
             Element("text", f"Fare: {b['fare']} ({money(b['price'])} a passenger)"),
             Element(
