@@ -332,12 +332,36 @@ def seat_map(state: dict, legs: list[dict], skip=None) -> list[Element]:
     return out
 
 
-def result_rows(seed: int, origin: str, dest: str, day: str, fares=FARES) -> list[dict]:
+def _travelling(bookings: list[dict], flight_id: str, fare: str) -> int:
+    return sum(
+        len(b["passengers"])
+        for b in bookings
+        if b["status"] == "Confirmed"
+        and b["fare"] == fare
+        and any(leg["id"] == flight_id for leg in b["legs"])
+    )
+
+
+def seats_left(state: dict, it: dict, fare: str) -> int:
+    """An itinerary's seats left in a fare: the timetable's count (which already holds the
+    world's bookings), less what the customer booked, changed or cancelled since."""
+    world = build_world(state["seed"])["bookings"]
+    if state["bookings"] is world:
+        return it["left"][fare]
+    return min(
+        left[fare]
+        - _travelling(state["bookings"], leg["id"], fare)
+        + _travelling(world, leg["id"], fare)
+        for leg, left in zip(it["legs"], it["leg_left"], strict=True)
+    )
+
+
+def result_rows(state: dict, origin: str, dest: str, day: str, fares=FARES) -> list[dict]:
     out = []
-    for it in itineraries(seed, origin, dest, day):
+    for it in itineraries(state["seed"], origin, dest, day):
         row = {k: it[k] for k in ("id", "flights", "dep", "arr", "stops")}
         for fare in fares:
-            left = it["left"][fare]
+            left = seats_left(state, it, fare)
             row[fare.lower()] = [it["prices"][fare], left] if left else None
         out.append(row)
     return out
@@ -423,9 +447,7 @@ class AirlineSite(KitSite):
                     "Prices are per passenger.",
                 )
             )
-            out.extend(
-                RESULTS.render(state, result_rows(state["seed"], s["origin"], s["dest"], s["date"]))
-            )
+            out.extend(RESULTS.render(state, result_rows(state, s["origin"], s["dest"], s["date"])))
         return out
 
     def _checkout(self, state: dict) -> list[Element]:
@@ -537,9 +559,7 @@ class AirlineSite(KitSite):
             out.append(Element("text", change_rule(b["fare"])))
             out.append(CHANGE.render(state))
             if state["change"] is not None:
-                rows = result_rows(
-                    state["seed"], b["origin"], b["dest"], state["change"], (b["fare"],)
-                )
+                rows = result_rows(state, b["origin"], b["dest"], state["change"], (b["fare"],))
                 for row in rows:
                     row["fare"] = row.pop(b["fare"].lower())
                 out.append(Element("text", f"Flights on {long_date(state['change'])}:"))
@@ -632,7 +652,7 @@ class AirlineSite(KitSite):
     def _select(self, state: dict, rid: str, fare: str) -> dict:
         s = state["search"]
         it = find_itinerary(state["seed"], s["origin"], s["dest"], s["date"], rid)
-        left, n = it["left"][fare], s["passengers"]
+        left, n = seats_left(state, it, fare), s["passengers"]
         if not left:
             return error(state, f"{fare} is sold out on {it['flights']}.")
         if left < n:
@@ -797,7 +817,7 @@ class AirlineSite(KitSite):
 
     def ask_change(self, state: dict, rid: str) -> dict:
         b, it, fee, difference = self._change_terms(state, rid)
-        left, n = it["left"][b["fare"]], len(b["passengers"])
+        left, n = seats_left(state, it, b["fare"]), len(b["passengers"])
         if left < n:
             return error(
                 state,

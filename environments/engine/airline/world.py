@@ -133,6 +133,7 @@ def itineraries(seed: int, origin: str, dest: str, day: str) -> tuple[dict, ...]
                 "stops": "Nonstop" if len(legs) == 1 else f"1 stop ({legs[0]['dest']})",
                 "prices": {fare: sum(leg["prices"][fare] for leg in legs) for fare in FARES},
                 "left": {fare: min(leg["left"][fare] for leg in legs) for fare in FARES},
+                "leg_left": [leg["left"] for leg in legs],
             }
         )
     return tuple(sorted(out, key=lambda i: (i["dep"], i["id"])))

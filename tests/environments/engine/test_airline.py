@@ -556,3 +556,26 @@ def test_leaving_a_page_keeps_no_half_done_dialog():
     back = open_booking(left, standard)
     assert AIRLINE.render(back).find("button", "Yes, cancel the trip") is None
     assert back["bookings"] is state["bookings"]
+
+
+def test_a_booking_takes_its_seats_from_those_left_and_a_cancellation_gives_them_back():
+    state, trip = _checkout(5, "Flexible")
+    booked = _pay(_passengers(state))
+    assert alert(booked).startswith("Success: Booked!")
+    left = trip["left"]["Flexible"]
+
+    def shown(s: dict) -> str:
+        again = search(s, "BOS", "DEN", trip["legs"][0]["date"], 2)
+        row = next(
+            r
+            for r in AIRLINE.render(again).find("table", "Flights").children[1:]
+            if r.children[0].name == trip["flights"]
+        )
+        return row.children[6].name
+
+    assert shown(booked).endswith(f"({left - 2} left)")
+    page = click(booked, "button", "Cancellation")
+    asked = click(choose(page, "Refund to", "Original payment"), "button", "Cancel trip")
+    cancelled = click(asked, "button", "Yes, cancel the trip")
+    assert alert(cancelled).startswith("Success: Cancelled.")
+    assert shown(cancelled).endswith(f"({left} left)")
