@@ -44,12 +44,12 @@ def _new(initial: dict, final: dict, key: str) -> list[dict]:
 
 
 def _one_booking(initial: dict, final: dict) -> tuple[dict, Check]:
-    new = _new(initial, final, "bookings")
+    new = [b for b in _new(initial, final, "bookings") if b["status"] == "Confirmed"]
     if len(new) != 1:
         return {}, Check(
-            "one_booking", False, f"{len(new)} bookings were made; the task asks for one"
+            "one_booking", False, f"{len(new)} confirmed bookings were made; the task asks for one"
         )
-    return new[0], Check("one_booking", True, "one booking was made")
+    return new[0], Check("one_booking", True, "one confirmed booking was made")
 
 
 def _charges(initial: dict, final: dict, code: str) -> list[dict]:
