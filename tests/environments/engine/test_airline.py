@@ -579,3 +579,18 @@ def test_a_booking_takes_its_seats_from_those_left_and_a_cancellation_gives_them
     cancelled = click(asked, "button", "Yes, cancel the trip")
     assert alert(cancelled).startswith("Success: Cancelled.")
     assert shown(cancelled).endswith(f"({left} left)")
+
+
+def test_unicode_digits_are_refused_in_dates_and_counts():
+    state, _ = _checkout(3, "Flexible", 1)
+    state = fill(state, "Passenger 1 full name", "Zoë O'Brien")
+    arabic = click(
+        fill(state, "Passenger 1 date of birth (YYYY-MM-DD)", "١٩٨٠-01-01"), "button", "Continue"
+    )
+    assert shows(arabic, "Passenger 1 date of birth (YYYY-MM-DD) must be a date as YYYY-MM-DD.")
+    seats = click(
+        fill(state, "Passenger 1 date of birth (YYYY-MM-DD)", "1980-01-01"), "button", "Continue"
+    )
+    bags = click(fill(seats, "Passenger 1 checked bags", "٢"), "button", "Continue")
+    assert shows(bags, "Passenger 1 checked bags must be a whole number.")
+    assert bags["bookings"] is state["bookings"]
