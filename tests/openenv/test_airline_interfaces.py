@@ -41,7 +41,7 @@ def test_an_airline_task_and_seed_start_the_same_episode_through_every_interface
     assert started.json()["task"]["goal"] == task.goal
 
     gym = gymnasium.make("rlplatform/airline-v1", base_url=asgi_server.url, api_key=agent_key)
-    _, info = gym.reset(seed=1, options={"family": ROW["family"], "seed": ROW["seed"]})
+    _, info = gym.reset(seed=ROW["seed"], options={"family": ROW["family"]})
     assert info["family"] == ROW["family"]
     gym.close()
 
