@@ -195,13 +195,14 @@ class ChatPolicy:
 POLICY_KINDS = ("scripted", "random", "chat")
 
 
-def build_policy(spec: dict, *, env_id: str, api_key: str = "") -> RolloutPolicy:
-    """The policy a rollout's spec names, for one environment."""
+def build_policy(spec: dict, *, env_id: str, api_key: str = "", attempt: int = 0) -> RolloutPolicy:
+    """The policy a rollout's spec names, for one environment. The random policy draws other
+    actions on each attempt at a task; the scripted solver is the same every time."""
     kind = spec["kind"]
     if kind == "scripted":
         return EnginePolicy(get_environment(env_id).solver())
     if kind == "random":
-        return EnginePolicy(RandomPolicy(int(spec.get("seed", 0))))
+        return EnginePolicy(RandomPolicy(int(spec.get("seed", 0)) + attempt))
     return ChatPolicy(
         base_url=spec["base_url"],
         model=spec["model"],
