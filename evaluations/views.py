@@ -83,7 +83,7 @@ def _board_chart(evaluations: list[Evaluation]) -> charts.RateChart:
 
 @role_required(Role.MANAGER)
 def evaluation_list(request: HttpRequest) -> HttpResponse:
-    form = EvaluationForm(request.POST or None)
+    form = EvaluationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             evaluation = services.evaluation_start(**form.start_arguments(), user=request.user)
