@@ -35,7 +35,7 @@ def _check_plan(
             f"(its families: {', '.join(split_family_names)})",
             field="families",
         )
-    seed_range = split_seed_range(split)
+    seed_range = split_seed_range(split, env_id=env.id)
     most = min(MAX_TASKS_PER_FAMILY, len(seed_range))
     if not 1 <= tasks_per_family <= most:
         raise ServiceError(

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from environments import rollouts
+from environments.engine.observe import OBSERVATION_MODES
+from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from environments.selectors import environment_list
 from evaluations import charts, files, selectors, services
@@ -16,9 +18,6 @@ from evaluations.models import Evaluation
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
 from rlplatform.services import ServiceError
-
-REWARD_MODES = ("sparse", "partial", "progress")
-OBSERVATION_MODES = ("axtree", "pruned", "diff")
 
 
 class EvaluationForm(forms.Form):

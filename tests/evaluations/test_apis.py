@@ -69,7 +69,7 @@ def test_an_evaluation_plans_the_first_seeds_of_the_split_k_times_each(manager):
     )
     assert response.status_code == 202, response.json()
     body = response.json()
-    seeds = list(split_seed_range("test")[:3])
+    seeds = list(split_seed_range("test", env_id="bank-v1")[:3])
     assert body["seeds"] == seeds
     assert body["families"] == ["pay_bill", "largest_purchase"]
     assert body["status"] == "queued" and body["status_words"] == "Waiting for a worker"

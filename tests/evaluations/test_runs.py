@@ -88,7 +88,7 @@ def test_a_scripted_evaluation_plays_every_planned_attempt_and_reports_them(
     assert evaluation.job.status == "succeeded", evaluation.job.error
     assert evaluation.status_words == "Finished"
     episodes = Episode.objects.filter(rollout_item__job=evaluation.job)
-    seeds = list(split_seed_range("test")[:2])
+    seeds = list(split_seed_range("test", env_id="bank-v1")[:2])
     assert sorted(episodes.values_list("task__family", "seed", "metadata__attempt")) == sorted(
         (family, seed, attempt)
         for family in ("pay_bill", "statement_balance")
@@ -115,7 +115,7 @@ def test_the_random_policy_acts_differently_on_each_attempt_at_a_task(
         signed_in(manager),
         environment="bank-v1",
         split="validation",
-        families=["statement_balance"],
+        families=["cancel_payment"],
         tasks_per_family=1,
         attempts=3,
         policy={"kind": "random", "seed": 4},
@@ -134,7 +134,7 @@ def test_the_random_policy_acts_differently_on_each_attempt_at_a_task(
 def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
     celery_worker_process, manager
 ):
-    seeds = list(split_seed_range("test")[:2])
+    seeds = list(split_seed_range("test", env_id="bank-v1")[:2])
     family = get_environment("bank-v1").families["largest_purchase"]
     right = [
         "send_msg_to_user('It was ${:.2f}')".format(
