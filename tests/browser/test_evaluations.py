@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from environments.models import RolloutItem
+from environments.rollouts import rollout_item_run
+from evaluations import services
 from tests.conftest import browser_sign_in
 from tests.evaluations.helpers import evaluated
 
@@ -31,3 +34,26 @@ def test_a_manager_reads_the_leaderboard_opens_a_run_and_downloads_its_results(
         page.click("text=Download CSV")
     assert download.value.suggested_filename == f"evaluation-{run.pk}-bank-v1-test.csv"
     assert "pay_bill" in Path(download.value.path()).read_text()
+
+
+def test_a_runs_page_shows_the_results_once_its_last_episode_ends(page, live_server, manager):
+    evaluation = services.evaluation_start(
+        environment="ledger-v1",
+        split="validation",
+        families=["record_bill"],
+        tasks_per_family=1,
+        attempts=2,
+        policy={"kind": "scripted"},
+        user=manager,
+    )
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/evaluations/{evaluation.pk}/")
+    assert page.locator("#status-words").inner_text() == "Waiting for a worker"
+    page.get_by_text("The results appear here when the last episode has ended.").wait_for()
+    for item in RolloutItem.objects.filter(job=evaluation.job):
+        rollout_item_run(item_id=item.pk)
+    page.locator("#families").wait_for()
+    assert page.locator("#status-words").inner_text() == "Finished"
+    assert (
+        page.locator("#families tbody tr").first.locator("td").first.inner_text() == "record_bill"
+    )
