@@ -7,8 +7,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from environments import rollouts
+from environments import observations, rollouts
 from environments.apis import AgentsAndManagers, RolloutListApi
+from environments.engine.rewards import REWARD_MODES
 from evaluations import selectors, services
 from evaluations.models import Evaluation
 from rlplatform.apis import paginated
@@ -84,10 +85,17 @@ class EvaluationListApi(APIView):
         concurrency = serializers.IntegerField(
             min_value=1, max_value=rollouts.MAX_CONCURRENCY, default=8
         )
-        reward_mode = serializers.CharField(max_length=16, default="sparse")
-        observation_mode = serializers.CharField(max_length=16, default="axtree")
+        reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.TEXT_MODES,
+            required=False,
+            help_text="how a chat policy is shown pages (the episodes record it)",
+        )
         max_observation_chars = serializers.IntegerField(
-            min_value=1, required=False, allow_null=True, default=None
+            required=False,
+            allow_null=True,
+            min_value=observations.MIN_OBSERVATION_CHARS,
+            max_value=observations.MAX_OBSERVATION_CHARS,
         )
         name = serializers.CharField(max_length=200, required=False, default="")
 

@@ -61,14 +61,16 @@ def evaluation_start(
     tasks_per_family: int = 10,
     attempts: int = 1,
     concurrency: int = 8,
-    reward_mode: str = "sparse",
-    observation_mode: str = "axtree",
+    reward_mode: str | None = None,
+    observation_mode: str | None = None,
     max_observation_chars: int | None = None,
     name: str = "",
 ) -> Evaluation:
     """Start an evaluation: `tasks_per_family` tasks of each family of the split (all of them
     unless `families` names some), `attempts` episodes of each, played by `policy` as a job on
-    the rollouts queue. A chat policy's `api_key` travels with the job and is never stored."""
+    the rollouts queue, its episodes in `reward_mode` (sparse by default) and, for a chat
+    policy, shown pages in `observation_mode` within `max_observation_chars`. A chat policy's
+    `api_key` travels with the job and is never stored."""
     env_id, families, seeds = _check_plan(
         env_id=environment,
         split=split,
@@ -76,9 +78,6 @@ def evaluation_start(
         tasks_per_family=tasks_per_family,
         attempts=attempts,
     )
-    options = {"reward_mode": reward_mode, "observation_mode": observation_mode}
-    if max_observation_chars is not None:
-        options["max_observation_chars"] = max_observation_chars
     job = rollouts.rollout_start(
         spec={
             "environments": [env_id],
@@ -87,7 +86,9 @@ def evaluation_start(
             "attempts": attempts,
             "policy": policy,
             "concurrency": concurrency,
-            **options,
+            "reward_mode": reward_mode,
+            "observation_mode": observation_mode,
+            "max_observation_chars": max_observation_chars,
         },
         user=user,
         api_key=api_key,
@@ -103,9 +104,9 @@ def evaluation_start(
         tasks_per_family=tasks_per_family,
         attempts=attempts,
         policy=job.params["policy"],
-        reward_mode=reward_mode,
-        observation_mode=observation_mode,
-        max_observation_chars=max_observation_chars,
+        reward_mode=job.params["reward_mode"],
+        observation_mode=job.params["observation_mode"],
+        max_observation_chars=job.params["max_observation_chars"],
         created_by=user,
     )
 

@@ -7,8 +7,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from environments import rollouts
-from environments.engine.observe import OBSERVATION_MODES
+from environments import observations, rollouts
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from environments.selectors import environment_list
@@ -45,9 +44,15 @@ class EvaluationForm(forms.Form):
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
     reward_mode = forms.ChoiceField(choices=[(mode, mode) for mode in REWARD_MODES])
-    observation_mode = forms.ChoiceField(choices=[(mode, mode) for mode in OBSERVATION_MODES])
+    observation_mode = forms.ChoiceField(
+        choices=[(mode, mode) for mode in observations.TEXT_MODES],
+        help_text="How a chat model is shown pages.",
+    )
     max_observation_chars = forms.IntegerField(
-        required=False, min_value=1, label="Observation budget (characters)"
+        required=False,
+        min_value=observations.MIN_OBSERVATION_CHARS,
+        max_value=observations.MAX_OBSERVATION_CHARS,
+        label="Observation budget (characters)",
     )
     concurrency = forms.IntegerField(
         min_value=1, max_value=rollouts.MAX_CONCURRENCY, initial=8, label="Episodes at once"

@@ -31,6 +31,9 @@ def start(client, **fields):
         ({"environment": "casino-v1"}, "environment", "casino"),
         ({"policy": {"kind": "oracle"}}, "policy.kind", "oracle"),
         ({"policy": {"kind": "chat", "model": "m"}}, "policy.base_url", "base_url"),
+        ({"reward_mode": "dense"}, "reward_mode", "dense"),
+        ({"observation_mode": "html"}, "observation_mode", "html"),
+        ({"max_observation_chars": 5}, "max_observation_chars", "greater than or equal to"),
     ],
 )
 def test_a_bad_request_is_refused_with_the_field_named_and_nothing_started(
@@ -74,6 +77,7 @@ def test_an_evaluation_plans_the_first_seeds_of_the_split_k_times_each(manager):
     assert body["families"] == ["pay_bill", "largest_purchase"]
     assert body["status"] == "queued" and body["status_words"] == "Waiting for a worker"
     assert body["report"] is None
+    assert (body["reward_mode"], body["observation_mode"]) == ("partial", "axtree")
     job = Job.objects.get(pk=body["job"])
     assert job.kind == "evaluation"
     assert job.progress_total == 12

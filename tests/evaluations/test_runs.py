@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from environments.engine import get_environment
+from environments.engine.observe import observe
 from environments.engine.splits import split_seed_range
 from environments.models import Episode
 from evaluations.metrics import wilson_interval
@@ -153,6 +154,9 @@ def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
             tasks_per_family=2,
             attempts=2,
             concurrency=1,
+            reward_mode="partial",
+            observation_mode="pruned",
+            max_observation_chars=3000,
             policy={
                 "kind": "chat",
                 "base_url": server.url,
@@ -164,6 +168,11 @@ def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
     assert evaluation.job.status == "succeeded", evaluation.job.error
     assert len(server.requests) == 4
     assert {request["auth"] for request in server.requests} == {"Bearer sk-eval-secret"}
+    # The model was shown the first page pruned, within the budget.
+    env = get_environment("bank-v1")
+    first_page = env.render(env.reset(seeds[0], family.make_task(seeds[0])))
+    shown = observe(first_page, "pruned", max_chars=3000)
+    assert shown in server.requests[0]["body"]["messages"][-1]["content"]
     assert "sk-eval-secret" not in str(Evaluation.objects.filter(pk=evaluation.pk).values().get())
     episodes = Episode.objects.filter(rollout_item__job=evaluation.job).order_by(
         "rollout_item__index"
@@ -174,6 +183,10 @@ def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
         (seeds[1], False),
         (seeds[1], False),
     ]
+    assert set(
+        episodes.values_list("reward_mode", "observation_mode", "max_observation_chars")
+    ) == {("partial", "pruned", 3000)}
+    assert (evaluation.reward_mode, evaluation.observation_mode) == ("partial", "pruned")
     assert_report_matches_episodes(evaluation)
     overall = evaluation.report["overall"]
     # By hand: 1 success in 4; pass@2 = (1 + 0) / 2; pass^2 = (0 + 0) / 2.

@@ -4,6 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from environments import observations
+from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from evaluations import services
 from evaluations.models import Evaluation
@@ -43,8 +45,12 @@ class Command(BaseCommand):
             default="",
             help="the name of an environment variable holding the chat model's key",
         )
-        parser.add_argument("--reward-mode", default="sparse")
-        parser.add_argument("--observation-mode", default="axtree")
+        parser.add_argument("--reward-mode", choices=REWARD_MODES, help="default: sparse")
+        parser.add_argument(
+            "--observation-mode",
+            choices=observations.TEXT_MODES,
+            help="how a chat model is shown pages (default: axtree)",
+        )
         parser.add_argument("--max-observation-chars", type=int)
         parser.add_argument("--concurrency", type=int, default=8)
         parser.add_argument("--name", default="", help="how the leaderboards call the run")
