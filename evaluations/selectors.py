@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 
 from environments.engine.splits import SPLITS
 from environments.models import RolloutItem, RolloutItemStatus
 from evaluations.metrics import Attempt
 from evaluations.models import Evaluation
-from rlplatform.models import ApiKey, JobStatus, User
+from rlplatform.jobs import JobDescription
+from rlplatform.models import ApiKey, Job, JobStatus, User
 
 LEADERBOARD_ROWS = 20
 
@@ -79,4 +81,19 @@ def evaluation_errors(*, evaluation: Evaluation) -> dict[str, int]:
         .values_list("family")
         .annotate(n=Count("id"))
         .order_by()
+    )
+
+
+def evaluation_job_description(job: Job) -> JobDescription:
+    """Where an evaluation job's report is."""
+    evaluation = Evaluation.objects.filter(job=job).first()
+    if evaluation is None:
+        return JobDescription()
+    return JobDescription(
+        links=[
+            (
+                f"Evaluation #{evaluation.pk}: its report, per family",
+                reverse("evaluation_detail", args=[evaluation.pk]),
+            )
+        ]
     )

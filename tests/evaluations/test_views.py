@@ -61,6 +61,8 @@ def test_a_runs_page_shows_each_family_and_links_its_episodes_and_files(client, 
     assert f"/evaluations/{evaluation.pk}/results.csv" in page
     assert "pass@2" in page and "pass^2" in page
     assert page.count('<rect class="bar"') == 2
+    job_page = client.get(f"/jobs/{evaluation.job_id}/").content.decode()
+    assert f'href="/evaluations/{evaluation.pk}/"' in job_page
 
 
 def test_the_results_download_as_csv_and_json_with_the_reports_numbers(client, manager):
