@@ -134,6 +134,25 @@ class Step(models.Model):
         return f"step {self.index} of episode {self.episode_id}: {self.action}"
 
 
+class CheckReport(models.Model):
+    """What the environment checker (engine/check.py) found in one environment: per family,
+    the solver's and a random policy's success, determinism, the verifier probes, steps and
+    page sizes (FamilyReport.summary), and the report as the command prints it."""
+
+    env_id = models.CharField(max_length=64)
+    seeds = models.PositiveIntegerField()
+    passed = models.BooleanField()
+    families = models.JSONField(default=list)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["env_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"check of {self.env_id}: {'passed' if self.passed else 'failed'}"
+
+
 class RolloutItemStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"

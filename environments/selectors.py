@@ -1,17 +1,23 @@
 """Reads of the environments app."""
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 
 from environments.engine import list_environments
 from environments.engine.base import Environment
-from environments.models import Episode, Step, Task
+from environments.models import CheckReport, Episode, Step, Task
 from rlplatform.jobs import JobDescription
 from rlplatform.models import ApiKey, Job, User
 
 
 def environment_list() -> list[Environment]:
     return list_environments()
+
+
+def latest_check_reports() -> dict[str, CheckReport]:
+    """The latest checker report of each environment that has one, by environment id."""
+    latest = CheckReport.objects.values("env_id").annotate(latest=Max("id")).values("latest")
+    return {report.env_id: report for report in CheckReport.objects.filter(pk__in=latest)}
 
 
 def task_list(*, env_id: str | None = None, family: str | None = None) -> QuerySet[Task]:

@@ -16,11 +16,12 @@ from environments.engine import ActionError, Outcome, Page, get_environment, par
 from environments.engine import Task as EngineTask
 from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
+from environments.engine.check import check_environment, format_reports
 from environments.engine.page import page_from_json, page_to_json
 from environments.engine.rewards import final_reward, reward_rubric, step_reward
 from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
 from environments.engine.variants import VARIANTS
-from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
+from environments.models import ActorKind, CheckReport, Episode, EpisodeStatus, Step, Task
 from environments.observations import EpisodeSettings
 from rlplatform import rawsql
 from rlplatform.models import ApiKey, User
@@ -56,6 +57,28 @@ def engine_task(task: Task) -> EngineTask:
         params=task.params,
         goal=task.goal,
         max_steps=task.max_steps,
+    )
+
+
+# Seeds a family when the platform checks an environment: enough for every probe (they use
+# the first five), a few seconds an environment.
+CHECK_SEEDS = 5
+MAX_CHECK_SEEDS = 200
+
+
+def environment_check(*, env_id: str, seeds: int = CHECK_SEEDS) -> CheckReport:
+    """Run the environment checker (engine/check.py) on one environment and store its report;
+    the Environments page shows the latest of each."""
+    env = environment_get(env_id)
+    if not 1 <= seeds <= MAX_CHECK_SEEDS:
+        raise ServiceError(f"seeds must be between 1 and {MAX_CHECK_SEEDS}", field="seeds")
+    reports = check_environment(env, seeds)
+    return CheckReport.objects.create(
+        env_id=env.id,
+        seeds=seeds,
+        passed=all(report.passed for report in reports),
+        families=[report.summary() for report in reports],
+        text=format_reports(reports),
     )
 
 

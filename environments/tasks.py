@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from environments import imports, rollouts
+from environments import imports, rollouts, selectors, services
 from environments.policies import PolicyUnavailable
 from rlplatform.services import job_execute
 
@@ -42,6 +42,15 @@ def run_rollout_item(self, item_id: int, policy_api_key: str = "") -> None:
         rollouts.rollout_item_failed(
             item_id=item_id, error=f"{type(error).__name__}: {error}", policy_api_key=policy_api_key
         )
+
+
+@shared_task(name="environments.tasks.check_environments")
+def check_environments(seeds: int = services.CHECK_SEEDS) -> list[int]:
+    """Check every environment (on the default queue) and store each report."""
+    return [
+        services.environment_check(env_id=env.id, seeds=seeds).pk
+        for env in selectors.environment_list()
+    ]
 
 
 @shared_task(name="environments.tasks.rollouts_recover")

@@ -22,11 +22,13 @@ from rlplatform.selectors import job_list_for
 
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
+    checks = selectors.latest_check_reports()
     return render(
         request,
         "environments/catalog.html",
         {
-            "environments": selectors.environment_list(),
+            # Each environment with its latest checker report (None before the first).
+            "environments": [(env, checks.get(env.id)) for env in selectors.environment_list()],
             "can_try": request.user.is_admin or request.user.is_manager,
             "recent": selectors.episode_list_for(user=request.user).filter(user=request.user)[:10],
         },

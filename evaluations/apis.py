@@ -98,6 +98,13 @@ class EvaluationListApi(APIView):
             max_value=observations.MAX_OBSERVATION_CHARS,
         )
         name = serializers.CharField(max_length=200, required=False, default="")
+        variants = serializers.ListField(
+            child=serializers.CharField(max_length=16),
+            required=False,
+            max_length=10,
+            help_text="the UI variants to play each task in (default: every variant the split "
+            "renders; test renders the held-out ones too)",
+        )
 
         def validate_policy(self, value):
             policy = RolloutListApi.RolloutPolicyInput(data=value)

@@ -31,6 +31,8 @@ class Attempt:
     success: bool
     reward: float
     steps: int
+    # The UI variant it was shown (engine.variants): a task in another variant is another task.
+    variant: str = "default"
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -78,9 +80,10 @@ def summarize(attempts: Iterable[Attempt], *, k: int) -> dict[str, Any]:
     """The report's figures over `attempts`: counts, success rate and its interval, pass@j and
     pass^j for j = 1..k (keys are strings, for JSON), mean reward and mean steps."""
     attempts = list(attempts)
-    by_task: dict[tuple[str, int], list[bool]] = {}
+    by_task: dict[tuple[str, int, str], list[bool]] = {}
     for attempt in attempts:
-        by_task.setdefault((attempt.family, attempt.seed), []).append(attempt.success)
+        key = (attempt.family, attempt.seed, attempt.variant)
+        by_task.setdefault(key, []).append(attempt.success)
     successes = sum(attempt.success for attempt in attempts)
     interval = wilson_interval(successes, len(attempts))
     pass_at: dict[str, float | None] = {}

@@ -66,11 +66,25 @@ def evaluation_attempts(*, evaluation: Evaluation) -> list[Attempt]:
             job_id=evaluation.job_id, status=RolloutItemStatus.DONE, episode__isnull=False
         )
         .order_by("index")
-        .values_list("family", "seed", "episode__success", "episode__reward", "episode__step_count")
+        .values_list(
+            "family",
+            "seed",
+            "variant",
+            "episode__success",
+            "episode__reward",
+            "episode__step_count",
+        )
     )
     return [
-        Attempt(family=family, seed=seed, success=bool(success), reward=reward or 0.0, steps=steps)
-        for family, seed, success, reward, steps in rows
+        Attempt(
+            family=family,
+            seed=seed,
+            variant=variant,
+            success=bool(success),
+            reward=reward or 0.0,
+            steps=steps,
+        )
+        for family, seed, variant, success, reward, steps in rows
     ]
 
 

@@ -6,10 +6,10 @@ from typing import Any
 from django.db import transaction
 
 from environments import rollouts
-from environments.engine.splits import SPLITS, split_families, split_seed_range
+from environments.engine.splits import SPLITS, split_families, split_seed_range, split_variants
 from environments.services import ServiceError, environment_get
 from evaluations import selectors
-from evaluations.metrics import summarize
+from evaluations.metrics import Attempt, summarize
 from evaluations.models import Evaluation
 from rlplatform.models import ApiKey, Job, User
 
@@ -17,10 +17,16 @@ MAX_TASKS_PER_FAMILY = 1000
 
 
 def _check_plan(
-    *, env_id: str, split: str, families: list[str], tasks_per_family: int, attempts: int
-) -> tuple[str, list[str], list[int]]:
-    """The environment's id, the families and the seeds to play, or a ServiceError naming
-    the field at fault."""
+    *,
+    env_id: str,
+    split: str,
+    families: list[str],
+    tasks_per_family: int,
+    attempts: int,
+    variants: list[str],
+) -> tuple[str, list[str], list[int], list[str]]:
+    """The environment's id, the families, the seeds and the UI variants to play, or a
+    ServiceError naming the field at fault."""
     try:
         env = environment_get(env_id)
     except ServiceError as error:
@@ -45,8 +51,21 @@ def _check_plan(
         raise ServiceError(
             f"attempts must be between 1 and {rollouts.MAX_ATTEMPTS}", field="attempts"
         )
+    split_variant_names = split_variants(env.id, split)
+    stray = [variant for variant in variants if variant not in split_variant_names]
+    if stray:
+        raise ServiceError(
+            f"{', '.join(map(repr, stray))}: not a UI variant of {env.id}'s {split} split "
+            f"(its variants: {', '.join(split_variant_names)})",
+            field="variants",
+        )
     # The first seeds of the split: every run of an evaluation plays the same tasks.
-    return env.id, families or split_family_names, list(seed_range[:tasks_per_family])
+    return (
+        env.id,
+        families or split_family_names,
+        list(seed_range[:tasks_per_family]),
+        list(dict.fromkeys(variants)) or split_variant_names,
+    )
 
 
 @transaction.atomic
@@ -65,24 +84,30 @@ def evaluation_start(
     observation_mode: str | None = None,
     max_observation_chars: int | None = None,
     name: str = "",
+    variants: list[str] | None = None,
 ) -> Evaluation:
     """Start an evaluation: `tasks_per_family` tasks of each family of the split (all of them
-    unless `families` names some), `attempts` episodes of each, played by `policy` as a job on
+    unless `families` names some), `attempts` episodes of each in each UI variant (every
+    variant the split renders unless `variants` names some), played by `policy` as a job on
     the rollouts queue, its episodes in `reward_mode` (sparse by default) and, for a chat
     policy, shown pages in `observation_mode` within `max_observation_chars`. A chat policy's
     `api_key` travels with the job and is never stored."""
-    env_id, families, seeds = _check_plan(
+    env_id, families, seeds, variants = _check_plan(
         env_id=environment,
         split=split,
         families=list(families or []),
         tasks_per_family=tasks_per_family,
         attempts=attempts,
+        variants=list(variants or []),
     )
     job = rollouts.rollout_start(
         spec={
             "environments": [env_id],
             "families": families,
             "seeds": seeds,
+            # By default every UI variant the split renders: a test run meets the held-out
+            # ones too, and the report sets them apart.
+            "variants": variants,
             "attempts": attempts,
             "policy": policy,
             "concurrency": concurrency,
@@ -112,22 +137,50 @@ def evaluation_start(
 
 
 def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
-    """The report's figures, overall and per family, from the episodes the evaluation's job
-    played to their end. Episodes lost to errors outside the policy (a model server that never
-    answered) are counted as `errors`, not as failures."""
+    """The report's figures, overall, per family and per UI variant, from the episodes the
+    evaluation's job played to their end; `seen` and `unseen` split them between the variants
+    training sees and those held out of it (None when the run played none of those). Episodes
+    lost to errors outside the policy (a model server that never answered) are counted as
+    `errors`, not as failures."""
     attempts = selectors.evaluation_attempts(evaluation=evaluation)
     errors = selectors.evaluation_errors(evaluation=evaluation)
     k = evaluation.attempts
+    heldout = set(environment_get(evaluation.env_id).heldout_variants)
+    variants = evaluation.job.params.get("variants") or ["default"]
+
+    def rates(chosen: list[Attempt]) -> dict[str, Any] | None:
+        return summarize(chosen, k=k) if chosen else None
+
+    def seen_and_unseen(chosen: list[Attempt]) -> dict[str, Any]:
+        return {
+            "seen": rates([a for a in chosen if a.variant not in heldout]),
+            "unseen": rates([a for a in chosen if a.variant in heldout]),
+        }
+
     return {
         "attempts": k,
-        "overall": {**summarize(attempts, k=k), "errors": sum(errors.values())},
+        "overall": {
+            **summarize(attempts, k=k),
+            "errors": sum(errors.values()),
+            **seen_and_unseen(attempts),
+        },
         "families": [
             {
                 "family": family,
-                **summarize((a for a in attempts if a.family == family), k=k),
+                **summarize(mine, k=k),
                 "errors": errors.get(family, 0),
+                **seen_and_unseen(mine),
             }
             for family in evaluation.families
+            for mine in [[a for a in attempts if a.family == family]]
+        ],
+        "variants": [
+            {
+                "variant": variant,
+                "heldout": variant in heldout,
+                **summarize((a for a in attempts if a.variant == variant), k=k),
+            }
+            for variant in variants
         ],
     }
 

@@ -99,6 +99,28 @@ class FamilyReport:
             "PASS" if self.passed else "FAIL",
         ]
 
+    def summary(self) -> dict:
+        """The report as plain JSON values, for the platform to store and show."""
+        (_, _, _, _, _, early, checks, collateral, steps, pages, _) = self.row()
+        return {
+            "family": self.family,
+            "seeds": self.seeds,
+            "solver_successes": self.solver_successes,
+            "variant_successes": self.variant_successes,
+            "variant_episodes": self.variant_episodes,
+            "random_successes": self.random_successes,
+            "random_episodes": self.random_episodes,
+            "deterministic": self.deterministic,
+            "early_stop": early,
+            "checks_probed": checks,
+            "collateral": collateral,
+            "steps": steps,
+            "page_sizes": pages,
+            "passed": self.passed,
+            "failures": list(self.failures),
+            "warnings": list(self.warnings[:3]),
+        }
+
 
 def _probed(probed: set[str], seen: set[str], isolated: set[str]) -> str:
     """Checks broken by some probe / all checks (those broken alone), collateral ones apart."""

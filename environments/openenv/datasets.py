@@ -1,7 +1,9 @@
 """The `tasks` dataset: one row per task (family x seed) of one split for GRPO's
 `train_dataset`, with a conversational `prompt`, the columns `reset(**row)` reads (`task_id`,
-`seed`, `environment`, `family`) and the row's `split`. The exports app will serve it as an
-export kind; until then the API serves it.
+`seed`, `environment`, `family`, `variant`) and the row's `split`. A split renders several UI
+variants (engine.splits.split_variants); each row shows its task in one of them, taken in turn
+by seed, so every page of rows mixes them and a row is the same wherever it is read. The
+exports app will serve it as an export kind; until then the API serves it.
 
 Rows are materialised page by page: a page's tasks are created (idempotently, by the engine) when
 the page is read, so a range of a million seeds costs nothing until it is paged through.
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from environments import services as episode_services
-from environments.engine.splits import SPLITS, split_families, split_seed_range
+from environments.engine.splits import SPLITS, split_families, split_seed_range, split_variants
 from environments.models import Task
 from rlplatform.services import ServiceError
 
@@ -48,6 +50,7 @@ class TaskRows(Sequence):
         self.env_id = env_id
         self.split = split
         self.families = families
+        self.variants = split_variants(env_id, split)
         self.seed_from = seed_from
         self.seeds = seed_to - seed_from + 1
 
@@ -89,6 +92,7 @@ class TaskRows(Sequence):
                     "seed": seed,
                     "environment": self.env_id,
                     "family": family,
+                    "variant": self.variants[seed % len(self.variants)],
                     "split": self.split,
                 }
             )

@@ -10,6 +10,7 @@ import pytest
 from environments.engine import get_environment
 from environments.engine.observe import observe
 from environments.engine.splits import split_seed_range
+from environments.engine.variants import VARIANTS
 from environments.models import Episode
 from evaluations.metrics import wilson_interval
 from evaluations.models import Evaluation
@@ -38,8 +39,10 @@ def figures_from_episodes(evaluation: Evaluation) -> dict:
     episodes = Episode.objects.filter(rollout_item__job=evaluation.job)
     k = evaluation.attempts
     per_task = defaultdict(list)
-    for family, seed, success in episodes.values_list("task__family", "seed", "success"):
-        per_task[family, seed].append(bool(success))
+    for family, seed, variant, success in episodes.values_list(
+        "task__family", "seed", "variant", "success"
+    ):
+        per_task[family, seed, variant].append(bool(success))
     count = episodes.count()
     successes = episodes.filter(success=True).count()
     return {
@@ -84,6 +87,7 @@ def test_a_scripted_evaluation_plays_every_planned_attempt_and_reports_them(
         attempts=2,
         policy={"kind": "scripted"},
         concurrency=4,
+        variants=["default"],
     )
     evaluation = finished(evaluation_id)
     assert evaluation.job.status == "succeeded", evaluation.job.error
@@ -109,6 +113,60 @@ def test_a_scripted_evaluation_plays_every_planned_attempt_and_reports_them(
     assert evaluation.finished_at is not None
 
 
+def test_a_test_split_evaluation_reports_seen_and_held_out_variants_apart(
+    celery_worker_process, manager
+):
+    evaluation_id = start(
+        signed_in(manager),
+        environment="bank-v1",
+        split="test",
+        families=["pay_bill"],
+        tasks_per_family=1,
+        policy={"kind": "scripted"},
+    )
+    evaluation = finished(evaluation_id)
+    assert evaluation.job.status == "succeeded", evaluation.job.error
+    episodes = Episode.objects.filter(rollout_item__job=evaluation.job)
+    played = sorted(episodes.values_list("variant", flat=True))
+    assert played == sorted(VARIANTS)  # the test split renders every variant, held-out too
+    assert_report_matches_episodes(evaluation)
+    heldout = set(get_environment("bank-v1").heldout_variants)
+    assert heldout
+    rows = {row["variant"]: row for row in evaluation.report["variants"]}
+    assert set(rows) == set(VARIANTS)
+    for variant, row in rows.items():
+        mine = episodes.filter(variant=variant)
+        assert row["heldout"] == (variant in heldout)
+        assert (row["episodes"], row["successes"]) == (1, mine.filter(success=True).count())
+    overall = evaluation.report["overall"]
+    unseen = episodes.filter(variant__in=heldout)
+    assert overall["unseen"]["episodes"] == unseen.count()
+    assert overall["unseen"]["successes"] == unseen.filter(success=True).count()
+    assert overall["seen"]["episodes"] == episodes.exclude(variant__in=heldout).count()
+    (family,) = evaluation.report["families"]
+    assert family["unseen"]["episodes"] == unseen.count()
+    page = signed_in(manager).get(f"/evaluations/{evaluation.pk}/").content.decode()
+    assert "Success on held-out variants" in page and "held out" in page
+    api = signed_in(manager).get(f"/api/v1/evaluations/{evaluation.pk}/").json()
+    assert api["report"]["overall"]["unseen"] == overall["unseen"]
+
+
+def test_a_train_evaluation_cannot_ask_for_a_held_out_variant(manager):
+    response = signed_in(manager).post(
+        "/api/v1/evaluations/",
+        {
+            "environment": "bank-v1",
+            "split": "train",
+            "policy": {"kind": "scripted"},
+            "variants": ["mixed"],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "variants" in response.json()["error"]["fields"], response.json()
+    assert not Evaluation.objects.exists()
+
+
 def test_the_random_policy_acts_differently_on_each_attempt_at_a_task(
     celery_worker_process, manager
 ):
@@ -120,6 +178,7 @@ def test_the_random_policy_acts_differently_on_each_attempt_at_a_task(
         tasks_per_family=1,
         attempts=3,
         policy={"kind": "random", "seed": 4},
+        variants=["default"],
     )
     evaluation = finished(evaluation_id)
     assert evaluation.job.status == "succeeded", evaluation.job.error
@@ -157,6 +216,7 @@ def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
             reward_mode="partial",
             observation_mode="pruned",
             max_observation_chars=3000,
+            variants=["default"],
             policy={
                 "kind": "chat",
                 "base_url": server.url,

@@ -3,7 +3,7 @@
 import pytest
 
 from environments.engine import get_environment
-from environments.engine.splits import split_seed_range
+from environments.engine.splits import split_seed_range, split_variants
 from environments.models import Task
 from environments.openenv.datasets import SYSTEM_PROMPT
 from tests.conftest import key_client, signed_in
@@ -26,7 +26,16 @@ def test_rows_name_the_task_and_carry_a_conversational_prompt(admin_user):
         ("bank-v1", "pay_bill", 12),
     ]
     for row in rows:
-        assert set(row) == {"prompt", "task_id", "seed", "environment", "family", "split"}
+        assert set(row) == {
+            "prompt",
+            "task_id",
+            "seed",
+            "environment",
+            "family",
+            "variant",
+            "split",
+        }
+        assert row["variant"] in split_variants("bank-v1", "train")
         assert row["split"] == "train"
         assert row["prompt"][0] == {"role": "system", "content": SYSTEM_PROMPT}
         assert row["prompt"][-1]["role"] == "user"
@@ -99,5 +108,12 @@ def test_a_split_lists_its_own_families_and_seeds(admin_user, split):
     if split != "test":
         expected -= set(env.heldout_families)
     assert families == expected and body["count"] == 10 * len(expected)
+    # Every variant the split renders, held-out ones in test only, taken in turn by seed.
+    variants = {row["variant"] for row in body["results"]}
+    assert variants == set(split_variants("bank-v1", split))
+    assert ("mixed" in variants) == (split == "test")
+    for row in body["results"]:
+        same_seed = [r["variant"] for r in body["results"] if r["seed"] == row["seed"]]
+        assert set(same_seed) == {row["variant"]}
     # By default, the split's first 100 seeds.
     assert client.get("/api/v1/datasets/tasks/", query).json()["count"] == 100 * len(expected)
