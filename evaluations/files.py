@@ -1,5 +1,6 @@
 """An evaluation's results as files to download: CSV (a row per family and one for all of
-them) and JSON (the evaluation as the API shows it, report included)."""
+them; success on the seen and the held-out UI variants apart too) and JSON (the evaluation as
+the API shows it, report included)."""
 
 import csv
 import io
@@ -28,6 +29,8 @@ CSV_COLUMNS = [
     "pass_hat_k",
     "mean_reward",
     "mean_steps",
+    "seen_success_rate",
+    "unseen_success_rate",
 ]
 ALL_FAMILIES = "(all)"
 
@@ -65,6 +68,8 @@ def _csv_row(evaluation: Evaluation, family: str, figures: dict[str, Any]) -> li
         _number(figures["pass_hat_k"].get(k)),
         _number(figures["mean_reward"]),
         _number(figures["mean_steps"]),
+        _number((figures.get("seen") or {}).get("success_rate")),
+        _number((figures.get("unseen") or {}).get("success_rate")),
     ]
 
 

@@ -8,7 +8,8 @@ from evaluations.models import Evaluation
 
 
 def evaluated(*, user, **fields) -> Evaluation:
-    """A finished evaluation: bank-v1's test split, scripted, unless `fields` say otherwise."""
+    """A finished evaluation: bank-v1's test split in its default UI variant, scripted, unless
+    `fields` say otherwise."""
     arguments = {
         "environment": "bank-v1",
         "split": "test",
@@ -16,6 +17,7 @@ def evaluated(*, user, **fields) -> Evaluation:
         "tasks_per_family": 1,
         "attempts": 2,
         "policy": {"kind": "scripted"},
+        "variants": ["default"],
         **fields,
     }
     evaluation = services.evaluation_start(user=user, **arguments)

@@ -77,6 +77,8 @@ def test_the_results_download_as_csv_and_json_with_the_reports_numbers(client, m
     assert float(rows[-1]["success_rate"]) == pytest.approx(overall["success_rate"])
     assert float(rows[-1]["pass_hat_k"]) == pytest.approx(overall["pass_hat_k"]["2"])
     assert int(rows[-1]["episodes"]) == overall["episodes"] == 4
+    assert float(rows[-1]["seen_success_rate"]) == pytest.approx(overall["seen"]["success_rate"])
+    assert rows[-1]["unseen_success_rate"] == ""  # no held-out variant was played
     # A name a spreadsheet would run as a formula is written as text.
     assert rows[0]["policy"].startswith("'=")
 

@@ -66,6 +66,7 @@ def test_trajectories_hold_every_step_as_recorded(manager, recorded, fmt):
     assert {"episode_id", "goal", "steps", "reward", "reward_components", "checks"} <= set(
         rows.column_names
     )
+    assert set(rows["variant"]) == {"default"}
     first = next(row for row in rows if row["episode_id"] == human[0].pk)
     steps = list(human[0].steps.order_by("index"))
     assert [step["action"] for step in first["steps"]] == [step.action for step in steps]

@@ -244,6 +244,7 @@ def test_state_describes_the_sessions_episode(asgi_server, agent_key):
             "cum_reward": 0.0,
             "environment": "",
             "seed": None,
+            "variant": "",
             "status": "",
             "platform_episode_id": None,
             "reward_components": {},
