@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from environments import selectors
 from environments import services as episode_services
 from environments.engine.splits import SPLITS
+from environments.engine.variants import VARIANTS
 from environments.models import Episode
 from environments.openenv import datasets, rubrics, services
 from environments.openenv.models import SessionUrl
@@ -124,6 +125,9 @@ class TaskRowOutput(serializers.Serializer):
     seed = serializers.IntegerField()
     environment = serializers.CharField()
     family = serializers.CharField()
+    variant = serializers.ChoiceField(
+        choices=VARIANTS, help_text="the UI variant the row's task is shown in"
+    )
     split = serializers.ChoiceField(choices=SPLITS)
 
 

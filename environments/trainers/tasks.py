@@ -1,7 +1,7 @@
 """The `tasks` dataset from a trainer's process: rows for GRPO's `train_dataset`, one per task
 (a family and a seed) of a split, with a conversational `prompt`, the `task_id`, `seed`,
-`environment` and `family` that `PlatformToolEnv.reset(**row)` starts the episode from, and the
-row's `split`."""
+`environment`, `family` and UI `variant` that `PlatformToolEnv.reset(**row)` starts the episode
+from, and the row's `split`."""
 
 from __future__ import annotations
 

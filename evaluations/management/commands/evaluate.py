@@ -146,6 +146,14 @@ class Command(BaseCommand):
                 f"{_percent(figures['pass_hat_k'].get(k)):>8} "
                 f"{_decimal(figures['mean_reward'], 3):>7} {_decimal(figures['mean_steps'], 1):>6}"
             )
+        overall = evaluation.report["overall"]
+        for label, key in (("seen UI variants", "seen"), ("held-out UI variants", "unseen")):
+            if overall.get(key):
+                figures = overall[key]
+                self.stdout.write(
+                    f"success on {label}: {_percent(figures['success_rate'])} "
+                    f"({figures['successes']}/{figures['episodes']})"
+                )
         if evaluation.report["overall"]["errors"]:
             self.stdout.write(
                 f"{evaluation.report['overall']['errors']} episodes could not be played and are "
