@@ -7,6 +7,7 @@ import pytest
 from transformers.utils import get_json_schema
 
 from environments.engine.actions import SIGNATURES, parse_action
+from environments.engine.splits import split_variants
 from environments.models import Episode, EpisodeStatus, Step
 from environments.trainers import PlatformToolEnv, environment_factory, tasks_dataset
 from environments.trainers.grpo import (
@@ -113,11 +114,20 @@ def test_tasks_dataset_builds_a_datasets_dataset(asgi_server, agent_key):
         "seed",
         "environment",
         "family",
+        "variant",
         "split",
     }
     assert set(dataset["split"]) == {"train"}
+    assert set(dataset["variant"]) == set(split_variants("bank-v1", "train"))
     assert dataset[0]["prompt"][0]["role"] == "system"
     assert len(set(dataset["task_id"])) == len(dataset)
+    # reset(**row) starts the row's task in the row's variant.
+    row = next(row for row in dataset if row["variant"] == "wording")
+    env = PlatformToolEnv(asgi_server.url, agent_key)
+    env.reset(**row)
+    env.get_reward()
+    episode = Episode.objects.get()
+    assert (episode.task_id, episode.variant) == (row["task_id"], "wording")
 
 
 def test_the_defaults_show_each_tool_what_changed_within_a_budget(asgi_server, agent_key):
