@@ -24,9 +24,14 @@ class EvaluationOutput(serializers.ModelSerializer):
     progress_done = serializers.IntegerField(source="job.progress_done")
     progress_total = serializers.IntegerField(source="job.progress_total")
     created_by = serializers.CharField(source="created_by.username")
+    variants = serializers.ListField(
+        child=serializers.CharField(), help_text="the UI variants each task is played in"
+    )
     report = serializers.JSONField(
         help_text="Set when the evaluation has finished: `overall` and per-family figures "
-        "(success_rate, success_interval, pass_at_k, pass_hat_k, mean_reward, mean_steps)."
+        "(success_rate, success_interval, pass_at_k, pass_hat_k, mean_reward, mean_steps; "
+        "`seen` and `unseen`: the same over the UI variants training sees and the held-out "
+        "ones), and per UI variant (`variants`, each `heldout` or not)."
     )
 
     class Meta:
@@ -39,6 +44,7 @@ class EvaluationOutput(serializers.ModelSerializer):
             "split",
             "families",
             "seeds",
+            "variants",
             "tasks_per_family",
             "attempts",
             "policy",

@@ -61,5 +61,10 @@ class Evaluation(models.Model):
         return kind
 
     @property
+    def variants(self) -> list[str]:
+        """The UI variants each task is played in (kept with the job's plan)."""
+        return self.job.params.get("variants") or ["default"]
+
+    @property
     def status_words(self) -> str:
         return STATUS_WORDS.get(self.job.status, self.job.status)

@@ -146,7 +146,7 @@ def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
     errors = selectors.evaluation_errors(evaluation=evaluation)
     k = evaluation.attempts
     heldout = set(environment_get(evaluation.env_id).heldout_variants)
-    variants = evaluation.job.params.get("variants") or ["default"]
+    variants = evaluation.variants
 
     def rates(chosen: list[Attempt]) -> dict[str, Any] | None:
         return summarize(chosen, k=k) if chosen else None

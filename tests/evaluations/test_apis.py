@@ -4,6 +4,7 @@ it plans, and who sees which evaluation. Runs through a worker are in test_runs.
 import pytest
 
 from environments.engine.splits import split_families, split_seed_range
+from environments.engine.variants import VARIANTS
 from environments.models import RolloutItem
 from evaluations.models import Evaluation
 from rlplatform.models import Job, Role
@@ -80,14 +81,19 @@ def test_an_evaluation_plans_the_first_seeds_of_the_split_k_times_each(manager):
     assert (body["reward_mode"], body["observation_mode"]) == ("partial", "axtree")
     job = Job.objects.get(pk=body["job"])
     assert job.kind == "evaluation"
-    assert job.progress_total == 12
+    # The test split renders every UI variant, held-out ones too: each task in each.
+    assert body["variants"] == list(VARIANTS)
+    assert job.progress_total == 3 * 2 * 2 * len(VARIANTS)
     planned = list(
-        RolloutItem.objects.filter(job=job).order_by("index").values_list("family", "seed")
+        RolloutItem.objects.filter(job=job)
+        .order_by("index")
+        .values_list("family", "seed", "variant")
     )
     assert planned == [
-        (family, seed)
+        (family, seed, variant)
         for family in ("pay_bill", "largest_purchase")
         for seed in seeds
+        for variant in VARIANTS
         for _ in "ab"
     ]
 
