@@ -25,6 +25,12 @@ def test_a_manager_plans_a_rollout_by_ticking_families(page, live_server, manage
     families_of_tickets = page.locator('.env-group[data-env="tickets-v1"] .family-checks input')
     planned = 3 * (2 + families_of_tickets.count())
     assert preview.inner_text().startswith(f"{planned} episodes (bank-v1: 2 families;")
+    # Each task in each UI variant ticked.
+    page.locator('input[name="variants"][value="default"]').check()
+    page.locator('input[name="variants"][value="mixed"]').check()
+    planned *= 2
+    assert preview.inner_text().startswith(f"{planned} episodes (bank-v1: 2 families;")
+    assert "each, in 2 variants)" in preview.inner_text()
 
     page.locator('input[name="policy"][value="chat"]').check()
     assert page.is_visible("#chat-fields")
@@ -39,6 +45,7 @@ def test_a_manager_plans_a_rollout_by_ticking_families(page, live_server, manage
     assert job.params["policy"] == {"kind": "scripted"}
     assert job.params["environments"] == ["bank-v1", "tickets-v1"]
     assert job.params["families"][:2] == ["pay_bill", "transfer_funds"]
+    assert job.params["variants"] == ["default", "mixed"]
     assert RolloutItem.objects.filter(job=job).count() == planned
     assert f"0 of {planned}" in page.inner_text(".progress-caption")
     assert page.locator("#job-links a", has_text="Its episodes").count() == 1
