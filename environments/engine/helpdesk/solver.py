@@ -164,8 +164,11 @@ class HelpdeskSolver(ScriptedSolver):
 
     def count_breached(self, page: Page, p: dict) -> Script:
         page = yield "goto('queue')"
-        sla = need(need(page, "form", "Filter tickets"), "select", "SLA")
-        if "Breached" not in sla.options:
+        filters = need(page, "form", "Filter tickets")
+        # A filter offers the values present: none missing means no ticket to count.
+        if p["group"] not in need(filters, "select", "Group").options or (
+            "Breached" not in need(filters, "select", "SLA").options
+        ):
             yield send("0")
             return
         values = {"Group": p["group"], "SLA": "Breached"}
