@@ -50,7 +50,6 @@ QUEUE = DataTable(
         Column("group", "Group"),
         Column("assignee", "Assignee"),
         Column("status", "Status"),
-        Column("due", "Due", lambda d: when(d)),
         Column("sla", "SLA"),
     ),
     filters=(
@@ -171,6 +170,36 @@ def agent_name(state: dict, aid: str) -> str:
     return by_id(state["agents"], aid)["name"] if aid else "Unassigned"
 
 
+_last_rows: list = [((None, None, None, None), [])]  # [((tickets, agents, orgs, now), rows)]
+
+
+def queue_rows(tickets: list, agents: list, orgs: list, now: str) -> list[dict]:
+    """The queue table's rows. States share their ticket list until a ticket changes, so the
+    rows of the last list shown are kept (by identity: lists are never modified)."""
+    (shown, agents_shown, orgs_shown, now_shown), rows = _last_rows[0]
+    if shown is tickets and agents_shown is agents and orgs_shown is orgs and now_shown == now:
+        return rows
+    names = {a["id"]: a["name"] for a in agents}
+    org_names = {o["id"]: o["name"] for o in orgs}
+    rows = [
+        {
+            "id": t["id"],
+            "number": f"#{t['id']}",
+            "subject": t["subject"],
+            "customer": org_names[t["org"]],
+            "category": t["category"],
+            "priority": t["priority"] or "-",
+            "group": t["group"] or "No group",
+            "assignee": names.get(t["assignee"], "Unassigned"),
+            "status": "Closed" if t["merged_into"] else t["status"],
+            "sla": sla(t, now),
+        }
+        for t in tickets
+    ]
+    _last_rows[0] = ((tickets, agents, orgs, now), rows)
+    return rows
+
+
 @lru_cache(maxsize=64)
 def properties_form(agents: tuple[str, ...]) -> Form:
     """The ticket's properties form: its assignee options are this world's agents."""
@@ -247,25 +276,10 @@ class HelpdeskSite(KitSite):
 
     def _queue(self, state: dict) -> list[Element]:
         me = by_id(state["agents"], state["me"])
-        now = state["now"]
-        orgs = {o["id"]: o["name"] for o in state["orgs"]}
-        rows = [
-            {
-                "id": t["id"],
-                "number": f"#{t['id']}",
-                "subject": t["subject"],
-                "customer": orgs[t["org"]],
-                "category": t["category"],
-                "priority": t["priority"] or "-",
-                "group": t["group"] or "No group",
-                "assignee": agent_name(state, t["assignee"]),
-                "status": "Closed" if t["merged_into"] else t["status"],
-                "due": t["due"],
-                "sla": sla(t, now),
-            }
-            for t in state["tickets"]
-        ]
-        intro = Element("text", f"Signed in as {me['name']} ({me['group']}). Now: {when(now)}.")
+        rows = queue_rows(state["tickets"], state["agents"], state["orgs"], state["now"])
+        intro = Element(
+            "text", f"Signed in as {me['name']} ({me['group']}). Now: {when(state['now'])}."
+        )
         return [intro, *QUEUE.render(state, rows)]
 
     def _open_count(self, state: dict, key: str, value: str) -> int:
