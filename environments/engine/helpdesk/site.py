@@ -316,6 +316,7 @@ class HelpdeskSite(KitSite):
             ("SLA", sla(ticket, state["now"])),
         ]
         out = [Element("text", f"{label}: {value}") for label, value in facts]
+        out.append(Element("button", "Next ticket", key="next"))
         if ticket["resolution"]:
             out.append(Element("text", f"Resolution note: {ticket['resolution']}"))
         out.append(
@@ -393,9 +394,26 @@ class HelpdeskSite(KitSite):
 
     def on_action(self, state: dict, key: str) -> dict:
         kind, _, rid = key.partition(":")
+        if kind == "next":
+            return self.next_ticket(state)
         if kind == "org":
             return self.open_customer(state, rid)
         return self.open_ticket(state, rid)
+
+    def next_ticket(self, state: dict) -> dict:
+        """The ticket after this one in the queue as filtered and sorted; when this one has
+        left the view (a saved change took it out of the filter), the first one after it by
+        number, else the view's first."""
+        rows = queue_rows(state["tickets"], state["agents"], state["orgs"], state["now"])
+        ids = [r["id"] for r in QUEUE.visible(state, rows)]
+        current = state["open"]
+        if current in ids:
+            following = ids[ids.index(current) + 1 :]
+        else:
+            following = [i for i in ids if int(i) > int(current)] or ids
+        if not following:
+            return error(state, "There is no next ticket in the queue as filtered.")
+        return self.open_ticket(state, following[0])
 
     def _open(self, state: dict, page: str, rid: str) -> dict:
         return {**state, "page": page, "open": rid, "form": {}, "alert": None}

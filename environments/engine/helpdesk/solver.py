@@ -93,14 +93,17 @@ class HelpdeskSolver(ScriptedSolver):
         page = yield "goto('queue')"
         page = yield from fill_form(page, "Filter tickets", {"Assignee": "Unassigned"})
         page = yield from press(page, "Apply filters")
-        # Each saved ticket leaves the filtered list, so the first row is always the next one.
-        while waiting := rows(page, "Tickets"):
-            row = waiting[0]
-            priority, group = triage(cell_text(row["Category"]), plans[cell_text(row["Customer"])])
-            page = yield click(need(row["Ticket"], "link"))
+        waiting = rows(page, "Tickets")
+        page = yield click(need(waiting[0]["Ticket"], "link"))
+        # "Next ticket" walks the filtered queue: each saved ticket has left it.
+        for index in range(len(waiting)):
+            if index:
+                page = yield from press(page, "Next ticket")
+            ticket = facts(page)
+            customer = need(need(page, "section", "Customer"), "link").name
+            priority, group = triage(ticket["Category"], plans[customer])
             values = {"Priority": priority, "Group": group, "Assignee": on_call[group]}
             page = yield from self._save(page, values)
-            page = yield "goto('queue')"
         yield send(DONE)
 
     def apply_macro(self, page: Page, p: dict) -> Script:

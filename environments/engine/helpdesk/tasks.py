@@ -60,7 +60,7 @@ class TriageQueue(TaskFamily):
     """Triage the queue: give every new, unassigned ticket the priority, group and assignee the
     desk's rules prescribe (priority by category and, for bugs, the customer's plan from the
     customer records; group by category; the group's agent on call). The verifier wants the
-    priority, the group and the assignee of each of those tickets (five to seven) set exactly
+    priority, the group and the assignee of each of those tickets (four or five) set exactly
     so (one check each, over all the tickets), and nothing else changed."""
 
     name = "triage_queue"
