@@ -295,30 +295,29 @@ class EscalationRequest(TaskFamily):
         }
 
     def verify(self, initial: dict, final: dict, params: dict) -> Outcome:
+        # One check either way, so the family's checks (and reward rubric) are the same for
+        # every seed.
         ticket = by_id(final["tickets"], params["id"])
         if params["allowed"]:
-            checks = [
-                Check("escalated", ticket["group"] == "Tier 2", f"the group is {ticket['group']}"),
-                Check(
-                    "on_call_assignee",
-                    ticket["assignee"] == params["assignee"],
-                    f"the assignee is {ticket['assignee'] or 'nobody'}",
-                ),
-            ]
+            escalated = ticket["group"] == "Tier 2" and ticket["assignee"] == params["assignee"]
+            check = Check(
+                "request_handled",
+                escalated,
+                f"the ticket is with {ticket['group']}, {ticket['assignee'] or 'unassigned'}; "
+                f"the rules send it to Tier 2, {params['assignee']}",
+            )
             allowed = [("tickets", params["id"], k) for k in ("group", "assignee")]
         else:
             answer = (final["answer"] or "").casefold()
             declines = any(word in answer for word in REFUSALS)
             reason = re.search(rf"\b{params['reason'].casefold()}\b", answer) is not None
-            checks = [
-                Check(
-                    "declined_with_reason",
-                    declines and reason,
-                    f"declines: {declines}; names {params['reason']}: {reason}",
-                )
-            ]
+            check = Check(
+                "request_handled",
+                declines and reason,
+                f"the answer declines: {declines}; names {params['reason']}: {reason}",
+            )
             allowed = []
-        checks.append(_collateral(initial, final, allowed))
+        checks = [check, _collateral(initial, final, allowed)]
         return Outcome.from_checks(checks)
 
 
