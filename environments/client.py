@@ -13,8 +13,8 @@
 
 `seed` is the platform's task seed, as in every other interface: `reset(seed=7, options=
 {"family": "pay_bill"})` starts task pay_bill#7, the task OpenEnv's `reset(task_name="pay_bill",
-seed=7)` and the tasks dataset's row seed 7 start. Without a family, the seed picks one as
-OpenEnv does (`random.Random(seed).choice(...)` among its split's families); without a seed, one
+seed=7)` and the tasks dataset's row seed 7 start. Without a family, the seed picks one
+with `engine.splits.family_of_seed`, as OpenEnv does; without a seed, one
 is drawn from the `train` split (or the `split` option's) with the env's `np_random`, so the
 resets after `reset(seed=s)` repeat too.
 
@@ -36,7 +36,6 @@ import copy
 import json
 import multiprocessing as mp
 import os
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -67,7 +66,7 @@ from environments.engine.observe import MAX_OBSERVATION_CHARS, MIN_OBSERVATION_C
 from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
 from environments.engine.page import quote
 from environments.engine.rewards import REWARD_MODES
-from environments.engine.splits import SPLITS, split_families, split_of_seed, split_seed_range
+from environments.engine.splits import SPLITS, family_of_seed, split_seed_range
 
 OBSERVATION_MODES = (*TEXT_MODES, "json", "html")
 # The observation space's bounds. Goals and urls are short by construction (the longest today:
@@ -388,15 +387,8 @@ class _Platform:
             seed = int(rng.integers(seeds.start, seeds.stop))
         if not 0 <= seed <= MAX_SEED:
             raise ValueError(f"seed must be between 0 and {MAX_SEED}, not {seed}")
-        family = options.family or self.family_of_seed(seed)
+        family = options.family or family_of_seed(self.env_id, seed)
         return {"environment": self.env_id, "family": family, "seed": seed}
-
-    def family_of_seed(self, seed: int) -> str:
-        """OpenEnv's rule, so that a seed alone starts the same task in every interface: the
-        seed picks among its split's families (a train seed never picks a held-out one)."""
-        split = split_of_seed(seed)
-        families = split_families(self.env_id, split) if split else self.families
-        return random.Random(seed).choice(sorted(families))  # noqa: S311
 
     def start(self, specs: list[dict], options: list[EpisodeOptions]) -> list[_Run]:
         """Start one episode per spec: a batch-create request per set of settings."""
