@@ -213,6 +213,8 @@ def test_merging_refuses_other_customers_itself_unknown_and_closed_tickets():
         f"Error: Tickets of different customers cannot be merged: #{source} is "
         f"{names[mine['org']]}'s, #{other['id']} is {names[other['org']]}'s."
     )
+    assert refused["tickets"] is state["tickets"]
+    assert DESK.render(refused).find("section", "Merge these tickets?") is None
     assert (
         alert(merge_form(state, source, source)) == "Error: A ticket cannot be merged into itself."
     )
