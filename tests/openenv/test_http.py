@@ -233,9 +233,12 @@ def test_a_key_steps_only_its_owners_episodes(base, auth, admin_user):
 def test_the_index_lists_every_environments_base_url(asgi_server):
     listed = httpx.get(f"{asgi_server.url}/openenv/").json()
     ids = [env["id"] for env in listed["environments"]]
-    assert ids == sorted(env.id for env in list_environments())
-    assert {"bank-v1", "ledger-v1", "tickets-v1", "helpdesk-v1"} <= set(ids)
-    assert listed["environments"][0]["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
+    assert ids == [env.id for env in list_environments()]
+    assert {"airline-v1", "bank-v1", "helpdesk-v1", "ledger-v1", "shop-v1", "tickets-v1"} <= set(
+        ids
+    )
+    bank = next(env for env in listed["environments"] if env["id"] == "bank-v1")
+    assert bank["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
 
 
 def test_openenvs_own_runtime_validator_passes(base):
