@@ -430,6 +430,22 @@ def test_reset_options_apply_to_that_reset_and_autoresets_use_the_constructors(
     envs.close()
 
 
+def test_the_vector_env_starts_its_episodes_in_the_variant_asked_for(asgi_server, agent_key):
+    envs = make_vec(asgi_server, agent_key, 2, variant="layout", family="pay_bill")
+    envs.reset(seed=80, options={"variant": "distractors"})
+    reset = list(envs.episode_ids)
+    envs.step(("send_msg_to_user('done')", "noop()"))
+    envs.step(("noop()", "noop()"))  # the first autoresets, in the constructor's variant
+    variants = dict(
+        Episode.objects.filter(pk__in=[*reset, *envs.episode_ids]).values_list("pk", "variant")
+    )
+    assert [variants[pk] for pk in reset] == ["distractors", "distractors"]
+    assert variants[envs.episode_ids[0]] == "layout"
+    with pytest.raises(ValueError, match="variant must be one of"):
+        envs.reset(options={"variant": "Mixed"})
+    envs.close()
+
+
 def test_sync_vector_env_of_clients_leaves_nothing_running(asgi_server, agent_key):
     envs = make_vec(asgi_server, agent_key, 2, vectorization_mode="sync")
     assert isinstance(envs, SyncVectorEnv)
