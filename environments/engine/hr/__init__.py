@@ -1,5 +1,6 @@
-"""Enterprise HR portal: contacts to list, search, add, edit and archive. Laid out by `manage.py startenv`
-from the authoring kit's template; see docs/environments.md."""
+"""hr-v1, an enterprise HR portal: employee directory, time off with balances, policy and
+approvals by role, expense reports with receipts and policy limits, payroll corrections.
+Written with the authoring kit; see docs/environments.md."""
 
 from .site import HrSite
 
