@@ -132,7 +132,7 @@ class HrSolver(ScriptedSolver):
     def transfer_employee(self, page: Page, p: dict) -> Script:
         page, row = yield from self._employee_row(page, p["employee_name"], p["department"])
         page = yield click(need(row["Name"], "link", p["employee_name"]))
-        values = {"New location": p["location"], "Reason": p["reason"]}
+        values = {"New office": p["location"], "Reason": p["reason"]}
         page = yield from fill_form(page, "Transfer", values, submit="Save transfer")
         expect_success(page)
         yield send("Transferred.")

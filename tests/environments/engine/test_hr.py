@@ -309,7 +309,7 @@ def test_transferring_another_report_too_is_collateral_damage():
     )
     state = HR.on_click(state, Element("link", other["name"], key=f"directory:open:{other['id']}"))
     state = choose(
-        state, "New location", next(c for c in hr_world.LOCATIONS if c != other["location"])
+        state, "New office", next(c for c in hr_world.LOCATIONS if c != other["location"])
     )
     state = fill(state, "Reason", "Team move")
     state = click(state, "button", "Save transfer")
