@@ -4,6 +4,7 @@ only, finding elements by role and name with the kit's helpers."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from environments.engine.kit import plain_money
 from environments.engine.kit.formats import MONTHS
@@ -20,12 +21,23 @@ from environments.engine.policies import Script, ScriptedSolver, click, send
 from environments.engine.tasks import Task
 
 
-def _number_in(page: Page, prefix: str) -> int:
-    """The first whole number of the text element starting with `prefix`."""
+def _text(page: Page, prefix: str) -> str:
+    """The first element name starting with `prefix`."""
     for el in page.iter():
         if el.name.startswith(prefix):
-            return int(re.search(r"\d+", el.name[len(prefix) :]).group())
+            return el.name
     raise LookupError(f"no text starting {prefix!r} in {page.url}")
+
+
+def _iso(shown: str) -> str:
+    """ "June 3, 2024" -> "2024-06-03"."""
+    month, day, year = shown.replace(",", "").split()
+    return date(int(year), MONTHS.index(month) + 1, int(day)).isoformat()
+
+
+def _number_in(page: Page, prefix: str) -> int:
+    """The first whole number of the text element starting with `prefix`."""
+    return int(re.search(r"\d+", _text(page, prefix)[len(prefix) :]).group())
 
 
 class HrSolver(ScriptedSolver):
@@ -59,21 +71,46 @@ class HrSolver(ScriptedSolver):
         yield send("Cancelled.")
 
     def review_time_off(self, page: Page, p: dict) -> Script:
+        """Gathers what the policy needs from three pages (the request, the employee's
+        balance, the policy), decides, then acts on the request."""
         page = yield "goto('approvals')"
-        page, row = yield from seek_row(
-            page, "Pending requests", Employee=p["employee_name"], From=p["start_long"]
-        )
-        if p["status"] == "approved":
-            page = yield click(need(row["Actions"], "button", "Approve"))
-            page = yield from press(page, "Approve")  # the dialog's button
-        elif p["status"] == "with HR":
+        wanted = {"Employee": p["employee_name"], "From": p["start_long"]}
+        page, row = yield from seek_row(page, "Pending requests", **wanted)
+        days = int(cell_text(row["Days"]))
+        start, end = _iso(cell_text(row["From"])), _iso(cell_text(row["To"]))
+        submitted = _iso(cell_text(row["Submitted"]))
+        page = yield "goto('directory')"
+        surname = p["employee_name"].split()[-1]
+        page = yield from fill_form(page, "Filter employees", {"Name contains": surname})
+        page = yield from press(page, "Apply filters")
+        page, found = yield from seek_row(page, "Employees", Name=p["employee_name"])
+        page = yield click(need(found["Name"], "link", p["employee_name"]))
+        balance = _number_in(page, "Vacation balance:")
+        page = yield "goto('policy')"
+        blackout = re.search(r"No leave from (.+) to (.+) \(blackout", _text(page, "No leave from"))
+        notice = _number_in(page, "Requests need at least")
+        limit = _number_in(page, "Managers approve requests of up to")
+        notice_given = (date.fromisoformat(start) - date.fromisoformat(submitted)).days
+        reason = ""
+        if days > balance:
+            reason = "Insufficient balance"
+        elif start <= _iso(blackout.group(2)) and _iso(blackout.group(1)) <= end:
+            reason = "Blackout period"
+        elif notice_given < notice:
+            reason = "Less notice than policy requires"
+        page = yield "goto('approvals')"
+        page, row = yield from seek_row(page, "Pending requests", **wanted)
+        if reason:
+            page = yield click(need(row["Actions"], "button", "Reject"))
+            values = {"Policy reason": reason}
+            page = yield from fill_form(page, "Reject request", values, submit="Reject request")
+        elif days > limit:
             page = yield click(need(row["Actions"], "button", "Forward to HR"))
         else:
-            page = yield click(need(row["Actions"], "button", "Reject"))
-            values = {"Policy reason": p["reason"]}
-            page = yield from fill_form(page, "Reject request", values, submit="Reject request")
+            page = yield click(need(row["Actions"], "button", "Approve"))
+            page = yield from press(page, "Approve")  # the dialog's button
         expect_success(page)
-        yield send(f"The request is {p['status']}.")
+        yield send(f"Rejected: {reason}." if reason else "Done.")
 
     def file_expense_report(self, page: Page, p: dict) -> Script:
         page = yield "goto('expenses')"
