@@ -184,10 +184,12 @@ def _generate(seed: int) -> dict:
                 }
             )
 
-    periods = [
-        f"{date.fromisoformat(today[:8] + '01').year}-{m:02d}"
-        for m in range(max(1, int(today[5:7]) - 3), int(today[5:7]))
-    ] or [f"{int(today[:4]) - 1}-12"]
+    # The pay periods a correction may name: up to three closed months of this year (in
+    # January, last December).
+    year, month = today[:4], int(today[5:7])
+    periods = [f"{year}-{m:02d}" for m in range(max(1, month - 3), month)] or [
+        f"{int(year) - 1}-12"
+    ]
     corrections = []
     for n, e in enumerate(w.sample([e for e in employees if e["manager"]], 3)):
         corrections.append(
