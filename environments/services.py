@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from environments.engine import ActionError, Outcome, Page, get_environment, parse_action
 from environments.engine import Task as EngineTask
-from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.page import page_to_json
+from environments.engine.text import storable_escaped
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
 from rlplatform import rawsql
 from rlplatform.models import ApiKey, User

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from environments.engine.text import BadJSON, format_path, json_parse
 from environments.views import play_context
 from labeling import charts, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
@@ -31,6 +32,7 @@ from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
+from rlplatform.inputs import StorableJSONField
 from rlplatform.models import Role, User
 from rlplatform.services import NotAllowed, ServiceError
 
@@ -215,9 +217,9 @@ def assignment_panel(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 def _json_body(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServiceError("the request body is not JSON") from None
+        body = json_parse(request.body or b"{}")
+    except BadJSON as error:
+        raise ServiceError(error.problem, field=format_path(error.path) or "body") from None
     if not isinstance(body, dict):
         raise ServiceError("the request body is a JSON object")
     return body
@@ -427,7 +429,7 @@ class TagsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(StorableJSONField):
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "rlplatform.inputs.StorableInputMiddleware",
 ]
 
 ROOT_URLCONF = "rlplatform.urls"

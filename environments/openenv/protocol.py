@@ -21,7 +21,12 @@ from typing import Any
 
 import orjson
 
-from environments.engine.actions import storable_text
+from environments.engine.text import (
+    BadJSON,
+    json_parse_unchecked,
+    storable_text,
+    unstorable_path,
+)
 
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
@@ -106,11 +111,12 @@ def parse_message(raw: str | None) -> ClientMessage:
     if raw is None:
         raise invalid([field_error("string_type", [], "Input should be a valid string", None)])
     try:
-        message = json.loads(raw)
-    except json.JSONDecodeError as error:
+        message = json_parse_unchecked(raw)
+    except BadJSON as error:
         raise ProtocolError(INVALID_JSON, f"Invalid JSON: {error}") from None
     if not isinstance(message, dict):
         raise invalid([field_error("dict_type", [], "Input should be a valid dictionary", message)])
+    unstorable_error(message, ACTION_TEXT)
     kind = message.get("type", "")
     if kind == "mcp":
         return ClientMessage(
@@ -139,6 +145,25 @@ def parse_message(raw: str | None) -> ClientMessage:
     if errors:
         raise invalid(errors)
     return ClientMessage(kind, data)
+
+
+# A step's action text is the actor's own: when it cannot be stored, the step that refuses it is
+# recorded with it escaped, as any refused action is, so a model's output never ends a rollout.
+ACTION_TEXT = frozenset({("data", "action_str")})
+TEXT_ONLY_STORABLE = "Input should be text without NUL or lone surrogates"
+
+
+def unstorable_error(value: Any, skip: frozenset = frozenset(), loc: tuple = ()) -> None:
+    """Raise the validation error naming the first text in a message (or body) that no
+    database can store; locations leave out `data`, as the model's own errors do."""
+    path = unstorable_path(value, skip)
+    if path is None:
+        return
+    found = value
+    for part in path[:-1]:
+        found = found[part]
+    inner = path[1:] if path[:1] == ("data",) else path
+    raise invalid([field_error("string_type", [*loc, *inner], TEXT_ONLY_STORABLE, found[path[-1]])])
 
 
 @dataclass(frozen=True)
@@ -210,11 +235,7 @@ def _text(value: Any, loc: list, errors: list[dict], max_length: int = 255) -> s
         errors.append(field_error("string_type", loc, "Input should be a valid string", value))
         return None
     if not storable_text(value):
-        errors.append(
-            field_error(
-                "string_type", loc, "Input should be text without NUL or lone surrogates", value
-            )
-        )
+        errors.append(field_error("string_type", loc, TEXT_ONLY_STORABLE, value))
         return None
     if len(value) > max_length:
         errors.append(

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from environments import services as episode_services
 from environments.engine import Page, page_to_axtree, page_to_html
+from environments.engine.text import small_int
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
@@ -445,8 +446,9 @@ def episode_for(*, principal: Principal, env_id: str, episode_id: str) -> Episod
     )
     found = episodes.filter(**{f"metadata__{SOURCE}__episode_id": episode_id}).order_by("-id")
     episode = found.first()
-    if episode is None and episode_id.isdigit():
-        episode = episodes.filter(pk=int(episode_id)).first()
+    platform_id = small_int(episode_id)
+    if episode is None and platform_id is not None:
+        episode = episodes.filter(pk=platform_id).first()
     if episode is None:
         raise ServiceError(
             f"no episode '{episode_id}' of yours", field="episode_id", code="not_found"

@@ -10,7 +10,6 @@ FastAPI's shapes: 422 `{"detail": [validation errors]}`, otherwise `{"detail": "
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -19,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from environments import services as episode_services
+from environments.engine.text import BadJSON, json_parse, json_parse_unchecked
 from environments.openenv import protocol, services
 from environments.openenv.rubrics import family_rubric
 from rlplatform.requests import client_ip
@@ -52,12 +52,16 @@ def _principal(request: HttpRequest, env_id: str, token: str | None):
         return _detail(status, refused.message, **{"WWW-Authenticate": 'Bearer realm="openenv"'})
 
 
+# A step's action text is recorded escaped when it cannot be stored (see protocol.ACTION_TEXT).
+_STEP_ACTION_TEXT = frozenset({("action", "action_str")})
+
+
 def _body(request: HttpRequest) -> dict | JsonResponse:
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        body = json_parse_unchecked(request.body)
+    except BadJSON as error:
         return _detail(
             422,
             [
@@ -75,6 +79,10 @@ def _body(request: HttpRequest) -> dict | JsonResponse:
                 )
             ],
         )
+    try:
+        protocol.unstorable_error(body, _STEP_ACTION_TEXT, loc=("body",))
+    except protocol.ProtocolError as error:
+        return _detail(422, error.extra["errors"])
     return body
 
 
@@ -366,9 +374,9 @@ def mcp(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResp
     if isinstance(env, JsonResponse):
         return env
     try:
-        call = json.loads(request.body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _rpc_error(-32700, "Parse error")
+        call = json_parse(request.body or b"")
+    except BadJSON as error:
+        return _rpc_error(-32700, f"Parse error: {error}")
     if (
         not isinstance(call, dict)
         or call.get("jsonrpc") != "2.0"

@@ -1,0 +1,152 @@
+"""What outside text must be before anything stores it, and the one JSON reader for it.
+
+Every entry point reads JSON through `json_parse` (the API, the pages' JSON posts, OpenEnv's
+HTTP, WebSocket and MCP messages, imported lines, actions written as JSON), and forms and query
+parameters are held to `storable_text`, so no request reaches the database with text it cannot
+store, and no nesting deep enough to exhaust the stack reaches the code that walks it. No
+Django here: the engine and the OpenEnv protocol use it too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Deeper than any schema, filter, action or metadata the platform reads; far below the depth
+# at which Python's recursion limit fails whatever walks the value.
+MAX_JSON_DEPTH = 64
+UNSTORABLE = "text may not contain NUL (\\u0000) characters or lone surrogates"
+
+
+def storable_text(text: str) -> bool:
+    """Whether a database can store `text`: PostgreSQL takes no NUL character (in text or JSON)
+    and no lone surrogate (which is not UTF-8), and JSON or an escape can carry both."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_escaped(text: str, nul: str) -> str:
+    """`text` with what `storable_text` refuses escaped: NUL as `nul` (the escape of the
+    grammar the text is shown in), lone surrogates as backslash escapes."""
+    return text.replace("\x00", nul).encode("utf-8", "backslashreplace").decode()
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is one or more of the digits 0-9. `str.isdigit` is also true of '²',
+    which `int` refuses, and of '٣', which `int` reads as 3."""
+    return text.isascii() and text.isdigit()
+
+
+def small_int(text: str, max_digits: int = 18) -> int | None:
+    """The integer `text` writes in ASCII digits, or None: a query parameter's id, a step's
+    number. Bounded, so that no lookup or `int` call meets a number past 64 bits."""
+    return int(text) if ascii_digits(text) and len(text) <= max_digits else None
+
+
+class BadJSON(ValueError):
+    """JSON the platform refuses: `problem` says what is wrong, `path` where (object keys and
+    list indexes from the top; empty for the whole document)."""
+
+    def __init__(self, problem: str, path: tuple[str | int, ...] = ()):
+        self.problem = problem
+        self.path = path
+        where = format_path(path)
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """`metadata.k`, `episodes.0.metadata`: safe to show, whatever the keys hold."""
+    return storable_escaped(".".join(str(part) for part in path), nul="\\u0000")
+
+
+def json_parse(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse a JSON document, refusing with BadJSON one that is not JSON, nests deeper than
+    `max_depth`, or holds a string or key `storable_text` refuses."""
+    value = json_parse_unchecked(raw, max_depth=max_depth)
+    path = unstorable_path(value)
+    if path is not None:
+        raise BadJSON(UNSTORABLE, path)
+    return value
+
+
+def json_parse_unchecked(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json_parse` without the text rule, for a caller that applies it to parts of the value
+    itself (`unstorable_path`)."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+    except BadJSON:
+        raise
+    except UnicodeDecodeError:
+        raise BadJSON("not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise BadJSON(
+            f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise BadJSON("not JSON the platform reads: an integer of over 4,300 digits") from None
+    except RecursionError:
+        raise BadJSON(f"nested deeper than {max_depth} levels") from None
+    path = _too_deep_at(value, max_depth)
+    if path is not None:
+        # Where it starts going deep is enough to find it.
+        raise BadJSON(f"nested deeper than {max_depth} levels", path[:4])
+    return value
+
+
+def _no_constant(name: str) -> float:
+    # Python reads NaN and Infinity, which are not JSON and which PostgreSQL refuses.
+    raise BadJSON(f"not JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise BadJSON(f"not JSON the platform reads: {text[:40]} is too large a number")
+    return number
+
+
+def _too_deep_at(value: Any, max_depth: int) -> tuple[str | int, ...] | None:
+    # Iterative: a walk that recursed would fail on the very documents it is looking for.
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            children = item.items()
+        elif isinstance(item, list):
+            children = enumerate(item)
+        else:
+            continue
+        if len(path) >= max_depth:
+            return path
+        stack.extend((child, (*path, key)) for key, child in children)
+    return None
+
+
+def unstorable_path(
+    value: Any, skip: frozenset[tuple[str | int, ...]] = frozenset()
+) -> tuple[str | int, ...] | None:
+    """The path of the first string or key in `value` that `storable_text` refuses, or None.
+    Paths in `skip` are not looked at (text that its reader escapes before storing it)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if path in skip:
+            continue
+        if isinstance(item, str):
+            if not storable_text(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                if isinstance(key, str) and not storable_text(key):
+                    return (*path, key)
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list | tuple):
+            stack.extend(
+                (child, (*path, index)) for index, child in reversed(list(enumerate(item)))
+            )
+    return None
