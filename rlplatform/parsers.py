@@ -14,4 +14,5 @@ class TextSafeJSONParser(JSONParser):
         try:
             return json_parse(stream.read())
         except BadJSON as error:
-            raise ParseError(str(error) if error.path else f"the body: {error.problem}") from None
+            # DRF's own wording when the fault is the whole body; else where in it.
+            raise ParseError(str(error) if error.path else f"JSON parse error - {error}") from None

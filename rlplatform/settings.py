@@ -38,6 +38,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from error
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from error
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 PLATFORM_VERSION = "0.1.0"
@@ -402,6 +412,9 @@ OPENENV_STEP_TIMEOUT_SECONDS = env_int("OPENENV_STEP_TIMEOUT_SECONDS", 30)
 OPENENV_STEP_THREADS = env_int("OPENENV_STEP_THREADS", 1)
 OPENENV_IO_THREADS = env_int("OPENENV_IO_THREADS", 4)
 OPENENV_MAX_BATCH = env_int("OPENENV_MAX_BATCH", 256)
+# How often each server process checks again the keys and session URLs its open sessions were
+# opened with: a session whose credential was revoked or expired meanwhile is closed.
+OPENENV_CREDENTIAL_CHECK_SECONDS = env_float("OPENENV_CREDENTIAL_CHECK_SECONDS", 0.5)
 # Session URLs: how long one works unless asked otherwise, and at most.
 OPENENV_SESSION_URL_TTL_SECONDS = env_int("OPENENV_SESSION_URL_TTL_SECONDS", 3600)
 OPENENV_SESSION_URL_MAX_TTL_SECONDS = env_int("OPENENV_SESSION_URL_MAX_TTL_SECONDS", 7 * 86400)
