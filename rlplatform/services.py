@@ -1,5 +1,6 @@
 """Writes of the platform core: users and roles, API keys, sign-in throttling, jobs, audit."""
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -145,7 +146,9 @@ def user_set_role(
     return user
 
 
-# Sign-in throttling: counters in the shared cache, per username and per address. While the
+# Sign-in throttling: counters in the shared cache, per username and per address. An attempt
+# is counted (one atomic increment) before its password is checked, so that parallel attempts
+# past the limit are refused without a check; a success then takes its count back. While the
 # cache is unreachable, sign-in works without them (availability over throttling during an
 # outage): no lockout is enforced and failures go uncounted.
 
@@ -155,41 +158,56 @@ def _signin_keys(username: str, ip_address: str | None) -> tuple[str, str]:
     return f"signin:fail:user:{digest}", f"signin:fail:ip:{ip_address or 'unknown'}"
 
 
-def _signin_failures(key: str) -> int:
-    return cache_call(lambda: int(cache.get(key, 0)), default=0, purpose="sign-in lockout")
+def _signin_count(key: str) -> int:
+    from rlplatform.throttling import cache_increment
+
+    return cache_call(
+        partial(cache_increment, key, settings.SIGNIN_LOCKOUT_SECONDS),
+        default=0,
+        purpose="sign-in lockout",
+    )
 
 
-def signin_check_allowed(*, username: str, ip_address: str | None) -> None:
+def _signin_uncount(key: str) -> None:
+    def uncount() -> None:
+        # ValueError: the window ended meanwhile, taking the counter with it.
+        with contextlib.suppress(ValueError):
+            cache.decr(key)
+
+    cache_call(uncount, default=None, purpose="sign-in lockout")
+
+
+def signin_attempt_start(*, username: str, ip_address: str | None) -> None:
+    """Count a sign-in attempt, to be called before its password is checked: raise
+    SignInLocked (the attempt uncounted) when the name has SIGNIN_MAX_FAILURES failures and
+    attempts under way, or the address four times that."""
     user_key, ip_key = _signin_keys(username, ip_address)
     limit = settings.SIGNIN_MAX_FAILURES
+    user_count, ip_count = _signin_count(user_key), _signin_count(ip_key)
     # An address gets more room than a name, since several people may share one.
-    if _signin_failures(user_key) >= limit or _signin_failures(ip_key) >= limit * 4:
-        minutes = max(1, settings.SIGNIN_LOCKOUT_SECONDS // 60)
-        audit_record(
-            action=AuditEvent.Action.SIGN_IN_LOCKED,
-            actor_label=username[:150],
-            target=f"user:{username}"[:200],
-            ip_address=ip_address,
-        )
-        raise SignInLocked(
-            f"Too many failed sign-ins. Sign-in is locked for {minutes} minutes; "
-            "try again later or ask an admin to reset your password."
-        )
+    if user_count <= limit and ip_count <= limit * 4:
+        return
+    _signin_uncount(user_key)
+    _signin_uncount(ip_key)
+    minutes = max(1, settings.SIGNIN_LOCKOUT_SECONDS // 60)
+    audit_record(
+        action=AuditEvent.Action.SIGN_IN_LOCKED,
+        actor_label=username[:150],
+        target=f"user:{username}"[:200],
+        ip_address=ip_address,
+    )
+    raise SignInLocked(
+        f"Too many failed sign-ins. Sign-in is locked for {minutes} minutes; "
+        "try again later or ask an admin to reset your password."
+    )
 
 
-def _signin_count_failure(key: str) -> None:
-    cache.add(key, 0, timeout=settings.SIGNIN_LOCKOUT_SECONDS)
-    cache.incr(key)
-
-
-def signin_record_failure(*, username: str, ip_address: str | None) -> None:
-    for key in _signin_keys(username, ip_address):
-        cache_call(partial(_signin_count_failure, key), default=None, purpose="sign-in lockout")
-
-
-def signin_clear_failures(*, username: str) -> None:
-    user_key = _signin_keys(username, None)[0]
+def signin_attempt_succeeded(*, username: str, ip_address: str | None) -> None:
+    """The attempt signed in: the name's failures are forgotten, and the address's count of
+    this attempt taken back (a failed attempt stays counted)."""
+    user_key, ip_key = _signin_keys(username, ip_address)
     cache_call(lambda: cache.delete(user_key), default=False, purpose="sign-in lockout")
+    _signin_uncount(ip_key)
 
 
 # API keys
