@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from environments.engine import Page, RandomPolicy, Task, get_environment, page_to_axtree
+from rlplatform import outbound
 
 ACTION_NAMES = (
     "click",
@@ -124,7 +125,8 @@ class ChatPolicy:
         self.backoff = backoff
         self.history = history
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = http or httpx.Client(
+        # Guarded: the URL is a user's choice, and the workers must not reach internal addresses.
+        self.http = http or outbound.client(
             base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout
         )
         self.turns: list[tuple[str, str]] = []
@@ -181,9 +183,9 @@ class ChatPolicy:
                 problem = f"HTTP {response.status_code}"
                 continue
             if response.status_code >= 400:
+                # Its status only: the body is whatever the server at a user's URL says.
                 raise PolicyUnavailable(
-                    f"the model server refused the request: HTTP {response.status_code} "
-                    f"{response.text[:300]}"
+                    f"the model server refused the request: {outbound.status_line(response)}"
                 )
             try:
                 return response.json()["choices"][0]["message"]["content"] or ""

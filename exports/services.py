@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -19,6 +20,7 @@ from django.utils import timezone
 from exports.kinds import KINDS, SCHEMA_VERSION
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
 from exports.writers import WRITERS, sha256_of
+from rlplatform import outbound
 from rlplatform.models import Job, User
 from rlplatform.services import ServiceError, job_create
 
@@ -169,6 +171,8 @@ def export_file_open(*, export: Export, name: str):
 
 
 def webhook_create(*, url: str, created_by: User) -> Webhook:
+    """A webhook to `url`, which must be one the platform may call (rlplatform/outbound.py)."""
+    outbound.check_url(url, field="url")
     return Webhook.objects.create(url=url, secret=secrets.token_hex(32), created_by=created_by)
 
 
@@ -203,9 +207,8 @@ def webhook_payload(export: Export) -> bytes:
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """POST the signed notice once; True when delivered (or delivered before)."""
-    import httpx
-
+    """POST the signed notice once, through the outbound guard; True when delivered (or
+    delivered before)."""
     delivery = WebhookDelivery.objects.select_related("webhook", "export").get(pk=delivery_id)
     if delivery.delivered_at is not None:
         return True
@@ -218,8 +221,9 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     }
     delivery.attempts += 1
     try:
-        response = httpx.post(delivery.webhook.url, content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as error:
+        with outbound.client(timeout=10) as client:
+            response = client.post(delivery.webhook.url, content=body, headers=headers)
+    except (httpx.HTTPError, outbound.OutboundRefused) as error:
         delivery.last_error = f"{type(error).__name__}: {error}"[:500]
         delivery.save(update_fields=["attempts", "last_error"])
         return False
@@ -228,6 +232,6 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
     else:
-        delivery.last_error = f"HTTP {response.status_code}"
+        delivery.last_error = outbound.status_line(response)
     delivery.save(update_fields=["attempts", "last_status", "delivered_at", "last_error"])
     return delivery.delivered_at is not None

@@ -304,9 +304,14 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 CHAT_POLICY_BASE_URL = os.environ.get("CHAT_POLICY_BASE_URL", "")
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
 # The hosts a chat policy's base_url may name (comma-separated; "*.example.com" matches its
-# subdomains, "*" any host). Managers and agent keys choose the URL and the workers call it: in
-# production, list the model servers, so that nobody points workers at internal addresses.
+# subdomains, "*" any host). Whatever it lists, no call reaches a loopback, private or
+# link-local address unless allowed below (rlplatform/outbound.py).
 CHAT_POLICY_ALLOWED_HOSTS = env_list("CHAT_POLICY_ALLOWED_HOSTS", "*")
+# Outbound calls to addresses users name (chat policies, evaluations, webhooks) reach public
+# addresses only; these internal hosts too (the platform's own CHAT_POLICY_BASE_URL always).
+OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
+# Development and tests only: any address, loopback included (a model server on this machine).
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
