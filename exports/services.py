@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from exports.kinds import KINDS, SCHEMA_VERSION
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
+from exports.selectors import read_scope_for
 from exports.writers import WRITERS, sha256_of
 from rlplatform import outbound
 from rlplatform.models import Job, User
@@ -40,6 +41,16 @@ def export_start(*, kind: str, format: str, filters: dict[str, Any], created_by:
             field="format",
         )
     filters = {**KINDS[kind].default_filters, **filters}
+    if not filters.get("campaigns"):
+        filters.pop("campaigns", None)  # none named: every campaign in the creator's scope
+    scope = read_scope_for(user=created_by)
+    if scope.campaigns is not None:
+        outside = [pk for pk in filters.get("campaigns", []) if pk not in scope.campaigns]
+        if outside:
+            raise ServiceError(
+                f"no campaign {', '.join(map(str, outside))} that you manage",
+                field="filters.campaigns",
+            )
     with transaction.atomic():
         job = job_create(
             kind="export", params={"kind": kind, "format": format}, created_by=created_by
@@ -79,15 +90,18 @@ def export_run(job: Job, progress) -> dict[str, Any]:
 
 def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
     kind = KINDS[export.kind]
+    # Read as its creator reads the pages, then: a manager who lost a campaign meanwhile
+    # exports nothing of it.
+    filters = read_scope_for(user=export.created_by).filters(export.filters)
     workdir = Path(tempfile.mkdtemp(prefix=f"export-{export.pk}-", dir=_tmp_dir()))
     try:
         with transaction.atomic(using=SNAPSHOT):
             _begin_snapshot()
-            total = kind.count(export.filters, SNAPSHOT)
+            total = kind.count(filters, SNAPSHOT)
             progress(0, total, "Writing rows")
             writer = WRITERS[export.format](workdir / f"data.{export.format}", kind.schema)
             batch: list[dict[str, Any]] = []
-            for row in kind.rows(export.filters, SNAPSHOT):
+            for row in kind.rows(filters, SNAPSHOT):
                 batch.append(row)
                 if len(batch) == kind.batch_rows:
                     writer.write(batch)

@@ -1,8 +1,8 @@
-import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from environments.engine.text import BadJSON, json_parse
 from exports import services
 from exports.kinds import KIND_NAMES
 from exports.models import ExportFormat
@@ -28,9 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            filters = json.loads(options["filters"])
-        except json.JSONDecodeError as error:
-            raise CommandError(f"--filters is not JSON: {error}") from None
+            filters = json_parse(options["filters"])
+        except BadJSON as error:
+            raise CommandError(f"--filters: {error}") from None
         users = User.objects.filter(is_active=True)
         user = (
             users.filter(username=options["user"]).first()
