@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -348,6 +348,14 @@ def _api_key_sql() -> str:
     )
 
 
+def job_error_text(error: Exception) -> str:
+    """What a job's page shows of the exception that failed it: a database's own message
+    (SQL, the rows it saw) stays in the log."""
+    if isinstance(error, DatabaseError):
+        return f"{type(error).__name__}: the database refused a write or read; see the log"
+    return f"{type(error).__name__}: {error}"[:5000]
+
+
 # Jobs: a Job row is created in the request, the Celery task is sent once the row is committed,
 # and the worker runs the kind's handler through job_execute.
 
@@ -451,7 +459,7 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _this_attempt(job).update(
             status=JobStatus.FAILED,
-            error=f"{type(error).__name__}: {error}"[:5000],
+            error=job_error_text(error),
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
