@@ -68,8 +68,27 @@ def invalid(errors: list[dict]) -> ProtocolError:
     return ProtocolError(VALIDATION_ERROR, "Invalid message", errors=errors)
 
 
+# What an answer repeats of the client's input: enough to recognise it, never a megabyte back
+# (which a client's own message-size limit would turn into a dropped connection).
+MAX_ECHO = 200
+
+
+def echo(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else value[:MAX_ECHO] + "..."
+    if isinstance(value, dict | list):
+        text = json.dumps(value)
+        return value if len(text) <= 5 * MAX_ECHO else text[:MAX_ECHO] + "..."
+    return value
+
+
 def field_error(kind: str, loc: list, message: str, value: Any, **ctx: Any) -> dict:
-    error = {"type": kind, "loc": loc, "msg": message, "input": value}
+    error = {
+        "type": kind,
+        "loc": [echo(part) for part in loc],
+        "msg": message,
+        "input": echo(value),
+    }
     if ctx:
         error["ctx"] = ctx
     return error
@@ -123,7 +142,7 @@ def parse_message(raw: str | None) -> ClientMessage:
             "mcp", message.get("data") if isinstance(message.get("data"), dict) else {}
         )
     if not isinstance(kind, str) or kind not in _MESSAGE_FIELDS:
-        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type: {kind}")
+        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type: {echo(kind)}")
     fields = _MESSAGE_FIELDS[kind]
     allowed = {"type", fields[0]} if fields else {"type"}
     errors = [
@@ -305,7 +324,7 @@ def parse_action(data: dict[str, Any], loc: tuple = ()) -> str:
 
 def mcp_not_supported(data: dict[str, Any]) -> str:
     """OpenEnv's answer to an MCP message for an environment that is not an MCP environment."""
-    request_id = data.get("id") if isinstance(data.get("id"), str | int) else None
+    request_id = echo(data.get("id")) if isinstance(data.get("id"), str | int) else None
     return dumps(
         {
             "type": "mcp",

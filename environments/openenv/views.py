@@ -383,10 +383,10 @@ def mcp(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResp
         or not isinstance(call.get("method"), str)
     ):
         return _rpc_error(-32600, "Invalid request: give jsonrpc '2.0' and a method")
-    request_id = call.get("id") if isinstance(call.get("id"), str | int) else None
+    request_id = protocol.echo(call.get("id")) if isinstance(call.get("id"), str | int) else None
     if call["method"] in ("tools/list", "tools/call"):
         return _rpc_error(-32603, "Environment does not support MCP", request_id)
-    return _rpc_error(-32601, f"Method not found: {call['method']}", request_id)
+    return _rpc_error(-32601, f"Method not found: {protocol.echo(call['method'])}", request_id)
 
 
 @require_GET
