@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from environments.engine import get_environment, page_to_axtree, run_episode
 from environments.imports import ImportRejected, import_job_run, import_trajectories
@@ -181,3 +183,61 @@ def test_hostile_lines_are_each_reported_with_their_reason_and_nothing_is_stored
     }
     assert "INSERT" not in json.dumps(job.result) + job.error
     assert not Episode.objects.exists() and not Step.objects.exists()
+
+
+HOSTILE_TEXT = ["\x00", "\ud800", "²", "Ⅻ", "٣", "9" * 30, "bank-v1", "pay_bill", "noop()", ""]
+hostile_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(HOSTILE_TEXT)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(HOSTILE_TEXT), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+import_lines = st.fixed_dictionaries(
+    {},
+    optional={
+        key: hostile_values
+        for key in (
+            "environment",
+            "family",
+            "seed",
+            "task",
+            "actions",
+            "observations",
+            "actor",
+            "metadata",
+        )
+    },
+).map(lambda line: json.dumps(line, allow_nan=True))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    lines=st.lists(
+        st.one_of(import_lines, st.sampled_from(["[" * 5000, "{", "\x00", "[]"])),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_file_is_imported_or_rejected_with_a_reason_for_each_bad_line(manager, lines):
+    try:
+        import_trajectories(lines=lines, user=manager, import_id="fuzz")
+    except ImportRejected as rejected:
+        reported = [error.line for error in rejected.errors]
+        assert reported == sorted(set(reported)) and set(reported) <= set(range(len(lines) + 1))
+        # Each reason is the line's own: none fell through to the catch-all.
+        assert all(
+            error.message and "could not be read" not in error.message for error in rejected.errors
+        ), rejected.errors
+        assert not Episode.objects.exists()
