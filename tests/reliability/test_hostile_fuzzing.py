@@ -253,42 +253,48 @@ class _Forms(HTMLParser):
 
 
 def test_no_page_form_fails_the_server(world):
-    """Every form of every page the matrix's people see, posted with each hostile value in all
-    its fields (and NUL in each field alone)."""
-    people = ("contractor_a", "reviewer", "manager_x", "admin")
+    """Every form of every page the matrix's people see, and of the Django admin's add pages,
+    posted with each hostile value in all its fields (and NUL in each field alone)."""
+    pages = [
+        (principal, url, [*TEXT, MEGABYTE, DEEP])
+        for method, label, *_ in ROWS
+        for name, url in [_url(world, label)]
+        if method == "GET" and not url.startswith(("/api/", "/openenv/"))
+        for principal in ("contractor_a", "reviewer", "manager_x", "admin")
+        if principal in reaching("GET", name)
+    ]
+    pages += [
+        ("admin", url, ["\x00", DEEP, '["\\ud800"]', "²"])
+        for name, url in _admin_pages()
+        if name.endswith("_add")
+    ]
     problems, forms_posted = [], 0
     seen: set[tuple[str, str]] = set()
-    for method, label, *_ in ROWS:
-        name, url = _url(world, label)
-        if method != "GET" or url.startswith(("/api/", "/openenv/")):
+    for principal, url, values in pages:
+        client = world["clients"][principal]
+        page = send(client, "GET", url)
+        if page.status_code != 200 or "html" not in page.get("Content-Type", ""):
             continue
-        for principal in people:
-            if principal not in reaching("GET", name):
+        parser = _Forms()
+        parser.feed(_text(page))
+        for action, fields in parser.forms:
+            target = action or url
+            if (principal, target) in seen or not fields:
                 continue
-            client = world["clients"][principal]
-            page = send(client, "GET", url)
-            if page.status_code != 200 or "html" not in page.get("Content-Type", ""):
-                continue
-            parser = _Forms()
-            parser.feed(_text(page))
-            for action, fields in parser.forms:
-                target = action or url
-                if (principal, target) in seen or not fields:
-                    continue
-                seen.add((principal, target))
-                forms_posted += 1
-                for value in [*TEXT, MEGABYTE]:
-                    # Every field at once; NUL in each field alone too, the others left empty.
-                    choices = [fields] + ([[field] for field in fields] if value == "\x00" else [])
-                    for chosen in choices:
-                        data = dict.fromkeys(chosen, value)
-                        response = send(client, "POST", target, data=_form(data), content_type=FORM)
-                        problems += problems_of(
-                            response,
-                            "\x00" in value,
-                            f"POST {target} {sorted(data)[:3]}={value[:12]!r} as {principal}",
-                        )
-    assert forms_posted >= 10, f"only {forms_posted} forms found: the page walk is blind"
+            seen.add((principal, target))
+            forms_posted += 1
+            for value in values:
+                # Every field at once; NUL in each field alone too, the others left empty.
+                choices = [fields] + ([[field] for field in fields] if value == "\x00" else [])
+                for chosen in choices:
+                    data = dict.fromkeys(chosen, value)
+                    response = send(client, "POST", target, data=_form(data), content_type=FORM)
+                    problems += problems_of(
+                        response,
+                        "\x00" in value,
+                        f"POST {target} {sorted(data)[:3]}={value[:12]!r} as {principal}",
+                    )
+    assert forms_posted >= 20, f"only {forms_posted} forms found: the page walk is blind"
     assert not problems, "\n".join(problems[:30])
 
 

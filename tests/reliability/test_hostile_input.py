@@ -249,3 +249,19 @@ def test_nul_in_a_header_that_is_stored_is_refused(graded, contractor):
     assert response.status_code == 400
     assert response.json()["error"]["fields"].keys() == {"Idempotency-Key"}
     assert not Judgment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (DEEP, "nested deeper than 64 levels"),
+        ('{"a": "\\u0000"}', "a: text may not contain NUL"),
+        ('["\\ud800"]', "0: text may not contain NUL"),
+    ],
+)
+def test_the_django_admins_json_fields_read_json_as_the_pages_do(admin_user, value, problem):
+    form = {"name": "Hostile", "kind": "grade", "schema": value, "sources": "{}", "owner": ""}
+    response = signed_in(admin_user).post("/admin/labeling/campaign/add/", form)
+    assert response.status_code == 200  # the form again, with its errors
+    assert problem in response.content.decode()
+    assert not Campaign.objects.exists()
