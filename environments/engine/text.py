@@ -67,22 +67,51 @@ def format_path(path: tuple[str | int, ...]) -> str:
 def json_parse(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Parse a JSON document, refusing with BadJSON one that is not JSON, nests deeper than
     `max_depth`, or holds a string or key `storable_text` refuses."""
-    value = json_parse_unchecked(raw, max_depth=max_depth)
-    path = unstorable_path(value)
-    if path is not None:
-        raise BadJSON(UNSTORABLE, path)
+    text = _text_of(raw)
+    value = _parse(text, max_depth)
+    if _may_hold_unstorable(text):
+        path = unstorable_path(value)
+        if path is not None:
+            raise BadJSON(UNSTORABLE, path)
     return value
 
 
 def json_parse_unchecked(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """`json_parse` without the text rule, for a caller that applies it to parts of the value
     itself (`unstorable_path`)."""
+    return _parse(_text_of(raw), max_depth)
+
+
+def _text_of(raw: str | bytes) -> str:
+    if not isinstance(raw, bytes | bytearray):
+        return raw
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
-    except BadJSON:
-        raise
+        # As json.loads reads bytes (surrogatepass: a surrogate's three bytes become one).
+        return raw.decode(json.detect_encoding(raw), "surrogatepass")
     except UnicodeDecodeError:
         raise BadJSON("not UTF-8 text") from None
+
+
+def _may_hold_unstorable(text: str) -> bool:
+    """Whether a document's strings may hold NUL or a lone surrogate: only through a \\u
+    escape, or a surrogate in the text itself (NUL cannot stand unescaped in JSON). Most
+    documents have neither, and need no walk."""
+    if "\\u" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _parse(text: str, max_depth: int) -> Any:
+    try:
+        value = _DECODER.decode(text)
+    except BadJSON:
+        raise
     except json.JSONDecodeError as error:
         raise BadJSON(
             f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -91,10 +120,12 @@ def json_parse_unchecked(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -
         raise BadJSON("not JSON the platform reads: an integer of over 4,300 digits") from None
     except RecursionError:
         raise BadJSON(f"nested deeper than {max_depth} levels") from None
-    path = _too_deep_at(value, max_depth)
-    if path is not None:
-        # Where it starts going deep is enough to find it.
-        raise BadJSON(f"nested deeper than {max_depth} levels", path[:4])
+    # Deeper than max_depth needs more brackets than that: most documents need no walk.
+    if text.count("[") + text.count("{") > max_depth:
+        path = _too_deep_at(value, max_depth)
+        if path is not None:
+            # Where it starts going deep is enough to find it.
+            raise BadJSON(f"nested deeper than {max_depth} levels", path[:4])
     return value
 
 
@@ -110,21 +141,38 @@ def _finite_float(text: str) -> float:
     return number
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+
+
 def _too_deep_at(value: Any, max_depth: int) -> tuple[str | int, ...] | None:
-    # Iterative: a walk that recursed would fail on the very documents it is looking for.
+    # Level by level, containers only (what json.loads makes is exactly dict or list), and a
+    # path built only for a document found too deep: iterative, since a walk that recursed
+    # would fail on the very documents it is looking for.
+    level, depth = [value], 0
+    while level:
+        if depth >= max_depth:
+            return _path_to_depth(value, max_depth)
+        deeper = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
+        level, depth = deeper, depth + 1
+    return None
+
+
+def _path_to_depth(value: Any, depth: int) -> tuple[str | int, ...]:
+    """The path of the first container `depth` levels down in `value`."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         item, path = stack.pop()
-        if isinstance(item, dict):
-            children = item.items()
-        elif isinstance(item, list):
-            children = enumerate(item)
-        else:
-            continue
-        if len(path) >= max_depth:
+        if len(path) == depth:
             return path
-        stack.extend((child, (*path, key)) for key, child in children)
-    return None
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        stack.extend(
+            (child, (*path, key)) for key, child in children if isinstance(child, dict | list)
+        )
+    return ()
 
 
 def unstorable_path(
