@@ -32,11 +32,51 @@ class ExportFiltersInput(serializers.Serializer):
     finished_before = serializers.DateTimeField(required=False)
     observation_mode = serializers.ChoiceField(choices=MODES, required=False)
     campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
+    min_confidence = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text="label kinds: only items whose final label has at least this confidence "
+        "(adjudicated: 1.0; a single judgment has none, so it is left out)",
+    )
+    include_unresolved = serializers.BooleanField(
+        required=False,
+        help_text="label kinds: also export items whose judges tie or split and items waiting "
+        "for review, with the judges' aggregate (never a tied question); rows say which in "
+        "label_status",
+    )
     exclude_gold = serializers.BooleanField(required=False)
     exclude_paused = serializers.BooleanField(required=False)
 
+    # Filters that are no more, and what replaced them.
+    REPLACED = {
+        "min_agreement": "min_agreement is replaced by min_confidence, which reads the final "
+        "label (an adjudicated item counts 1.0) rather than the judges' raw agreement",
+    }
+
+    def validate_campaigns(self, value: list[int]) -> list[int]:
+        from labeling.models import Campaign
+
+        missing = sorted(
+            set(value) - set(Campaign.objects.filter(pk__in=value).values_list("pk", flat=True))
+        )
+        if missing:
+            raise serializers.ValidationError(f"no campaign {', '.join(str(pk) for pk in missing)}")
+        return sorted(set(value))
+
     def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            self.REPLACED.get(name)
+                            or f"unknown filter; filters: {', '.join(self.fields)}"
+                        ]
+                        for name in unknown
+                    }
+                )
         values = super().to_internal_value(data)
         for name in ("finished_after", "finished_before"):
             if values.get(name):

@@ -8,6 +8,7 @@ Column names follow what TRL's trainers read: `messages` (SFT), `prompt`/`chosen
 """
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
@@ -152,6 +153,15 @@ class ExportKind:
     def count(self, filters: dict[str, Any], using: str) -> int:
         """How many rows `rows` will yield (for progress)."""
         raise NotImplementedError
+
+    # Label kinds: the campaign kind and the question type their rows read final labels of.
+    label_source: ClassVar[tuple[str, str] | None] = None
+
+    def left_out(self, filters: dict[str, Any], using: str) -> dict[str, int]:
+        """Labelled items that give no row, counted by reason (see LEFT_OUT_REASONS)."""
+        if self.label_source is None:
+            return {}
+        return labels_left_out(filters, using, *self.label_source)
 
 
 class Trajectories(ExportKind):
@@ -330,12 +340,26 @@ class Sft(ExportKind):
             }
 
 
-# Labels: what people said about trajectories.
+# Labels: what people said about trajectories. Every label kind reads one final label per item
+# (labeling.selectors.item_final_label) and the same rules of what is exported, so two kinds
+# never disagree about an item.
+
+# Why a labelled item gives no row, as the manifest counts them.
+LEFT_OUT_REASONS = {
+    "incomplete": "fewer judgments than the campaign's overlap, so no label yet",
+    "in_review": "waiting for a reviewer",
+    "unresolved": "the judges tie or split and no reviewer has decided",
+    "below_min_confidence": "the label's confidence is below min_confidence (unknown with one "
+    "judgment)",
+    "no_majority": "asked for with include_unresolved, but the judges tie on this question",
+    "tie": "the label says neither trajectory is better",
+    "unanswered": "the label does not answer this question",
+}
 
 
 def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
-    """Completed, non-gold items of `campaign_kind` campaigns matching the filters, with their
-    adjudication when there is one, in id order."""
+    """Non-gold items of `campaign_kind` campaigns with judgments, matching the filters, with
+    their adjudication when there is one, in id order."""
     from labeling.models import WorkItem
 
     items = (
@@ -352,35 +376,58 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
         items = items.filter(task__env_id__in=filters["environments"])
     if filters.get("families"):
         items = items.filter(task__family__in=filters["families"])
-    if filters.get("min_agreement") is not None:
-        items = items.filter(consensus__gte=filters["min_agreement"])
     return items
 
 
-def final_label(item, filters: dict[str, Any], using: str) -> tuple[dict[str, Any], bool]:
-    """The item's label (labeling's rule: an adjudication wins over the aggregate) and whether
-    a reviewer adjudicated it. With `exclude_paused`, an unadjudicated label is aggregated
-    again without the judgments of contractors paused in the campaign."""
-    from labeling.quality import aggregate_answers
+def left_out_reason(
+    label: dict[str, Any] | None, question: dict, answer: Any, filters: dict[str, Any]
+) -> str | None:
+    """Why an item's final label gives no row for `question` under the filters (a key of
+    LEFT_OUT_REASONS), or None when it gives one. Adjudicated and decided labels are
+    exported; unresolved and in-review ones only with `include_unresolved`, and then never
+    where the judges tie; `min_confidence` reads the label's confidence (adjudicated: 1.0)."""
+    if label is None:
+        return "incomplete"
+    if label["status"] in ("in_review", "unresolved") and not filters.get("include_unresolved"):
+        return label["status"]
+    floor = filters.get("min_confidence")
+    if floor is not None and (label["confidence"] is None or label["confidence"] < floor):
+        return "below_min_confidence"
+    if label["questions"].get(question["name"]) == "tie":
+        return "no_majority"
+    if answer is None:
+        return "unanswered"
+    if question["type"] == "preference" and answer["choice"] not in ("A", "B"):
+        return "tie"
+    return None
+
+
+def final_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):
+    """Each labelled item whose campaign asks a `qtype` question, with the question, the final
+    label's answer to it, the final label, and why it gives no row (None when it gives one)."""
     from labeling.selectors import item_final_label
 
-    label = item_final_label(item=item) or {"answers": {}, "source": None}
-    if label["source"] == "adjudication" or not filters.get("exclude_paused"):
-        return label["answers"], label["source"] == "adjudication"
-    from labeling.models import ContractorStanding, Judgment, StandingStatus
+    for item in labelled_items(filters, using, campaign_kind).iterator(chunk_size=CHUNK):
+        question = question_of(item.campaign.schema, qtype)
+        if question is None:
+            continue
+        label = item_final_label(
+            item=item, exclude_paused=bool(filters.get("exclude_paused")), using=using
+        )
+        answer = (label or {}).get("answers", {}).get(question["name"])
+        yield item, question, answer, label, left_out_reason(label, question, answer, filters)
 
-    paused = ContractorStanding.objects.using(using).filter(
-        campaign_id=item.campaign_id, status=StandingStatus.PAUSED
+
+def labels_left_out(
+    filters: dict[str, Any], using: str, campaign_kind: str, qtype: str
+) -> dict[str, int]:
+    """How many labelled items give no row, by reason."""
+    counts = Counter(
+        reason
+        for *_, reason in final_answers(filters, using, campaign_kind, qtype)
+        if reason is not None
     )
-    answers = list(
-        Judgment.objects.using(using)
-        .filter(item=item)
-        .exclude(contractor_id__in=paused.values("contractor_id"))
-        .values_list("answers", flat=True)
-    )
-    if not answers:
-        return {}, False
-    return aggregate_answers(item.campaign.schema, answers)["answers"], False
+    return dict(sorted(counts.items()))
 
 
 def question_of(schema: list[dict], qtype: str) -> dict | None:
@@ -410,8 +457,10 @@ def opening(goal: str, steps: list[StepRow], mode: str) -> list[dict[str, str]]:
     return prompt
 
 
-# The columns every label kind ends with: where the label came from, and its task.
+# The columns every label kind ends with: the final label's standing, and its task.
 ITEM_FIELDS = [
+    ("label_status", pa.string()),
+    ("confidence", pa.float64()),
     ("agreement", pa.float64()),
     ("adjudicated", pa.bool_()),
     ("item_id", pa.int64()),
@@ -422,10 +471,14 @@ ITEM_FIELDS = [
 ]
 
 
-def item_columns(item, adjudicated: bool) -> dict[str, Any]:
+def item_columns(item, label: dict[str, Any]) -> dict[str, Any]:
+    """`label_status` and `confidence` are the final label's (adjudicated: 1.0); `agreement`
+    is the judges' consensus, whatever a reviewer decided."""
     return {
+        "label_status": label["status"],
+        "confidence": label["confidence"],
         "agreement": item.consensus,
-        "adjudicated": adjudicated,
+        "adjudicated": label["status"] == "adjudicated",
         "item_id": item.pk,
         "campaign_id": item.campaign_id,
         "environment": item.task.env_id,
@@ -434,11 +487,11 @@ def item_columns(item, adjudicated: bool) -> dict[str, Any]:
     }
 
 
-def _chunks(items, using: str):
+def _chunks(entries: Iterator, size: int = CHUNK) -> Iterator[list]:
     chunk = []
-    for item in items.iterator(chunk_size=CHUNK):
-        chunk.append(item)
-        if len(chunk) == CHUNK:
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:
@@ -446,29 +499,31 @@ def _chunks(items, using: str):
 
 
 def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):
-    """Each labelled item of `campaign_kind` campaigns whose final label answers the campaign's
-    `qtype` question: the item, the question, the answer, whether it was adjudicated, and the
-    steps of the chunk's episodes by episode id."""
-    for chunk in _chunks(labelled_items(filters, using, campaign_kind), using):
-        episode_ids = [i.episode_a_id for i in chunk] + [i.episode_b_id for i in chunk]
+    """Each labelled item of `campaign_kind` campaigns whose final label gives a row for the
+    campaign's `qtype` question (see left_out_reason): the item, the question, the answer, the
+    final label, and the steps of the chunk's episodes by episode id."""
+    kept = (
+        entry[:4]
+        for entry in final_answers(filters, using, campaign_kind, qtype)
+        if entry[4] is None
+    )
+    for chunk in _chunks(kept):
+        episode_ids = [item.episode_a_id for item, *_ in chunk]
+        episode_ids += [item.episode_b_id for item, *_ in chunk]
         steps = episode_steps([pk for pk in episode_ids if pk], using)
-        for item in chunk:
-            question = question_of(item.campaign.schema, qtype)
-            if question is None:
-                continue
-            answers, adjudicated = final_label(item, filters, using)
-            answer = answers.get(question["name"])
-            if answer is not None:
-                yield item, question, answer, adjudicated, steps
+        for item, question, answer, label in chunk:
+            yield item, question, answer, label, steps
 
 
 class Preference(ExportKind):
     name = "preference"
+    label_source = ("compare", "preference")
     title = "Preference pairs (compare judgments)"
     description = (
         "One row per compared pair with a clear winner: `prompt` (the rules, the goal and the "
         "first page), `chosen` and `rejected` (each trajectory's turns), as TRL's reward and "
-        "DPO trainers read them; the adjudicated label where there is one, else the majority. "
+        "DPO trainers read them; the item's final label (a reviewer's, else the judges' decided "
+        "majority: ties, splits and items in review are left out). "
         "`strength` is the graders' margin (1-3), `agreement` their consensus."
     )
     batch_rows = 50
@@ -485,24 +540,22 @@ class Preference(ExportKind):
     )
 
     def _pairs(self, filters, using):
-        for item, _, answer, adjudicated, steps in labelled_answers(
+        for item, _, answer, label, steps in labelled_answers(
             filters, using, "compare", "preference"
         ):
-            if answer.get("choice") not in ("A", "B"):
-                continue
             chosen, rejected = (
                 (item.episode_a_id, item.episode_b_id)
                 if answer["choice"] == "A"
                 else (item.episode_b_id, item.episode_a_id)
             )
-            yield item, answer, adjudicated, chosen, rejected, steps
+            yield item, answer, label, chosen, rejected, steps
 
     def count(self, filters, using):
         return sum(1 for _ in self._pairs(filters, using))
 
     def rows(self, filters, using):
         mode = filters.get("observation_mode") or "axtree"
-        for item, answer, adjudicated, chosen, rejected, steps in self._pairs(filters, using):
+        for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
             yield {
                 "prompt": opening(item.task.goal, steps[chosen], mode),
                 "chosen": conversation(steps[chosen], mode),
@@ -510,12 +563,13 @@ class Preference(ExportKind):
                 "strength": answer.get("strength"),
                 "chosen_episode_id": chosen,
                 "rejected_episode_id": rejected,
-                **item_columns(item, adjudicated),
+                **item_columns(item, label),
             }
 
 
 class Stepwise(ExportKind):
     name = "stepwise"
+    label_source = ("grade", "step_rating")
     title = "Step labels (per-step grades, for process reward models)"
     description = (
         "One row per graded trajectory: `prompt` (the rules and the goal), `completions` (each "
@@ -536,18 +590,18 @@ class Stepwise(ExportKind):
     )
 
     def _graded(self, filters, using):
-        for item, _, answer, adjudicated, steps in labelled_answers(
+        for item, _, answer, label, steps in labelled_answers(
             filters, using, "grade", "step_rating"
         ):
             if answer.get("ratings"):
-                yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
+                yield item, answer["ratings"], label, steps[item.episode_a_id]
 
     def count(self, filters, using):
         return sum(1 for _ in self._graded(filters, using))
 
     def rows(self, filters, using):
         mode = filters.get("observation_mode") or "axtree"
-        for item, ratings, adjudicated, steps in self._graded(filters, using):
+        for item, ratings, label, steps in self._graded(filters, using):
             shown = steps[: len(ratings)]
             yield {
                 "prompt": system_prompt(item.task.goal),
@@ -558,12 +612,13 @@ class Stepwise(ExportKind):
                 "labels": [rating >= 0 for rating in ratings[: len(shown)]],
                 "ratings": list(ratings[: len(shown)]),
                 "episode_id": item.episode_a_id,
-                **item_columns(item, adjudicated),
+                **item_columns(item, label),
             }
 
 
 class Unpaired(ExportKind):
     name = "unpaired"
+    label_source = ("grade", "outcome_rating")
     title = "Unpaired labels (outcome grades)"
     description = (
         "One row per graded trajectory: `prompt` (the rules, the goal and the first page), "
@@ -584,26 +639,26 @@ class Unpaired(ExportKind):
     )
 
     def _rated(self, filters, using):
-        for item, question, rating, adjudicated, steps in labelled_answers(
+        for item, question, rating, label, steps in labelled_answers(
             filters, using, "grade", "outcome_rating"
         ):
             low, high = question["min"], question["max"]
             score = (float(rating) - low) / (high - low) if high > low else 0.0
-            yield item, score, adjudicated, steps[item.episode_a_id]
+            yield item, score, label, steps[item.episode_a_id]
 
     def count(self, filters, using):
         return sum(1 for _ in self._rated(filters, using))
 
     def rows(self, filters, using):
         mode = filters.get("observation_mode") or "axtree"
-        for item, score, adjudicated, steps in self._rated(filters, using):
+        for item, score, label, steps in self._rated(filters, using):
             yield {
                 "prompt": opening(item.task.goal, steps, mode),
                 "completion": conversation(steps, mode),
                 "label": score > 0.5,
                 "score": round(score, 4),
                 "episode_id": item.episode_a_id,
-                **item_columns(item, adjudicated),
+                **item_columns(item, label),
             }
 
 

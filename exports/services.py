@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import connections, transaction
 from django.utils import timezone
 
-from exports.kinds import KINDS, SCHEMA_VERSION
+from exports.kinds import KINDS, LEFT_OUT_REASONS, SCHEMA_VERSION
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
 from exports.selectors import read_scope_for
 from exports.writers import WRITERS, sha256_of
@@ -110,6 +110,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
             if batch or not writer.rows:
                 writer.write(batch)
             writer.close()
+            left_out = kind.left_out(export.filters, SNAPSHOT)
         # The last word a cancel can have: after this, the snapshot is published.
         progress(writer.rows, total, "Publishing")
         files = [
@@ -120,7 +121,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
                 "sha256": sha256_of(writer.path),
             }
         ]
-        manifest = _manifest(export, kind, files)
+        manifest = _manifest(export, kind, files, left_out)
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -133,7 +134,9 @@ def _tmp_dir() -> Path:
     return path
 
 
-def _manifest(export: Export, kind, files: list[dict[str, Any]]) -> dict[str, Any]:
+def _manifest(
+    export: Export, kind, files: list[dict[str, Any]], left_out: dict[str, int]
+) -> dict[str, Any]:
     loader = "json" if export.format == "jsonl" else "parquet"
     return {
         "export": export.pk,
@@ -142,6 +145,11 @@ def _manifest(export: Export, kind, files: list[dict[str, Any]]) -> dict[str, An
         "format": export.format,
         "filters": export.filters,
         "rows": sum(file["rows"] for file in files),
+        # Label kinds: the labelled items that gave no row, by reason.
+        "left_out": {
+            reason: {"items": items, "why": LEFT_OUT_REASONS[reason]}
+            for reason, items in left_out.items()
+        },
         "files": files,
         "columns": [{"name": field.name, "type": str(field.type)} for field in kind.schema],
         "schema_version": SCHEMA_VERSION,

@@ -28,6 +28,7 @@ from labeling.models import (
     ContractorProfile,
     ContractorStanding,
     Judgment,
+    LabelStatus,
     SkipReason,
     WorkItem,
     WorkItemStatus,
@@ -131,7 +132,11 @@ class CampaignSettingsFields(serializers.Serializer):
     gold_min_judged = serializers.IntegerField(required=False)
     qualification_size = serializers.IntegerField(required=False)
     qualification_pass_rate = serializers.FloatField(required=False)
-    review_threshold = serializers.FloatField(required=False)
+    review_threshold = serializers.FloatField(
+        required=False,
+        help_text="0.5 to 1 (default 0.6): the confidence the judges' aggregate needs on every "
+        "question to be the item's label; ties and questions below it send the item to review",
+    )
     eligible_groups = serializers.ListField(child=serializers.CharField(), required=False)
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
@@ -225,9 +230,18 @@ class CampaignStatusApi(APIView):
 
 
 class FinalLabelOutput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=LabelStatus.choices,
+        help_text="adjudicated and decided labels are exported; unresolved (a tie or a split) "
+        "and in_review ones are not, unless an export asks for them",
+    )
     answers = serializers.JSONField()
     source = serializers.ChoiceField(choices=["adjudication", "aggregate"])
-    confidence = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True, help_text="1.0 when adjudicated")
+    questions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["decided", "tie", "split"]),
+        help_text="how each question of the aggregate stands",
+    )
 
 
 class WorkItemOutput(serializers.ModelSerializer):

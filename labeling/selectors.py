@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.utils import timezone
 
+from labeling import quality
 from labeling.models import (
     AgreementReport,
     Assignment,
@@ -23,6 +25,7 @@ from labeling.models import (
     Campaign,
     ContractorStanding,
     Judgment,
+    LabelStatus,
     ReviewStatus,
     StandingStatus,
     WorkItem,
@@ -82,19 +85,69 @@ def item_managed_by(*, user: User, item_id: int) -> WorkItem:
     return item
 
 
-def item_final_label(*, item: WorkItem) -> dict[str, Any] | None:
-    """The label an item ends with: the reviewer's adjudication when there is one (it wins),
-    else the aggregate of its judgments. None while the item has no judgments."""
+def item_final_label(
+    *, item: WorkItem, exclude_paused: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> dict[str, Any] | None:
+    """The one label an item ends with, which every reader of labels uses (exports included):
+
+    - `adjudicated`: a reviewer's answers; they win, with confidence 1.0;
+    - `in_review`: waiting for a reviewer; the answers are the judges' aggregate so far;
+    - `decided`: the aggregate, every question decided (no tie, confidence at or above the
+      campaign's review_threshold); its confidence is the aggregate's consensus (None with a
+      single judgment);
+    - `unresolved`: the aggregate has a tie or a split, so it is no label. An item that
+      completes undecided goes to review, so this is mostly what `exclude_paused` yields when
+      the judges left are split.
+
+    Returns {"status", "answers", "source" ("adjudication" | "aggregate"), "confidence",
+    "questions": {question: "decided" | "tie" | "split"}}, or None while the item is not fully
+    judged. With `exclude_paused`, an aggregate is computed again without the judgments of
+    contractors paused in the campaign (None when no other judgment is left).
+    """
     adjudication = getattr(item, "adjudication", None) if item.pk else None
     if adjudication is not None:
-        return {"answers": adjudication.answers, "source": "adjudication", "confidence": None}
-    if item.aggregate:
         return {
-            "answers": item.aggregate["answers"],
-            "source": "aggregate",
-            "confidence": item.aggregate.get("consensus"),
+            "status": LabelStatus.ADJUDICATED.value,
+            "answers": adjudication.answers,
+            "source": "adjudication",
+            "confidence": 1.0,
+            "questions": {name: quality.DECIDED for name in adjudication.answers},
         }
-    return None
+    aggregate = item.aggregate
+    if aggregate and exclude_paused:
+        aggregate = _aggregate_without_paused(item, using)
+    if not aggregate:
+        return None
+    if item.review_status == ReviewStatus.PENDING:
+        status = LabelStatus.IN_REVIEW
+    elif aggregate.get("decided"):
+        status = LabelStatus.DECIDED
+    else:
+        status = LabelStatus.UNRESOLVED
+    return {
+        "status": status.value,
+        "answers": aggregate["answers"],
+        "source": "aggregate",
+        "confidence": aggregate.get("consensus"),
+        "questions": aggregate.get("status", {}),
+    }
+
+
+def _aggregate_without_paused(item: WorkItem, using: str) -> dict[str, Any] | None:
+    paused = ContractorStanding.objects.using(using).filter(
+        campaign_id=item.campaign_id, status=StandingStatus.PAUSED
+    )
+    answers = list(
+        Judgment.objects.using(using)
+        .filter(item=item)
+        .exclude(contractor_id__in=paused.values("contractor_id"))
+        .order_by("id")
+        .values_list("answers", flat=True)
+    )
+    if not answers:
+        return None
+    campaign = item.campaign
+    return quality.aggregate_answers(campaign.schema, answers, threshold=campaign.review_threshold)
 
 
 # --- judgments and assignments --------------------------------------------------------------

@@ -118,7 +118,8 @@ def _validate_settings(kind: str, values: dict) -> dict:
         ("gold_min_judged", 1, 1000, True),
         ("qualification_size", 0, 50, True),
         ("qualification_pass_rate", 0, 1, False),
-        ("review_threshold", 0, 1, False),
+        # Below half the votes there is no majority to decide a label.
+        ("review_threshold", 0.5, 1, False),
         ("priority", -1000, 1000, True),
         ("lease_seconds", 60, 86_400, True),
     ):
@@ -219,13 +220,45 @@ def campaign_update(
                 code="conflict",
             )
     overlap_changed = "overlap" in values and values["overlap"] != campaign.overlap
+    threshold_changed = (
+        "review_threshold" in values and values["review_threshold"] != campaign.review_threshold
+    )
     for name, value in values.items():
         setattr(campaign, name, value)
     campaign.save()
     _set_people(campaign, managers, reviewers)
     if overlap_changed:
         _rebalance(campaign)
+    if threshold_changed:
+        _aggregate_again(campaign)
     return campaign
+
+
+def _aggregate_again(campaign: Campaign, batch_size: int = 1000) -> None:
+    """Decide every completed item again under the campaign's threshold, a batch of items at
+    a time; those it leaves undecided go to review (items already in review stay there: a
+    reviewer was asked)."""
+    items = WorkItem.objects.filter(
+        campaign=campaign, is_gold=False, status=WorkItemStatus.COMPLETE
+    ).order_by("pk")
+    last = 0
+    while batch := list(items.filter(pk__gt=last).only("pk", "review_status")[:batch_size]):
+        last = batch[-1].pk
+        answers_by_item: dict[int, list[dict]] = defaultdict(list)
+        for item_id, answers in (
+            Judgment.objects.filter(item__in=batch)
+            .order_by("item_id", "id")
+            .values_list("item_id", "answers")
+        ):
+            answers_by_item[item_id].append(answers)
+        for item in batch:
+            item.aggregate = quality.aggregate_answers(
+                campaign.schema, answers_by_item[item.pk], threshold=campaign.review_threshold
+            )
+            item.consensus = item.aggregate["consensus"]
+            if not item.aggregate["decided"] and item.review_status == ReviewStatus.NONE:
+                item.review_status = ReviewStatus.PENDING
+        WorkItem.objects.bulk_update(batch, ["aggregate", "consensus", "review_status"])
 
 
 def _rebalance(campaign: Campaign) -> None:
@@ -777,18 +810,17 @@ def _submit(
 
 
 def _complete(item: WorkItem, campaign: Campaign, now: datetime) -> None:
-    """Aggregate a fully judged item; send it to review when its judges disagree."""
+    """Aggregate a fully judged item; send it to review unless every question is decided (a
+    tie, or a split below the campaign's review_threshold, is no label)."""
     answers = list(item.judgments.order_by("id").values_list("answers", flat=True))
-    aggregate = quality.aggregate_answers(campaign.schema, answers)
+    aggregate = quality.aggregate_answers(
+        campaign.schema, answers, threshold=campaign.review_threshold
+    )
     item.aggregate = aggregate
     item.consensus = aggregate["consensus"]
     item.status = WorkItemStatus.COMPLETE
     item.completed_at = now
-    if (
-        item.consensus is not None
-        and item.consensus < campaign.review_threshold
-        and item.review_status == ReviewStatus.NONE
-    ):
+    if not aggregate["decided"] and item.review_status == ReviewStatus.NONE:
         item.review_status = ReviewStatus.PENDING
     item.save(update_fields=["aggregate", "consensus", "status", "completed_at", "review_status"])
 
@@ -913,7 +945,9 @@ def agreement_compute(*, campaign: Campaign, job: Job | None = None) -> Agreemen
             continue
         for index, answers in enumerate(answers_list):
             others = answers_list[:index] + answers_list[index + 1 :]
-            consensus = quality.aggregate_answers(campaign.schema, others)["answers"]
+            consensus = quality.aggregate_answers(
+                campaign.schema, others, threshold=campaign.review_threshold
+            )["answers"]
             score = quality.gold_score(campaign.schema, answers, consensus)
             if score is not None:
                 scores[judges_by_item[item_id][index]].append(score)

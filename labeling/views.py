@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from environments.engine.text import BadJSON, format_path, json_parse
 from environments.views import play_context
-from labeling import charts, queue, schemas, selectors, services
+from labeling import charts, quality, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
 from labeling.models import (
     Campaign,
@@ -292,7 +292,22 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         first = items.first()
         if first is not None:
             return redirect("labeling_review_item", item_id=first.pk)
-    return render(request, "labeling/review_queue.html", {"items": items[:200]})
+    rows = [{"item": item, "standing": standing_of(item.aggregate)} for item in items[:200]]
+    return render(request, "labeling/review_queue.html", {"rows": rows})
+
+
+# What the review pages call an aggregate's questions that are not decided.
+STANDING_WORDS = {quality.TIE: "Tie", quality.SPLIT: "Split"}
+
+
+def standing_of(aggregate: dict | None) -> str:
+    """ "Tie" when a question's judges tie (no answer has the most votes), else "Split" when
+    one is below the campaign's threshold, else "" (decided, or not aggregated)."""
+    standings = set(((aggregate or {}).get("status") or {}).values())
+    for standing in (quality.TIE, quality.SPLIT):
+        if standing in standings:
+            return STANDING_WORDS[standing]
+    return ""
 
 
 def judges_of(item) -> list[dict[str, Any]]:
@@ -305,19 +320,25 @@ def judges_of(item) -> list[dict[str, Any]]:
 
 
 def answer_rows(schema: list[dict], judges: list[dict], aggregate: dict | None) -> list[dict]:
-    """One row per question: each judge's answer as text, then the aggregate's."""
+    """One row per question: each judge's answer as text, then the aggregate's: its value when
+    decided, else "Tie" or "Split" (no side is chosen for the judges)."""
     rows = []
     consensus = (aggregate or {}).get("answers", {})
     confidence = (aggregate or {}).get("confidence", {})
+    standings = (aggregate or {}).get("status", {})
     for question in schema:
         if question["type"] == schemas.STEP_RATING:
             continue
         name = question["name"]
+        standing = standings.get(name)
         rows.append(
             {
                 "question": question,
                 "answers": [_shown(question, judge["answers"].get(name)) for judge in judges],
-                "aggregate": _shown(question, consensus.get(name)),
+                "standing": STANDING_WORDS.get(standing, ""),
+                "aggregate": ""
+                if standing in STANDING_WORDS
+                else _shown(question, consensus.get(name)),
                 "confidence": confidence.get(name),
             }
         )
@@ -348,6 +369,7 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
     if question is None:
         return None
     name = question["name"]
+    # A step whose judges tie has no majority (None): the page says "Tie".
     consensus = ((aggregate or {}).get("answers", {}).get(name) or {}).get("ratings", [])
     rows = []
     for index in range(length):
@@ -386,6 +408,7 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
         "questions": question_views(campaign.schema),
         "keys": keys_for(campaign, review=True),
         "adjudication": getattr(item, "adjudication", None),
+        "standing": standing_of(item.aggregate),
         "initial": _initial_answers(item),
     }
     if campaign.kind == CampaignKind.GRADE:
@@ -405,16 +428,28 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def _initial_answers(item) -> dict:
-    """The answers the adjudication form starts from: the earlier adjudication, else the
-    aggregate with ratings rounded to the scale."""
+    """The answers the adjudication form starts from: the earlier adjudication, else what the
+    judges decided. Where they tie or split nothing is filled in, so the reviewer is not handed
+    a side: an undecided question is left empty, except that the steps and rubric checks with
+    a majority keep it (only the tied ones are left empty)."""
     adjudication = getattr(item, "adjudication", None)
     if adjudication is not None:
         return adjudication.answers
-    answers = dict(((item.aggregate or {}).get("answers")) or {})
+    aggregate = item.aggregate or {}
+    consensus = aggregate.get("answers") or {}
+    standings = aggregate.get("status") or {}
+    answers: dict[str, Any] = {}
     for question in item.campaign.schema:
-        value = answers.get(question["name"])
-        if question["type"] == schemas.OUTCOME_RATING and value is not None:
-            answers[question["name"]] = round(value)
+        name, qtype = question["name"], question["type"]
+        value = consensus.get(name)
+        if value is None:
+            continue
+        if standings.get(name, quality.DECIDED) == quality.DECIDED:
+            answers[name] = round(value) if qtype == schemas.OUTCOME_RATING else value
+        elif qtype == schemas.STEP_RATING:
+            answers[name] = {"ratings": value["ratings"]}
+        elif qtype == schemas.RUBRIC:
+            answers[name] = {check: vote for check, vote in value.items() if vote is not None}
     return answers
 
 
@@ -462,7 +497,12 @@ class CampaignForm(forms.Form):
     gold_min_judged = forms.IntegerField(min_value=1, initial=5)
     qualification_size = forms.IntegerField(min_value=0, initial=0)
     qualification_pass_rate = forms.FloatField(min_value=0, max_value=1, initial=0.8)
-    review_threshold = forms.FloatField(min_value=0, max_value=1, initial=0.6)
+    review_threshold = forms.FloatField(
+        min_value=0.5,
+        max_value=1,
+        initial=0.6,
+        help_text="The confidence a label needs on every question; ties and splits go to review.",
+    )
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)

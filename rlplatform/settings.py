@@ -357,6 +357,10 @@ SPECTACULAR_SETTINGS = {
         "RolloutItemStatusEnum": "environments.models.RolloutItemStatus",
         "PolicyKindEnum": "environments.policies.POLICY_KINDS",
         "ExportKindEnum": "exports.kinds.KIND_NAMES",
+        "TextObservationModeEnum": "environments.observations.TEXT_MODES",
+        "RewardModeEnum": "environments.engine.rewards.REWARD_MODES",
+        "CriterionRoleEnum": "environments.openenv.rubrics.CRITERION_ROLES",
+        "RoleEnum": "rlplatform.models.Role",
     },
 }
 

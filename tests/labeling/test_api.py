@@ -231,7 +231,9 @@ def test_a_reviewer_adjudicates_through_the_api(manager, reviewer, contractors):
     assert response.json()["adjudication"]["answers"] == final
     assert client.get("/api/v1/review/").json()["count"] == 0
     item = signed_in(manager).get(f"/api/v1/work-items/{item_id}/").json()
-    assert item["final_label"] == {"answers": final, "source": "adjudication", "confidence": None}
+    assert item["final_label"]["answers"] == final
+    assert item["final_label"]["status"] == "adjudicated"
+    assert item["final_label"]["confidence"] == 1.0
 
 
 def test_managers_set_contractors_skills_and_resume_them(manager, contractor):

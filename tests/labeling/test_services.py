@@ -328,12 +328,18 @@ def test_the_adjudicated_label_wins_over_the_aggregate(manager, reviewer, contra
     for person, answers in zip(contractors[:2], (GOOD, BAD), strict=False):
         submit(next_item_for(contractor=person, campaign=campaign), person, answers)
     item = campaign.items.get()
-    assert selectors.item_final_label(item=item)["source"] == "aggregate"
+    label = selectors.item_final_label(item=item)
+    assert (label["source"], label["status"]) == ("aggregate", "in_review")
     services.item_adjudicate(item=item, reviewer=reviewer, answers=GOOD, note="goal was met")
     item = WorkItem.objects.get(pk=item.pk)
     assert item.review_status == ReviewStatus.RESOLVED
     label = selectors.item_final_label(item=item)
-    assert label == {"answers": GOOD, "source": "adjudication", "confidence": None}
+    assert label["answers"] == GOOD
+    assert (label["source"], label["status"], label["confidence"]) == (
+        "adjudication",
+        "adjudicated",
+        1.0,
+    )
 
 
 def test_reviewers_adjudicate_only_items_in_review_of_their_campaigns(
