@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.forms.fields import InvalidJSONInput, JSONString
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 from environments.engine.text import UNSTORABLE, BadJSON, format_path, json_parse, storable_text
@@ -47,24 +48,27 @@ class StorableInputMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        found = next(_unstorable_inputs(request), None)
+        try:
+            found = next(_unstorable_inputs(request), None)
+        except MultiPartParserError as error:
+            return refusal(request, view_func, "body", "body", f"not a form: {error}")
         if found is None:
             return None
         where, name = found
-        return refusal(request, view_func, where, format_path((name,)))
+        return refusal(request, view_func, where, format_path((name,)), UNSTORABLE)
 
 
-def refusal(request: HttpRequest, view_func: Callable, where: str, name: str) -> HttpResponse:
+def refusal(
+    request: HttpRequest, view_func: Callable, where: str, name: str, problem: str
+) -> HttpResponse:
     """The 400 (OpenEnv: 422, as FastAPI answers) in the shape the endpoint's callers read."""
-    message = f"{name}: {UNSTORABLE}"
+    message = f"{name}: {problem}"
     if getattr(view_func, "__module__", "").startswith("environments.openenv.views"):
-        error = {"type": "string_type", "loc": [where, name], "msg": UNSTORABLE, "input": None}
+        error = {"type": "string_type", "loc": [where, name], "msg": problem, "input": None}
         return JsonResponse({"detail": [error]}, status=422)
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return JsonResponse(
-            error_body(
-                status_code=400, code="invalid", message=message, fields={name: [UNSTORABLE]}
-            ),
+            error_body(status_code=400, code="invalid", message=message, fields={name: [problem]}),
             status=400,
         )
     return render(request, "400.html", {"message": message}, status=400)

@@ -265,3 +265,11 @@ def test_the_django_admins_json_fields_read_json_as_the_pages_do(admin_user, val
     assert response.status_code == 200  # the form again, with its errors
     assert problem in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+def test_a_form_body_that_cannot_be_read_is_a_400(admin_user):
+    response = signed_in(admin_user).generic(
+        "POST", "/api/v1/imports/", b"--x\r\n", content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"].keys() == {"body"}
