@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from environments.selectors import reads_every_episode
 from exports.models import Export
 from labeling.selectors import campaigns_managed_by
-from rlplatform.models import ApiKey, User
+from rlplatform.jobs import JobDescription
+from rlplatform.models import ApiKey, Job, User
 
 
 def export_list_for(*, user: User, api_key: ApiKey | None = None) -> QuerySet[Export]:
@@ -45,4 +47,20 @@ def read_scope_for(*, user: User) -> ReadScope:
         campaigns = sorted(campaigns_managed_by(user=user).values_list("pk", flat=True))
     return ReadScope(
         campaigns=campaigns, episodes_of=None if reads_every_episode(user=user) else user.pk
+    )
+
+
+def export_description(job: Job) -> JobDescription:
+    """What an export published, with its files to download."""
+    export = Export.objects.filter(job=job).first()
+    if export is None or not export.is_published:
+        return JobDescription()
+    rows = sum(file["rows"] for file in export.files)
+    names = ", ".join(file["name"] for file in export.files)
+    return JobDescription(
+        summary=f"{rows:,} {export.kind} row{'' if rows == 1 else 's'} published in {names}.",
+        links=[
+            (f"Download {file['name']}", reverse("export_file", args=[export.pk, file["name"]]))
+            for file in export.files
+        ],
     )

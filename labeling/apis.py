@@ -145,7 +145,11 @@ class CampaignSettingsFields(serializers.Serializer):
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )
     reviewers = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False
+        slug_field="username",
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text="Usernames of its reviewers; left out when creating: every active reviewer.",
     )
 
 
@@ -952,3 +956,22 @@ class AssignmentSkipApi(APIView):
             note=data.validated_data.get("note", ""),
         )
         return Response(AssignmentOutput(assignment).data)
+
+
+class AssignmentUndoApi(APIView):
+    """Withdraw your last submission in a campaign while its lease lasts: the judgment is
+    deleted, the assignment is yours to answer again, and the item you were given next goes
+    back to the queue. `answers` are the withdrawn answers (null when it was undone already)."""
+
+    permission_classes = [Contractors]
+
+    class UndoOutput(serializers.Serializer):
+        assignment = AssignmentOutput()
+        answers = serializers.JSONField(allow_null=True)
+
+    @extend_schema(request=None, responses=UndoOutput)
+    def post(self, request, assignment_id: int):
+        assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+        result = services.judgment_undo(assignment=assignment, contractor=request.user)
+        body = {"assignment": AssignmentOutput(result.assignment).data, "answers": result.answers}
+        return Response(body)

@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from labeling import quality
@@ -32,8 +33,9 @@ from labeling.models import (
     WorkItemStatus,
 )
 from labeling.queue import open_campaigns_for, profile_of
-from labeling.services import can_manage, can_review
-from rlplatform.models import User
+from labeling.services import AGREEMENT_JOB, GENERATE_JOB, can_manage, can_review
+from rlplatform.jobs import JobDescription
+from rlplatform.models import Job, User
 
 # Counting a contractor's waiting items stops here; the page says "1000+".
 WAITING_CAP = 1000
@@ -435,3 +437,59 @@ def campaign_contractors(
         for person_id, person in people.items()
     ]
     return sorted(rows, key=lambda row: (-row.items, row.contractor.username))
+
+
+# --- jobs, described for the job page -------------------------------------------------------
+
+
+def _items(count: int) -> str:
+    return f"{count:,} item{'' if count == 1 else 's'}"
+
+
+def campaign_job_description(job: Job) -> JobDescription:
+    """The agreement and item-generation jobs of a campaign: what came of them, and the
+    campaign's dashboard."""
+    campaign = Campaign.objects.filter(pk=job.params.get("campaign")).first()
+    if campaign is None:
+        return JobDescription()
+    result = job.result or {}
+    summary = ""
+    if job.kind == AGREEMENT_JOB and "items" in result:
+        if result["alpha"] is None:
+            summary = (
+                f"Agreement cannot be measured yet on {_items(result['items'])}: too few "
+                "overlapping judgments, or answers that never vary."
+            )
+        else:
+            summary = f"Agreement (alpha) {result['alpha']:.2f} on {_items(result['items'])}."
+    elif job.kind == GENERATE_JOB and "added" in result:
+        summary = f"{_items(result['added'])} added; the campaign has {_items(result['items'])}."
+    link = (f"Campaign “{campaign.name}”", reverse("labeling_dashboard", args=[campaign.pk]))
+    return JobDescription(summary=summary, links=[link])
+
+
+def campaigns_fed_description(job: Job) -> JobDescription:
+    """The campaigns that took a rollout's (or an import's) episodes as items, among those
+    the job's starter manages."""
+    if job.kind == "rollout":
+        episodes = Q(episode_a__rollout_item__job=job) | Q(episode_b__rollout_item__job=job)
+    else:
+        ids = (job.result or {}).get("episodes") or []
+        episodes = Q(episode_a__in=ids) | Q(episode_b__in=ids)
+    campaigns = (
+        Campaign.objects.all() if job.created_by is None else campaign_list_for(user=job.created_by)
+    )
+    fed = (
+        campaigns.filter(pk__in=WorkItem.objects.filter(episodes).values("campaign"))
+        .annotate(fed_items=Count("items", filter=Q(items__in=WorkItem.objects.filter(episodes))))
+        .order_by("name")
+    )
+    return JobDescription(
+        links=[
+            (
+                f"Campaign “{campaign.name}”: {_items(campaign.fed_items)} from this job",
+                reverse("labeling_dashboard", args=[campaign.pk]),
+            )
+            for campaign in fed
+        ]
+    )

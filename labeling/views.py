@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from environments.engine.text import BadJSON, format_path, json_parse
+from environments.selectors import environment_list
 from environments.views import play_context
 from labeling import charts, quality, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
@@ -27,7 +28,8 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS
+from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
@@ -102,7 +104,16 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
     if types - {schemas.STEP_RATING, schemas.TEXT}:
-        keys += [("↑ / ↓", "previous / next question"), ("1 to 9", "answer the question")]
+        keys += [("↑ / ↓", "previous / next question")]
+    if types & {
+        schemas.OUTCOME_RATING,
+        schemas.SINGLE_CHOICE,
+        schemas.MULTIPLE_CHOICE,
+        schemas.PREFERENCE,
+    }:
+        keys += [("1 to 9", "answer with the key shown on each choice")]
+    if schemas.RUBRIC in types:
+        keys += [("1 / 2", "check: yes / no, then the next check")]
     if schemas.TEXT in types:
         keys += [("C", "write in the comment box (Esc leaves it)")]
     if review:
@@ -114,6 +125,10 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("Enter", "submit and get the next item")]
     if not review:
         keys += [("S", "skip this item, with a reason")]
+        keys += [("U", "undo your last submission while its time lasts")]
+    if campaign.kind != CampaignKind.DEMONSTRATE:
+        keys += [("PageDown / Space", "scroll the page shown (PageUp, Shift + Space: back)")]
+        keys += [("F", "into the page: arrows, Home / End scroll it, + / - zoom, Esc leaves")]
     keys += [("I", "instructions"), ("?", "these keys")]
     keys += [("Esc", "close a dialog, leave a text box")]
     return keys
@@ -282,6 +297,21 @@ def assignment_skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
     return _next_panel(request, assignment.campaign)
 
 
+@role_required(Role.CONTRACTOR)
+@require_POST
+def assignment_undo(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Withdraw the last submission while its lease lasts: answer with its panel again, the
+    withdrawn answers filled in."""
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    try:
+        result = services.judgment_undo(assignment=assignment, contractor=request.user)
+    except ServiceError as error:
+        return _error_response(error)
+    context = panel_context(result.assignment)
+    context["initial"] = result.answers
+    return render(request, "labeling/_panel.html", context)
+
+
 # --- review ---------------------------------------------------------------------------------
 
 
@@ -293,7 +323,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         if first is not None:
             return redirect("labeling_review_item", item_id=first.pk)
     rows = [{"item": item, "standing": standing_of(item.aggregate)} for item in items[:200]]
-    return render(request, "labeling/review_queue.html", {"rows": rows})
+    reviews = selectors.campaign_list_for(user=request.user).exists()
+    return render(request, "labeling/review_queue.html", {"rows": rows, "reviews_any": reviews})
 
 
 # What the review pages call an aggregate's questions that are not decided.
@@ -465,6 +496,8 @@ class TagsField(forms.CharField):
 
 
 class PrettyJSONField(StorableJSONField):
+    """JSON shown indented, and refused with the line and column of the first problem."""
+
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
@@ -507,7 +540,11 @@ class CampaignForm(forms.Form):
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
     reviewers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True), required=False
+        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who adjudicates the items whose graders disagree. With nobody ticked, they "
+        "wait for this campaign's managers.",
     )
     managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.MANAGER, is_active=True),
@@ -524,6 +561,63 @@ def _apply_service_error(form: forms.Form, error: ServiceError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+def builder_data() -> dict[str, Any]:
+    """What the campaign builder offers, for its script: question types per kind, the
+    examples, environments with their families, and the known source names."""
+    return {
+        "types": {kind: list(types) for kind, types in schemas.ALLOWED_TYPES.items()},
+        "type_titles": TYPE_TITLES,
+        "examples": {
+            kind: {"schema": EXAMPLE_SCHEMAS[kind], "sources": EXAMPLE_SOURCES[kind]}
+            for kind in CampaignKind.values
+        },
+        "environments": [
+            {
+                "id": env.id,
+                "title": env.title,
+                "families": [
+                    {"name": name, "title": family.title} for name, family in env.families.items()
+                ],
+            }
+            for env in environment_list()
+        ],
+        "episode_sources": list(EPISODE_SOURCES),
+        "actor_kinds": list(ACTOR_KINDS),
+        "rollout_modes": list(ROLLOUT_MODES),
+        "max_keyed": schemas.MAX_KEYED,
+    }
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The contractor's view of a schema being built: the workbench's own question widgets
+    and keys, or what is wrong with the schema."""
+    kind = request.POST.get("kind", "")
+    if kind not in CampaignKind.values:
+        kind = CampaignKind.GRADE
+    problems: list[str] = []
+    questions: list[dict] = []
+    try:
+        schema = json.loads(request.POST.get("schema") or "[]")
+    except json.JSONDecodeError as error:
+        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+    else:
+        try:
+            questions = schemas.validate_schema(schema, kind=kind)
+        except schemas.LabelSchemaError as error:
+            problems = [m for messages_ in error.problems.values() for m in messages_]
+    return render(
+        request,
+        "labeling/_schema_preview.html",
+        {
+            "problems": problems,
+            "questions": question_views(questions),
+            "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
+        },
+    )
+
+
 @role_required(Role.MANAGER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = list(selectors.campaign_list_for(user=request.user))
@@ -532,6 +626,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "progress": selectors.campaign_progress(campaign=campaign),
             "agreement": selectors.agreement_latest(campaign=campaign),
+            "has_reviewers": campaign.reviewers.exists(),
         }
         for campaign in campaigns
     ]
@@ -547,6 +642,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "schema": EXAMPLE_SCHEMAS[kind],
             "sources": EXAMPLE_SOURCES[kind],
+            "reviewers": list(User.objects.filter(role=Role.REVIEWER, is_active=True)),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -568,7 +664,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "kinds": CampaignKind.choices, "kind": kind, "campaign": None},
+        {
+            "form": form,
+            "kinds": CampaignKind.choices,
+            "kind": kind,
+            "campaign": None,
+            "builder": builder_data(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -604,7 +706,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "campaign": campaign, "kind": campaign.kind},
+        {"form": form, "campaign": campaign, "kind": campaign.kind, "builder": builder_data()},
         status=400 if form.errors else 200,
     )
 
@@ -614,9 +716,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
     report = selectors.agreement_latest(campaign=campaign)
     throughput = selectors.campaign_throughput(campaign=campaign, hours=24)
-    jobs = platform_selectors.job_list_for(user=request.user).filter(
-        kind__in=(services.AGREEMENT_JOB, services.GENERATE_JOB), params__campaign=campaign.pk
-    )[:3]
+    jobs = platform_selectors.job_list_for(user=request.user).filter(params__campaign=campaign.pk)
+    # The agreement job while it is queued or running (the report shows its outcome after).
+    agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
+    generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
     return render(
         request,
         "labeling/dashboard.html",
@@ -628,7 +731,9 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "report": report,
             "contractors": selectors.campaign_contractors(campaign=campaign, report=report),
             "review_items": selectors.review_queue_for(user=request.user, campaign=campaign)[:5],
-            "jobs": jobs,
+            "reviewers": list(campaign.reviewers.all()),
+            "agreement_jobs": agreement_jobs,
+            "generate_jobs": generate_jobs,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices

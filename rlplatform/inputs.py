@@ -84,7 +84,7 @@ class StorableJSONField(forms.JSONField):
         try:
             converted = json_parse(value)
         except BadJSON as error:
-            raise forms.ValidationError(str(error), code="invalid") from None
+            raise forms.ValidationError(_form_message(error), code="invalid") from None
         return JSONString(converted) if isinstance(converted, str) else converted
 
     def bound_data(self, data: Any, initial: Any) -> Any:
@@ -95,3 +95,11 @@ class StorableJSONField(forms.JSONField):
             return json_parse(data)
         except BadJSON:
             return InvalidJSONInput(data)
+
+
+def _form_message(error: BadJSON) -> str:
+    """A person typing JSON is told where their mistake is by line and column."""
+    if error.line is None:
+        return str(error)
+    reason = error.problem.removeprefix("not JSON: ")
+    return f"Not valid JSON: line {error.line}, column {error.column}: {reason}."

@@ -50,13 +50,24 @@ def small_int(text: str, max_digits: int = 18) -> int | None:
 
 class BadJSON(ValueError):
     """JSON the platform refuses: `problem` says what is wrong, `path` where (object keys and
-    list indexes from the top; empty for the whole document)."""
+    list indexes from the top; empty for the whole document). A syntax error also has its
+    `line` and `column`."""
 
-    def __init__(self, problem: str, path: tuple[str | int, ...] = ()):
+    def __init__(
+        self,
+        problem: str,
+        path: tuple[str | int, ...] = (),
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ):
         self.problem = problem
         self.path = path
+        self.line = line
+        self.column = column
         where = format_path(path)
-        super().__init__(f"{where}: {problem}" if where else problem)
+        at = f" at line {line} column {column}" if line is not None else ""
+        super().__init__(f"{where}: {problem}{at}" if where else f"{problem}{at}")
 
 
 def format_path(path: tuple[str | int, ...]) -> str:
@@ -113,9 +124,7 @@ def _parse(text: str, max_depth: int) -> Any:
     except BadJSON:
         raise
     except json.JSONDecodeError as error:
-        raise BadJSON(
-            f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+        raise BadJSON(f"not JSON: {error.msg}", line=error.lineno, column=error.colno) from None
     except ValueError:  # an integer of more digits than Python converts
         raise BadJSON("not JSON the platform reads: an integer of over 4,300 digits") from None
     except RecursionError:

@@ -137,4 +137,4 @@ def test_a_reviewer_sees_a_split_as_a_split_with_no_side_filled_in(page, live_se
     assert rated[: steps - 1] == ["rated-1"] * (steps - 1) and rated[steps - 1] == ""
     assert pressed(page, "#panel .q-outcome_rating button") == []
     assert pressed(page, '#panel li[data-check="goal_met"] button') == []
-    assert pressed(page, '#panel li[data-check="no_collateral"] button') == ["Yes"]
+    assert pressed(page, '#panel li[data-check="no_collateral"] button') == ["1 Yes"]
