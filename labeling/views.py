@@ -34,7 +34,7 @@ from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
-from rlplatform.inputs import StorableJSONField
+from rlplatform.inputs import StorableJSONField, json_mistake
 from rlplatform.models import Role, User
 from rlplatform.services import NotAllowed, ServiceError
 
@@ -599,9 +599,9 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     questions: list[dict] = []
     try:
-        schema = json.loads(request.POST.get("schema") or "[]")
-    except json.JSONDecodeError as error:
-        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+        schema = json_parse(request.POST.get("schema") or "[]")
+    except BadJSON as error:
+        problems.append(json_mistake(error))
     else:
         try:
             questions = schemas.validate_schema(schema, kind=kind)

@@ -84,7 +84,7 @@ class StorableJSONField(forms.JSONField):
         try:
             converted = json_parse(value)
         except BadJSON as error:
-            raise forms.ValidationError(_form_message(error), code="invalid") from None
+            raise forms.ValidationError(json_mistake(error), code="invalid") from None
         return JSONString(converted) if isinstance(converted, str) else converted
 
     def bound_data(self, data: Any, initial: Any) -> Any:
@@ -97,8 +97,8 @@ class StorableJSONField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
-def _form_message(error: BadJSON) -> str:
-    """A person typing JSON is told where their mistake is by line and column."""
+def json_mistake(error: BadJSON) -> str:
+    """What a person who typed JSON is told: a syntax error by its line and column."""
     if error.line is None:
         return str(error)
     reason = error.problem.removeprefix("not JSON: ")

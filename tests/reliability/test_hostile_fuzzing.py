@@ -48,6 +48,8 @@ TEXT = [*UNSTORABLE, *NUMBERS, "", "\u202e<script>x</script>"]
 QUERY_NAMES = ["page", "page_size", "next", "episode_id", "action", "kind", "q", "o", "seed"]
 # JSON pages outside the OpenAPI schema: the workbench's posts.
 PAGE_JSON_ROUTES = [("POST", "labeling_submit"), ("POST", "labeling_skip")]
+# Forms posted by a page's script rather than a <form>: the route and its fields.
+SCRIPT_FORMS = [("labeling_campaign_preview", ["kind", "schema"])]
 
 
 world = matrix.world  # the permission matrix's world, as a fixture of this module too
@@ -269,6 +271,17 @@ def test_no_page_form_fails_the_server(world):
         if name.endswith("_add")
     ]
     problems, forms_posted = [], 0
+    for name, fields in SCRIPT_FORMS:
+        client = world["clients"][reaching("POST", name)[0]]
+        for value in [*TEXT, MEGABYTE, DEEP, '["\\ud800"]', '[{"name": "\\u0000"}]']:
+            response = send(
+                client,
+                "POST",
+                _url(world, name)[1],
+                data=_form(dict.fromkeys(fields, value)),
+                content_type=FORM,
+            )
+            problems += problems_of(response, False, f"POST {name} {value[:12]!r}")
     seen: set[tuple[str, str]] = set()
     for principal, url, values in pages:
         client = world["clients"][principal]

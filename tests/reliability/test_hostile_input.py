@@ -273,3 +273,19 @@ def test_a_form_body_that_cannot_be_read_is_a_400(admin_user):
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"].keys() == {"body"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "shown"),
+    [
+        (DEEP, "nested deeper than 64 levels"),
+        ('[{"name": "q", "type": "text", "prompt": "\\ud800"}]', "text may not contain NUL"),
+        ('[{"name": "q",', "Not valid JSON: line 1, column 15"),
+    ],
+)
+def test_the_schema_preview_names_what_is_wrong_with_hostile_json(manager, schema, shown):
+    response = signed_in(manager).post(
+        "/label/manage/preview/", {"kind": "grade", "schema": schema}
+    )
+    assert response.status_code == 200
+    assert shown in response.content.decode()
