@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "environments",
     "labeling",
     "exports",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
