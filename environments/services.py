@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from environments.engine import ActionError, Outcome, Page, get_environment, parse_action
 from environments.engine import Task as EngineTask
-from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.check import check_environment, format_reports
 from environments.engine.page import page_from_json, page_to_json
 from environments.engine.rewards import final_reward, reward_rubric, step_reward
+from environments.engine.text import storable_escaped
 from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
 from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, CheckReport, Episode, EpisodeStatus, Step, Task
