@@ -452,8 +452,10 @@ def items_add(*, campaign: Campaign, added_by: User, entries: list[dict]) -> lis
 
 
 def _steps_for(campaign: Campaign, item: WorkItem) -> int | None:
-    """The trajectory length that step ratings must match, when the schema rates steps."""
-    if not any(question["type"] == schemas.STEP_RATING for question in campaign.schema):
+    """The trajectory length that step ratings and first errors must match, when the schema
+    asks either."""
+    stepwise = (schemas.STEP_RATING, schemas.FIRST_ERROR)
+    if not any(question["type"] in stepwise for question in campaign.schema):
         return None
     return _steps_of(item.episode_a_id)
 
