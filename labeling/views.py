@@ -99,9 +99,13 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("+ or =", "rate this step good (+1), then go on")]
         keys += [("0", "rate this step neutral (0)"), ("-", "rate this step bad (-1)")]
         keys += [("N", "write a note on this step")]
+    if schemas.FIRST_ERROR in types:
+        keys += [("X", "mark this step as the first that went wrong")]
+        keys += [("1 to 9", "what went wrong at the marked step")]
+        keys += [("G", "no step went wrong"), ("N", "write a note on the first error")]
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
-    if types - {schemas.STEP_RATING, schemas.TEXT}:
+    if types - {schemas.STEP_RATING, schemas.FIRST_ERROR, schemas.TEXT}:
         keys += [("↑ / ↓", "previous / next question")]
     if types & {
         schemas.OUTCOME_RATING,
@@ -147,6 +151,11 @@ def question_views(schema: list[dict]) -> list[dict[str, Any]]:
             view["choices"] = [
                 {"key": key, "value": option["value"], "label": option["label"]}
                 for key, option in enumerate(question["options"], start=1)
+            ]
+        elif question["type"] == schemas.FIRST_ERROR:
+            view["choices"] = [
+                {"key": category["key"], "value": category["value"], "label": category["label"]}
+                for category in question["categories"]
             ]
         elif question["type"] == schemas.RUBRIC:
             view["choices"] = [
@@ -389,6 +398,12 @@ def _shown(question: dict, answer: Any) -> str:
         )
     if qtype == schemas.MULTIPLE_CHOICE:
         return ", ".join(answer) or "none"
+    if qtype == schemas.FIRST_ERROR:
+        if answer["step"] is None:
+            return "no step went wrong"
+        labels = {category["value"]: category["label"] for category in question["categories"]}
+        shown = f"step {answer['step'] + 1}: {labels.get(answer['category'], answer['category'])}"
+        return shown + (f" ({answer['note']})" if answer.get("note") else "")
     return str(answer)
 
 
