@@ -103,6 +103,8 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("X", "mark this step as the first that went wrong")]
         keys += [("1 to 9", "what went wrong at the marked step")]
         keys += [("G", "no step went wrong"), ("N", "write a note on the first error")]
+        if campaign.allow_takeover and not review:
+            keys += [("O", "submit, then finish the task yourself from before that step")]
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
     if types - {schemas.STEP_RATING, schemas.FIRST_ERROR, schemas.TEXT}:

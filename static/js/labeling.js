@@ -602,6 +602,34 @@
     }
   }
 
+  // O: submit the first error, then finish the task by hand from just before the marked step.
+  async function takeOver() {
+    if (busy || !panel || !panel.dataset.takeoverUrl) return false;
+    const q = state.questions.find(function (item) { return item.type === "first_error"; });
+    if (!q) return false;
+    if (typeof q.step !== "number" || !q.category) {
+      showProblems([{ q: q, message: "Mark the first wrong step (X) and what went wrong (1–9), then take over (O)." }]);
+      return true;
+    }
+    const problems = missing();
+    if (problems.length) { showProblems(problems); revealError(); return true; }
+    busy = true;
+    try {
+      await post(panel.dataset.submitUrl, {
+        answers: collect(),
+        idempotency_key: panel.dataset.idempotencyKey,
+        time_spent_ms: Math.round(performance.now() - state.shownAt),
+      }, "text/html");
+      const result = await post(panel.dataset.takeoverUrl, { step: q.step, category: q.category }, "application/json");
+      window.location.href = result.json.play_url;
+    } catch (error) {
+      showError(error.message, (error.payload || {}).fields);
+      revealError();
+      busy = false;
+    }
+    return true;
+  }
+
   async function adjudicate() {
     const note = panel.querySelector(".adjudication-note");
     await post(root.dataset.submitUrl, { answers: collect(), note: note ? note.value : "" }, "application/json");
@@ -683,6 +711,7 @@
     else if (name === "submit") submit();
     else if (name === "skip") openSkip();
     else if (name === "undo") undo();
+    else if (name === "takeover") takeOver();
     else if (name === "confirm-skip") confirmSkip();
     else if (name === "close") { const d = openDialog(); if (d) d.close(); root.focus({ preventScroll: true }); }
     else if (name === "reload") loadNext();
@@ -745,6 +774,7 @@
     else if (key === "n" || key === "N") { const note = panel.querySelector(".step-note:not([disabled]), .first-error-note"); if (note) note.focus(); else handled = false; }
     else if (key === "x" || key === "X") handled = markFirstError();
     else if (key === "g" || key === "G") handled = noFirstError();
+    else if ((key === "o" || key === "O") && bench && panel.dataset.takeoverUrl) takeOver();
     else if (key === "a" || key === "A") prefer("A");
     else if (key === "b" || key === "B") prefer("B");
     else if (key === "t" || key === "T") prefer("tie");
