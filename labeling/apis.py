@@ -108,6 +108,7 @@ class CampaignOutput(serializers.ModelSerializer):
             "eligible_skills",
             "priority",
             "lease_seconds",
+            "allow_takeover",
             "created_at",
             "updated_at",
         ]
@@ -141,6 +142,11 @@ class CampaignSettingsFields(serializers.Serializer):
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
     lease_seconds = serializers.IntegerField(required=False)
+    allow_takeover = serializers.BooleanField(
+        required=False,
+        help_text="grade campaigns: a contractor may take over the agent's episode from just "
+        "before its first wrong step (POST /assignments/{id}/takeover/)",
+    )
     managers = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )

@@ -27,7 +27,7 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.questions import DEFAULT_ERROR_CATEGORIES, STRENGTHS, TYPE_TITLES
 from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
@@ -565,6 +565,11 @@ class CampaignForm(forms.Form):
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
+    allow_takeover = forms.BooleanField(
+        required=False,
+        help_text="Grade campaigns: after marking an agent's first wrong step, a contractor may "
+        "finish the task by hand from just before it (key O).",
+    )
     reviewers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
         required=False,
@@ -611,6 +616,7 @@ def builder_data() -> dict[str, Any]:
         "actor_kinds": list(ACTOR_KINDS),
         "rollout_modes": list(ROLLOUT_MODES),
         "max_keyed": schemas.MAX_KEYED,
+        "error_categories": list(DEFAULT_ERROR_CATEGORIES),
     }
 
 
