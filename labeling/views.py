@@ -752,6 +752,12 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # The agreement job while it is queued or running (the report shows its outcome after).
     agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
     generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
+    first_errors = selectors.campaign_first_errors(campaign=campaign)
+    if first_errors is not None:
+        for group in ("by_family", "by_policy"):
+            first_errors[f"{group}_chart"] = charts.stacked_bar_chart(
+                first_errors[group], first_errors["categories"]
+            )
     return render(
         request,
         "labeling/dashboard.html",
@@ -766,6 +772,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "reviewers": list(campaign.reviewers.all()),
             "agreement_jobs": agreement_jobs,
             "generate_jobs": generate_jobs,
+            "first_errors": first_errors,
+            "takeovers": selectors.campaign_takeovers(campaign=campaign)
+            if campaign.allow_takeover
+            else None,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices

@@ -128,3 +128,32 @@ def test_a_campaign_that_does_not_allow_it_refuses_a_takeover(manager, contracto
     response = take_over(signed_in(contractor), 0)
     assert response.status_code == 400
     assert "does not allow a takeover" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_the_dashboard_charts_first_errors_per_family_and_policy_and_takeover_success(
+    graded, manager, contractor
+):
+    campaign, agent = graded
+    client = signed_in(contractor)
+    assignment = client.post("/api/v1/queue/next/", {}, format="json").json()
+    answers = {"first_error": {"step": 1, "category": "ignored_error"}}
+    submitted = client.post(
+        f"/api/v1/assignments/{assignment['id']}/submit/",
+        {"answers": answers, "idempotency_key": "k"},
+        format="json",
+    )
+    assert submitted.status_code == 201
+    won = take_over_in(client, assignment, 1).json()
+    branch = Episode.objects.get(pk=won["episode"])
+    for step in Step.objects.filter(episode=agent, index__gte=1).order_by("index"):
+        branch = environment_services.episode_step(episode_id=branch.pk, action=step.action).episode
+    lost = take_over_in(client, assignment, 2).json()
+    environment_services.episode_abandon(episode=Episode.objects.get(pk=lost["episode"]))
+
+    page = signed_in(manager).get(f"/label/manage/{campaign.pk}/").content.decode()
+    chart = page[page.index('id="first-errors"') :]
+    family, policy = agent.task.family, agent.metadata["policy"]
+    assert f"<title>{family}: Ignored an error message, 1</title>" in chart
+    assert f"<title>{policy}: Ignored an error message, 1</title>" in chart
+    assert "Takeovers: 2 started, 1 succeeded (50%" in chart and "1 abandoned" in chart
