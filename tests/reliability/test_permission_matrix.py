@@ -117,6 +117,10 @@ ROWS = [
     ("POST",  "labeling_campaign_generate",     "302 403 403 403 302 404 302 302 302 302 302 302"),
     ("POST",  "labeling_campaign_agreement",    "302 403 403 403 302 404 302 302 302 302 302 302"),
     ("POST",  "labeling_standing_resume",       "302 403 403 403 302 404 302 302 302 302 302 302"),
+    ("GET",   "labeling_items",                 "302 403 403 403 200 404 200 302 302 302 302 302"),
+    ("GET",   "labeling_item",                  "302 403 403 403 200 404 200 302 302 302 302 302"),
+    ("POST",  "labeling_items_bulk",            "302 403 403 403 302 404 302 302 302 302 302 302"),
+    ("POST",  "labeling_items_export",          "302 403 403 403 302 404 302 302 302 302 302 302"),
     # --- API: people by role, programs by their key's scope ------------------------------------
     ("GET",   "api_me",                         "401 200 200 200 200 200 200 200 200 200 401 401"),
     ("GET",   "api_audit",                      "401 403 403 403 403 403 200 403 403 200 401 401"),
