@@ -185,3 +185,39 @@ def test_a_first_error_submitted_through_the_api_is_checked_against_the_episode(
     assert created.status_code == 201
     judgment = campaign.items.get().judgments.get()
     assert judgment.answers["first_error"] == {**good["first_error"], "steps": steps}
+
+
+@pytest.mark.django_db
+def test_a_tie_on_the_first_error_goes_to_review_shown_as_a_tie_and_is_adjudicated(
+    manager, reviewer, contractors
+):
+    campaign = make_campaign(owner=manager, items=0, schema=FIRST_ERROR, overlap=2, status="draft")
+    episode = make_finished_episode(user=manager, solved=True)
+    services.items_add(campaign=campaign, added_by=manager, entries=[{"episode": episode.pk}])
+    services.campaign_update(campaign=campaign, updated_by=manager, reviewers=[reviewer])
+    services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
+    given = [{"step": 1, "category": "wrong_element"}, {"step": None}]
+    for person, answer in zip(contractors[:2], given, strict=True):
+        client = signed_in(person)
+        assignment = client.post("/api/v1/queue/next/", {}, format="json").json()
+        submitted = client.post(
+            f"/api/v1/assignments/{assignment['id']}/submit/",
+            {"answers": {"first_error": answer}, "idempotency_key": "k"},
+            format="json",
+        )
+        assert submitted.status_code == 201
+
+    client = signed_in(reviewer)
+    item_id = client.get("/api/v1/review/").json()["results"][0]["id"]
+    page = client.get(f"/label/review/{item_id}/").content.decode()
+    assert "step 2: Wrong element" in page and "no step went wrong" in page
+    assert 'data-standing="tie"' in page
+    final = {"first_error": {"step": 1, "category": "wrong_value"}}
+    response = client.post(f"/api/v1/review/{item_id}/", {"answers": final}, format="json")
+    assert response.status_code == 200
+    item = signed_in(manager).get(f"/api/v1/work-items/{item_id}/").json()
+    assert item["final_label"]["answers"]["first_error"] == {
+        "step": 1,
+        "category": "wrong_value",
+        "steps": episode.step_count,
+    }
