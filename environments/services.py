@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from environments.engine import ActionError, Outcome, Page, get_environment, parse_action
 from environments.engine import Task as EngineTask
-from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.page import page_from_json, page_to_json
 from environments.engine.rewards import final_reward, reward_rubric, step_reward
+from environments.engine.text import storable_escaped
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
 from environments.observations import EpisodeSettings
 from rlplatform import rawsql

@@ -192,7 +192,8 @@ class FeedApi(APIView):
     """Finished episodes (`trajectories`) or judgments (`judgments`), in the order they were
     published. Ask again with `since` set to the `next_since` you were given: no row is missed
     or repeated, however many are being written. Rows have the columns of the export kind of
-    the same name, plus `position`."""
+    the same name, plus `position`. Each reader gets what the pages show them (a manager the
+    judgments of the campaigns they manage; a key what its owner reads)."""
 
     permission_classes = [Exporters]
 
@@ -221,5 +222,6 @@ class FeedApi(APIView):
                 since=values["since"],
                 limit=values["limit"],
                 filters={"observation_mode": values["observation_mode"]},
+                scope=selectors.read_scope_for(user=request.user),
             )
         )

@@ -67,6 +67,8 @@ def finished_episodes(filters: dict[str, Any], using: str) -> QuerySet[Episode]:
         episodes = episodes.filter(finished_at__gte=filters["finished_after"])
     if filters.get("finished_before"):
         episodes = episodes.filter(finished_at__lt=filters["finished_before"])
+    if filters.get("episodes_of") is not None:
+        episodes = episodes.filter(user_id=filters["episodes_of"])
     return episodes
 
 
@@ -368,7 +370,7 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
     )
     if filters.get("exclude_gold", True):
         items = items.filter(is_gold=False)
-    if filters.get("campaigns"):
+    if filters.get("campaigns") is not None:  # the exporter's scope: possibly empty
         items = items.filter(campaign_id__in=filters["campaigns"])
     if filters.get("environments"):
         items = items.filter(task__env_id__in=filters["environments"])
@@ -708,7 +710,7 @@ class Judgments(ExportKind):
             .select_related("campaign", "item", "item__task")
             .order_by("pk")
         )
-        if filters.get("campaigns"):
+        if filters.get("campaigns") is not None:  # the exporter's scope: possibly empty
             judgments = judgments.filter(campaign_id__in=filters["campaigns"])
         if filters.get("exclude_gold"):
             judgments = judgments.filter(item__is_gold=False)

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -18,7 +19,9 @@ from django.utils import timezone
 
 from exports.kinds import KINDS, LEFT_OUT_REASONS, SCHEMA_VERSION
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
+from exports.selectors import read_scope_for
 from exports.writers import WRITERS, sha256_of
+from rlplatform import outbound
 from rlplatform.models import Job, User
 from rlplatform.services import ServiceError, job_create
 
@@ -38,6 +41,16 @@ def export_start(*, kind: str, format: str, filters: dict[str, Any], created_by:
             field="format",
         )
     filters = {**KINDS[kind].default_filters, **filters}
+    if not filters.get("campaigns"):
+        filters.pop("campaigns", None)  # none named: every campaign in the creator's scope
+    scope = read_scope_for(user=created_by)
+    if scope.campaigns is not None:
+        outside = [pk for pk in filters.get("campaigns", []) if pk not in scope.campaigns]
+        if outside:
+            raise ServiceError(
+                f"no campaign {', '.join(map(str, outside))} that you manage",
+                field="filters.campaigns",
+            )
     with transaction.atomic():
         job = job_create(
             kind="export", params={"kind": kind, "format": format}, created_by=created_by
@@ -77,15 +90,18 @@ def export_run(job: Job, progress) -> dict[str, Any]:
 
 def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
     kind = KINDS[export.kind]
+    # Read as its creator reads the pages, then: a manager who lost a campaign meanwhile
+    # exports nothing of it.
+    filters = read_scope_for(user=export.created_by).filters(export.filters)
     workdir = Path(tempfile.mkdtemp(prefix=f"export-{export.pk}-", dir=_tmp_dir()))
     try:
         with transaction.atomic(using=SNAPSHOT):
             _begin_snapshot()
-            total = kind.count(export.filters, SNAPSHOT)
+            total = kind.count(filters, SNAPSHOT)
             progress(0, total, "Writing rows")
             writer = WRITERS[export.format](workdir / f"data.{export.format}", kind.schema)
             batch: list[dict[str, Any]] = []
-            for row in kind.rows(export.filters, SNAPSHOT):
+            for row in kind.rows(filters, SNAPSHOT):
                 batch.append(row)
                 if len(batch) == kind.batch_rows:
                     writer.write(batch)
@@ -177,6 +193,8 @@ def export_file_open(*, export: Export, name: str):
 
 
 def webhook_create(*, url: str, created_by: User) -> Webhook:
+    """A webhook to `url`, which must be one the platform may call (rlplatform/outbound.py)."""
+    outbound.check_url(url, field="url")
     return Webhook.objects.create(url=url, secret=secrets.token_hex(32), created_by=created_by)
 
 
@@ -211,9 +229,8 @@ def webhook_payload(export: Export) -> bytes:
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """POST the signed notice once; True when delivered (or delivered before)."""
-    import httpx
-
+    """POST the signed notice once, through the outbound guard; True when delivered (or
+    delivered before)."""
     delivery = WebhookDelivery.objects.select_related("webhook", "export").get(pk=delivery_id)
     if delivery.delivered_at is not None:
         return True
@@ -226,8 +243,9 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     }
     delivery.attempts += 1
     try:
-        response = httpx.post(delivery.webhook.url, content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as error:
+        with outbound.client(timeout=10) as client:
+            response = client.post(delivery.webhook.url, content=body, headers=headers)
+    except (httpx.HTTPError, outbound.OutboundRefused) as error:
         delivery.last_error = f"{type(error).__name__}: {error}"[:500]
         delivery.save(update_fields=["attempts", "last_error"])
         return False
@@ -236,6 +254,6 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
     else:
-        delivery.last_error = f"HTTP {response.status_code}"
+        delivery.last_error = outbound.status_line(response)
     delivery.save(update_fields=["attempts", "last_status", "delivered_at", "last_error"])
     return delivery.delivered_at is not None

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from environments import observations
 from environments.engine import page_to_json
+from environments.engine.text import small_int
 from labeling import queue, selectors, services
 from labeling.models import (
     AgreementReport,
@@ -445,8 +446,8 @@ class JudgmentListApi(APIView):
         judgments = selectors.judgment_list_for(user=request.user)
         for name in ("campaign", "item"):
             value = request.query_params.get(name)
-            if value and value.isdigit():
-                judgments = judgments.filter(**{f"{name}_id": int(value)})
+            if value and (number := small_int(value)) is not None:
+                judgments = judgments.filter(**{f"{name}_id": number})
         return paginated_with_context(self, request, judgments, JudgmentOutput)
 
 
@@ -536,7 +537,7 @@ class CampaignDashboardApi(APIView):
     def get(self, request, campaign_id: int):
         campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
         hours = request.query_params.get("hours", "24")
-        hours = min(max(int(hours), 1), 168) if hours.isdigit() else 24
+        hours = min(max(small_int(hours) or 24, 1), 168)
         report = selectors.agreement_latest(campaign=campaign)
         throughput = selectors.campaign_throughput(campaign=campaign, hours=hours)
         return Response(
@@ -666,8 +667,8 @@ class ReviewQueueApi(APIView):
     )
     def get(self, request):
         campaign = None
-        if (value := request.query_params.get("campaign")) and value.isdigit():
-            campaign = get_object_or_404(Campaign, pk=int(value))
+        if (number := small_int(request.query_params.get("campaign") or "")) is not None:
+            campaign = get_object_or_404(Campaign, pk=number)
         items = selectors.review_queue_for(user=request.user, campaign=campaign)
         return paginated(self, request, items, ReviewItemOutput)
 
@@ -885,8 +886,8 @@ class AssignmentListApi(APIView):
         )
         if value := request.query_params.get("status"):
             assignments = assignments.filter(status=value)
-        if (value := request.query_params.get("campaign")) and value.isdigit():
-            assignments = assignments.filter(campaign_id=int(value))
+        if (number := small_int(request.query_params.get("campaign") or "")) is not None:
+            assignments = assignments.filter(campaign_id=number)
         return paginated(self, request, assignments, AssignmentOutput)
 
 

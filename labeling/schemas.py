@@ -30,6 +30,7 @@ point, option and check gets a number key in the contractor UI, hence at most ni
 import re
 from typing import Any
 
+from environments.engine.text import small_int
 from labeling.questions import (
     DEFAULT_ERROR_CATEGORIES,
     FIRST_ERROR,
@@ -494,7 +495,8 @@ def _check_steps(question, value, steps, where, name, problems, *, partial=False
         problems.add(where, f"{name}: this question takes no notes")
         return None
     for key, note in notes.items():
-        index = int(key) if str(key).isdigit() else -1
+        index = small_int(str(key), max_digits=6)
+        index = -1 if index is None else index
         if not 0 <= index < len(ratings):
             problems.add(where, f"{name}: a note for step {key}, which does not exist")
             continue

@@ -52,19 +52,26 @@ WAITING_CAP = 1000
 def campaign_list_for(*, user: User) -> QuerySet[Campaign]:
     """Admins: every campaign. Managers: those they own or manage. Reviewers: those they
     review. Contractors: none (they see their queue instead)."""
+    if user.is_reviewer:
+        return Campaign.objects.select_related("owner").filter(reviewers=user).distinct()
+    return campaigns_managed_by(user=user)
+
+
+def campaigns_managed_by(*, user: User) -> QuerySet[Campaign]:
+    """The campaigns whose pages, items and judgments a person reads in full: every one for
+    admins, those they own or manage for managers, none for anyone else. Exports and feeds
+    read labels through this too."""
     campaigns = Campaign.objects.select_related("owner")
     if user.is_admin:
         return campaigns
     if user.is_manager:
         return campaigns.filter(Q(owner=user) | Q(managers=user)).distinct()
-    if user.is_reviewer:
-        return campaigns.filter(reviewers=user).distinct()
     return campaigns.none()
 
 
 def campaign_managed_by(*, user: User, campaign_id: int) -> Campaign:
-    campaign = Campaign.objects.select_related("owner").filter(pk=campaign_id).first()
-    if campaign is None or not can_manage(user, campaign):
+    campaign = campaigns_managed_by(user=user).filter(pk=campaign_id).first()
+    if campaign is None:
         raise Http404(f"no campaign {campaign_id} that you manage")
     return campaign
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
+from environments.engine.text import BadJSON, format_path, json_parse
 from environments.selectors import environment_list
 from environments.views import play_context
 from exports import services as export_services
@@ -41,6 +42,7 @@ from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
+from rlplatform.inputs import StorableJSONField, json_mistake
 from rlplatform.models import Role, User
 from rlplatform.services import NotAllowed, ServiceError
 
@@ -249,9 +251,9 @@ def assignment_panel(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 def _json_body(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServiceError("the request body is not JSON") from None
+        body = json_parse(request.body or b"{}")
+    except BadJSON as error:
+        raise ServiceError(error.problem, field=format_path(error.path) or "body") from None
     if not isinstance(body, dict):
         raise ServiceError("the request body is a JSON object")
     return body
@@ -547,24 +549,13 @@ class TagsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(StorableJSONField):
     """JSON shown indented, and refused with the line and column of the first problem."""
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip():
-            try:
-                json.loads(value)
-            except json.JSONDecodeError as error:
-                raise forms.ValidationError(
-                    f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.",
-                    code="invalid",
-                ) from None
-        return super().to_python(value)
 
 
 class CampaignForm(forms.Form):
@@ -668,9 +659,9 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     questions: list[dict] = []
     try:
-        schema = json.loads(request.POST.get("schema") or "[]")
-    except json.JSONDecodeError as error:
-        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+        schema = json_parse(request.POST.get("schema") or "[]")
+    except BadJSON as error:
+        problems.append(json_mistake(error))
     else:
         try:
             questions = schemas.validate_schema(schema, kind=kind)

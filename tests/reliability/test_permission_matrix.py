@@ -246,6 +246,8 @@ ADMIN_PAGES_REFUSED = {
     "admin:rlplatform_auditevent_delete": READ_ONLY,
     "admin:environments_task_add": READ_ONLY,
     "admin:environments_episode_add": READ_ONLY,
+    "admin:labeling_assignment_add": READ_ONLY,
+    "admin:labeling_judgment_add": READ_ONLY,
     "admin:evaluations_evaluation_add": READ_ONLY,
 }
 # Routes the matrix does not request, and why.
