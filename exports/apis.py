@@ -15,6 +15,7 @@ from environments.observations import MODES
 from exports import feeds, selectors, services
 from exports.kinds import KIND_NAMES
 from exports.models import Export, ExportFormat, Webhook
+from exports.prompts import GRANULARITIES, STEP_MODES
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
 from rlplatform.models import ApiKeyScope, Role
@@ -30,7 +31,29 @@ class ExportFiltersInput(serializers.Serializer):
     success = serializers.BooleanField(required=False, allow_null=True, default=None)
     finished_after = serializers.DateTimeField(required=False)
     finished_before = serializers.DateTimeField(required=False)
-    observation_mode = serializers.ChoiceField(choices=MODES, required=False)
+    observation_mode = serializers.ChoiceField(
+        choices=list(dict.fromkeys([*MODES, *STEP_MODES])), required=False
+    )
+    granularity = serializers.ChoiceField(
+        choices=GRANULARITIES,
+        required=False,
+        help_text="sft, preference, stepwise, unpaired: a row per decision (step, the default) "
+        "or per trajectory",
+    )
+    max_observation_chars = serializers.IntegerField(
+        required=False, help_text="a page's budget in characters (step rows: 1,400 by default)"
+    )
+    history = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="step rows: 'actions' (default), 'none' or 'last_pages:K'",
+    )
+    tokenizer = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="a tokenizer folder under TOKENIZERS_DIR: the manifest gives row lengths in "
+        "its tokens",
+    )
     campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
     exclude_gold = serializers.BooleanField(required=False)

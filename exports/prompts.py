@@ -1,0 +1,242 @@
+"""Step-level prompts within a context budget: what a row puts before one decision.
+
+A step row is one decision. Its prompt is the system turn (the rules and the goal) and a user
+turn with a compact history of the steps before it (each action and, in a few words, what it
+did: the page it led to, a new alert, or why it was refused) and the page the actor saw,
+pruned and cut to `max_observation_chars`. Its completion is the action alone: environment text
+is only ever in the prompt.
+
+The defaults keep a row (prompt and completion) within about 3,500 characters, which is
+TRL's default context of 1,024 tokens at the 3-4 characters a token that chat models' tokenizers
+give on these pages: the system turn is about 800 characters and the goal up to 300, the
+history at most `HISTORY_CHARS`, the page at most `max_observation_chars`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from environments.engine.observe import fit_text, observe
+from environments.engine.page import Page, page_from_json
+from environments.observations import render_page
+from environments.policies import SYSTEM_PROMPT
+from rlplatform.services import ServiceError
+
+if TYPE_CHECKING:
+    from exports.kinds import StepRow
+
+# TRL's default max_length (1,024 tokens) in characters, prompt and completion together.
+ROW_BUDGET_CHARS = 3_500
+GRANULARITIES = ("step", "trajectory")
+DEFAULT_MAX_OBSERVATION_CHARS = 1_400
+MIN_OBSERVATION_CHARS = 200
+MAX_OBSERVATION_CHARS = 100_000
+DEFAULT_HISTORY = "actions"
+MAX_LAST_PAGES = 10
+# The one-line history's share of the budget: the most recent steps that fit are shown.
+HISTORY_CHARS = 600
+# An action and its effect as a history line shows them (the completion is never cut).
+ACTION_CHARS = 160
+EFFECT_CHARS = 120
+# Step rows render pages in these modes; `trajectory` rows in any observation mode.
+STEP_MODES = ("pruned", "axtree", "diff")
+DEFAULT_STEP_MODE = "pruned"
+DEFAULT_TRAJECTORY_MODE = "axtree"
+
+_LAST_PAGES = re.compile(r"last_pages:(\d{1,3})")
+
+
+def system_prompt(goal: str) -> str:
+    """The system turn of a conversation: the rules the chat policy is given, and the goal."""
+    return f"{SYSTEM_PROMPT}\n\nTask: {goal}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How a row renders its pages and history (an export's resolved options)."""
+
+    granularity: str
+    observation_mode: str
+    # None: pages whole (trajectory rows unless the export names a budget).
+    max_observation_chars: int | None
+    # "actions" (one line a step), "none", or "last_pages" (the last `last_pages` steps with
+    # their pages, older ones as lines).
+    history: str
+    last_pages: int = 0
+
+    def options(self) -> dict[str, Any]:
+        history = f"last_pages:{self.last_pages}" if self.history == "last_pages" else self.history
+        return {
+            "granularity": self.granularity,
+            "observation_mode": self.observation_mode,
+            "max_observation_chars": self.max_observation_chars,
+            "history": history,
+        }
+
+
+def budget_of(filters: dict[str, Any]) -> Budget:
+    """The row options of an export's filters, with their defaults; a bad value raises a
+    ServiceError naming the filter."""
+    granularity = filters.get("granularity") or "step"
+    if granularity not in GRANULARITIES:
+        raise ServiceError(
+            f"granularity '{granularity}' is not one of {', '.join(GRANULARITIES)}",
+            field="filters.granularity",
+        )
+    step = granularity == "step"
+    mode = filters.get("observation_mode") or (
+        DEFAULT_STEP_MODE if step else DEFAULT_TRAJECTORY_MODE
+    )
+    if step and mode not in STEP_MODES:
+        raise ServiceError(
+            f"step rows show pages as text: observation_mode must be one of "
+            f"{', '.join(STEP_MODES)} (or use granularity 'trajectory')",
+            field="filters.observation_mode",
+        )
+    max_chars = filters.get("max_observation_chars")
+    if max_chars is None and step:
+        max_chars = DEFAULT_MAX_OBSERVATION_CHARS
+    if max_chars is not None and (
+        isinstance(max_chars, bool)
+        or not isinstance(max_chars, int)
+        or not MIN_OBSERVATION_CHARS <= max_chars <= MAX_OBSERVATION_CHARS
+    ):
+        raise ServiceError(
+            f"max_observation_chars must be a whole number from {MIN_OBSERVATION_CHARS} to "
+            f"{MAX_OBSERVATION_CHARS:,}",
+            field="filters.max_observation_chars",
+        )
+    history, last_pages = parse_history(filters.get("history") or DEFAULT_HISTORY)
+    return Budget(granularity, mode, max_chars, history, last_pages)
+
+
+def parse_history(value: Any) -> tuple[str, int]:
+    if value in ("actions", "none"):
+        return value, 0
+    match = _LAST_PAGES.fullmatch(value) if isinstance(value, str) else None
+    if match and 1 <= int(match.group(1)) <= MAX_LAST_PAGES:
+        return "last_pages", int(match.group(1))
+    raise ServiceError(
+        f"history must be 'actions', 'none' or 'last_pages:K' with K from 1 to {MAX_LAST_PAGES}",
+        field="filters.history",
+    )
+
+
+@lru_cache(maxsize=4096)
+def stored_page(observation: str) -> Page:
+    """A stored observation (page JSON text) as a Page. Trajectories revisit the same pages
+    often (every episode of a task starts on the same one), so pages are kept; read-only."""
+    return page_from_json(json.loads(observation))
+
+
+@lru_cache(maxsize=8192)
+def page_text(observation: str, mode: str, max_chars: int | None, previous: str | None) -> str:
+    """A stored page rendered as text in `mode` within `max_chars` (`previous`: the page
+    before, for `diff`)."""
+    page = stored_page(observation)
+    if mode in ("json", "html"):
+        rendered = render_page(page, mode)
+        text = rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
+        return fit_text(text, max_chars) if max_chars else text
+    before = stored_page(previous) if previous is not None and mode == "diff" else None
+    return observe(page, mode, previous=before, max_chars=max_chars)
+
+
+@lru_cache(maxsize=4096)
+def _page_facts(observation: str) -> tuple[str, str, tuple[str, ...]]:
+    page = stored_page(observation)
+    alerts = tuple(alert.text() for alert in page.find_all(role="alert"))
+    return page.title, page.url, alerts
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def effect(step: StepRow, following: StepRow | None) -> str:
+    """What a step did, in a few words: the page it led to and any new alert, or why it was
+    refused. The last step of an episode led to no recorded page."""
+    if step.error:
+        return clip(f"refused: {step.error}", EFFECT_CHARS)
+    if following is None:
+        return "episode ended"
+    title, url, alerts = _page_facts(following.observation)
+    before_title, before_url, before_alerts = _page_facts(step.observation)
+    text = "same page" if (title, url) == (before_title, before_url) else f"{title} ({url})"
+    new_alerts = [alert for alert in alerts if alert and alert not in before_alerts]
+    if new_alerts:
+        text += "; alert: " + "; ".join(new_alerts)
+    return clip(text, EFFECT_CHARS)
+
+
+class StepPrompts:
+    """The prompts of one episode's steps. A history line is made once per step and shared
+    by the prompts of every later step."""
+
+    def __init__(self, goal: str, steps: list[StepRow], budget: Budget):
+        self.system = system_prompt(goal)
+        self.steps = steps
+        self.budget = budget
+        self.lines = [
+            f"{index + 1}. {clip(step.action, ACTION_CHARS)} -> "
+            f"{effect(step, steps[index + 1] if index + 1 < len(steps) else None)}"
+            for index, step in enumerate(steps)
+        ]
+
+    def page(self, index: int) -> str:
+        budget = self.budget
+        previous = self.steps[index - 1].observation if index else None
+        return page_text(
+            self.steps[index].observation,
+            budget.observation_mode,
+            budget.max_observation_chars,
+            previous,
+        )
+
+    def history(self, index: int) -> str:
+        """The steps before `index`: the most recent one-liners that fit `HISTORY_CHARS`
+        (with a note of how many earlier ones were left out), then, with `last_pages:K`, the
+        last K steps each with the page it was taken on."""
+        if self.budget.history == "none":
+            return ""
+        if index == 0:
+            return "Previous steps: none (this is the first step)."
+        paged = min(self.budget.last_pages, index)
+        first_paged = index - paged
+        shown: list[str] = []
+        used = 0
+        for line in reversed(self.lines[:first_paged]):
+            if used + len(line) + 1 > HISTORY_CHARS:
+                break
+            shown.append(line)
+            used += len(line) + 1
+        shown.reverse()
+        left_out = first_paged - len(shown)
+        parts = ["Previous steps:"]
+        if left_out:
+            parts.append(f"({left_out} earlier steps not shown)")
+        parts += shown
+        for step in range(first_paged, index):
+            parts += [f"Page at step {step + 1}:", self.page(step), self.lines[step]]
+        return "\n".join(parts)
+
+    def user(self, index: int) -> str:
+        history = self.history(index)
+        page = f"Current page:\n{self.page(index)}"
+        return f"{history}\n\n{page}" if history else page
+
+    def messages(self, index: int) -> list[dict[str, str]]:
+        """The conversational prompt of step `index`: system turn, then history and page."""
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.user(index)},
+        ]
+
+    def text(self, index: int) -> str:
+        """The same prompt as one string (for kinds whose prompt is plain text)."""
+        return f"{self.system}\n\n{self.user(index)}"
