@@ -104,6 +104,11 @@ class Environment:
     navigation: ClassVar[tuple[str, ...]] = ()
     families: ClassVar[dict[str, TaskFamily]] = {}
     solver: ClassVar[type[ScriptedSolver] | None] = None
+    # Families and UI variants in the test split only (see splits.py), and the environment's
+    # own split seed ranges ({split: (from, to)}, half-open) when the shared ones do not suit.
+    heldout_families: ClassVar[tuple[str, ...]] = ()
+    heldout_variants: ClassVar[tuple[str, ...]] = ()
+    split_seeds: ClassVar[dict[str, tuple[int, int]] | None] = None
 
     def __init__(self) -> None:
         # One-entry cache: step() renders the page of the state the caller has just rendered.

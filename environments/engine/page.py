@@ -189,23 +189,28 @@ def page_to_axtree(page: Page) -> str:
 
 def _axtree_lines(elements: list[Element], indent: str, lines: list[str]) -> None:
     for el in elements:
-        role = el.role
-        line = f"{indent}{role}" if el.bid is None else f"{indent}[{el.bid}] {role}"
-        if el.name:
-            line += " " + quote(el.name)
-        if el.value or role in INPUT_ROLES or role == "select":
-            line += " value=" + quote(el.value)
-        if role == "select":
-            line += " options=[" + ", ".join([quote(o) for o in el.options]) + "]"
-        elif role == "checkbox":
-            line += " checked=true" if el.checked else " checked=false"
-        if el.disabled:
-            line += " disabled"
-        if el.required:
-            line += " required"
-        lines.append(line)
+        lines.append(indent + axtree_line(el))
         if el.children:
             _axtree_lines(el.children, indent + "  ", lines)
+
+
+def axtree_line(el: Element) -> str:
+    """One element's axtree line, without indentation or children."""
+    role = el.role
+    line = role if el.bid is None else f"[{el.bid}] {role}"
+    if el.name:
+        line += " " + quote(el.name)
+    if el.value or role in INPUT_ROLES or role == "select":
+        line += " value=" + quote(el.value)
+    if role == "select":
+        line += " options=[" + ", ".join([quote(o) for o in el.options]) + "]"
+    elif role == "checkbox":
+        line += " checked=true" if el.checked else " checked=false"
+    if el.disabled:
+        line += " disabled"
+    if el.required:
+        line += " required"
+    return line
 
 
 # --- JSON --------------------------------------------------------------------------------

@@ -63,6 +63,11 @@ class TaskFamily:
     title: ClassVar[str]
     goal: ClassVar[str]
     max_steps: ClassVar[int] = 30
+    # The reward rubric (see rewards.py): the checks that only guard (they zero partial and
+    # progress credit when they fail, and earn none), None meaning those that already pass on
+    # the initial state; and weights of the other checks by name (default 1.0 each).
+    guard_checks: ClassVar[tuple[str, ...] | None] = None
+    check_weights: ClassVar[dict[str, float]] = {}
 
     @property
     def description(self) -> str:

@@ -108,6 +108,9 @@ class BankSite(Environment):
     navigation = tuple(NAV)
     families = FAMILIES
     solver = BankSolver
+    # Near neighbours of trained families (a statement read like an activity search; a
+    # dispute found like a purchase), so a test score says whether the skill transferred.
+    heldout_families = ("statement_balance", "dispute_charge")
 
     def build_world(self, seed: int) -> dict:
         return build_world(seed)

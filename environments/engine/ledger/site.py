@@ -162,6 +162,8 @@ class LedgerSite(Environment):
     navigation = tuple(NAV)
     families = {f.name: f for f in FAMILIES}
     solver = LedgerSolver
+    # Near neighbours of trained families (match_deposit, net_profit_month).
+    heldout_families = ("match_bill_payment", "category_spend_quarter")
 
     def build_world(self, seed: int) -> dict:
         return build_world(seed)

@@ -1,0 +1,81 @@
+"""Splits: disjoint seed ranges, and held-out families in test only."""
+
+import json
+import random
+
+import pytest
+
+from environments.engine import get_environment
+from environments.engine.splits import (
+    SPLITS,
+    draw_seed,
+    environment_splits,
+    split_families,
+    split_of_seed,
+    split_seed_range,
+)
+from tests.environments.engine.episodes import ENV_IDS
+
+
+def test_the_seed_ranges_are_disjoint_and_each_seed_has_one_split():
+    ranges = [split_seed_range(split) for split in SPLITS]
+    for i, first in enumerate(ranges):
+        for second in ranges[i + 1 :]:
+            assert first.stop <= second.start or second.stop <= first.start
+    for split, seeds in zip(SPLITS, ranges, strict=True):
+        assert split_of_seed(seeds.start) == split
+        assert split_of_seed(seeds.stop - 1) == split
+        assert split_of_seed(seeds.stop) != split
+    assert split_of_seed(0) == "train"
+    assert split_of_seed(1_500_000) is None
+    assert split_of_seed(-1) is None
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_heldout_families_are_in_test_only(env_id):
+    env = get_environment(env_id)
+    assert 1 <= len(env.heldout_families) <= 2
+    assert set(env.heldout_families) <= set(env.families)
+    train = split_families(env_id, "train")
+    assert len(train) > len(env.families) / 2
+    for split in ("train", "validation"):
+        assert not set(split_families(env_id, split)) & set(env.heldout_families)
+    assert split_families(env_id, "validation") == train
+    assert split_families(env_id, "test") == list(env.families)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_an_environments_splits_as_json(env_id):
+    described = json.loads(json.dumps(environment_splits(env_id)))
+    env = get_environment(env_id)
+    assert described["environment"] == env.id
+    assert described["heldout_families"] == list(env.heldout_families)
+    assert described["heldout_variants"] == []
+    for split in SPLITS:
+        seeds = split_seed_range(split)
+        assert described["splits"][split] == {
+            "seed_from": seeds.start,
+            "seed_to": seeds.stop - 1,
+            "families": split_families(env_id, split),
+        }
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_a_drawn_seed_is_in_its_split_and_reproducible(split):
+    seeds = [draw_seed(random.Random(7), split) for _ in range(2)]
+    assert seeds[0] == seeds[1]
+    rng = random.Random(1)
+    drawn = {draw_seed(rng, split) for _ in range(200)}
+    assert len(drawn) > 190
+    assert all(split_of_seed(seed) == split for seed in drawn)
+    assert draw_seed(random.Random(3)) in split_seed_range("train")
+
+
+def test_unknown_splits_are_refused():
+    for call in (
+        lambda: split_seed_range("dev"),
+        lambda: split_families("bank", "dev"),
+        lambda: draw_seed(random.Random(), "dev"),
+    ):
+        with pytest.raises(ValueError, match="'dev'"):
+            call()
