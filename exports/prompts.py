@@ -8,8 +8,11 @@ is only ever in the prompt.
 
 The defaults keep a row (prompt and completion) within about 3,500 characters, which is
 TRL's default context of 1,024 tokens at the 3-4 characters a token that chat models' tokenizers
-give on these pages: the system turn is about 800 characters and the goal up to 300, the
-history at most `HISTORY_CHARS`, the page at most `max_observation_chars`.
+give on these pages. The system turn is about 800 characters and the goal up to 300; the page
+gets up to `max_observation_chars` (2,000: the pruned page whole on most steps, and the element
+acted on shown for 93-100% of the scripted solvers' actions, depending on the environment); the
+history gets what is left of `PROMPT_BUDGET_CHARS`, at most `HISTORY_CHARS`, and shows the most
+recent steps that fit. What is left of the row's budget is for the action.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ if TYPE_CHECKING:
 # TRL's default max_length (1,024 tokens) in characters, prompt and completion together.
 ROW_BUDGET_CHARS = 3_500
 GRANULARITIES = ("step", "trajectory")
-DEFAULT_MAX_OBSERVATION_CHARS = 1_400
+DEFAULT_MAX_OBSERVATION_CHARS = 2_000
 MIN_OBSERVATION_CHARS = 200
 MAX_OBSERVATION_CHARS = 100_000
 DEFAULT_HISTORY = "actions"
 MAX_LAST_PAGES = 10
-# The one-line history's share of the budget: the most recent steps that fit are shown.
+# The prompt's share of a row's budget (the rest is for the action), and the most the history of
+# one-line steps takes of it.
+PROMPT_BUDGET_CHARS = 3_200
 HISTORY_CHARS = 600
 # An action and its effect as a history line shows them (the completion is never cut).
 ACTION_CHARS = 160
@@ -198,8 +203,8 @@ class StepPrompts:
             previous,
         )
 
-    def history(self, index: int) -> str:
-        """The steps before `index`: the most recent one-liners that fit `HISTORY_CHARS`
+    def history(self, index: int, room: int) -> str:
+        """The steps before `index`: the most recent one-liners that fit `room` characters
         (with a note of how many earlier ones were left out), then, with `last_pages:K`, the
         last K steps each with the page it was taken on."""
         if self.budget.history == "none":
@@ -211,7 +216,7 @@ class StepPrompts:
         shown: list[str] = []
         used = 0
         for line in reversed(self.lines[:first_paged]):
-            if used + len(line) + 1 > HISTORY_CHARS:
+            if used + len(line) + 1 > room:
                 break
             shown.append(line)
             used += len(line) + 1
@@ -226,8 +231,9 @@ class StepPrompts:
         return "\n".join(parts)
 
     def user(self, index: int) -> str:
-        history = self.history(index)
         page = f"Current page:\n{self.page(index)}"
+        room = min(HISTORY_CHARS, PROMPT_BUDGET_CHARS - len(self.system) - len(page))
+        history = self.history(index, room)
         return f"{history}\n\n{page}" if history else page
 
     def messages(self, index: int) -> list[dict[str, str]]:

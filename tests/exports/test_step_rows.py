@@ -73,7 +73,7 @@ def test_an_sft_row_is_one_decision_with_the_goal_the_history_and_the_page(manag
     assert manifest["options"] == {
         "granularity": "step",
         "observation_mode": "pruned",
-        "max_observation_chars": 1400,
+        "max_observation_chars": 2000,
         "history": "actions",
     }
     assert manifest["row_lengths"]["chars"]["max"] == max(map(row_chars, rows))
