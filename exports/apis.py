@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from environments.engine.splits import SPLITS
 from environments.models import ActorKind
 from environments.observations import MODES
 from exports import feeds, selectors, services
@@ -54,6 +55,9 @@ class ExportFiltersInput(serializers.Serializer):
         help_text="a tokenizer folder under TOKENIZERS_DIR: the manifest gives row lengths in "
         "its tokens",
     )
+    seed_from = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
+    seed_to = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
+    split = serializers.ChoiceField(choices=SPLITS, required=False, help_text="tasks")
     campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
     exclude_gold = serializers.BooleanField(required=False)

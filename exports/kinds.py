@@ -24,6 +24,7 @@ from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
 from exports.prompts import Budget, StepPrompts, budget_of, page_text, system_prompt
+from rlplatform.services import ServiceError
 
 # Episodes read at a time: with their steps, this bounds an export's memory.
 CHUNK = 50
@@ -806,6 +807,148 @@ class Unpaired(ExportKind):
         return [row["prompt"] + row["completion"]]
 
 
+# Tasks: what an RL run starts from.
+
+MAX_TASK_ROWS = 100_000
+DEFAULT_TASK_SEEDS = 100
+
+
+class Tasks(ExportKind):
+    name = "tasks"
+    title = "Tasks (the rows an RL run starts from)"
+    description = (
+        "One row per task (a family and a seed) for GRPOTrainer's train_dataset with "
+        "environments.trainers' environment_factory: the conversational `prompt` (the rules; "
+        "the environment's reset adds the goal and the first page), `task_id`, `environment`, "
+        "`family`, `seed` and `split` (train, validation or test, from the environment's "
+        "splits; empty for a seed outside them, or a held-out family's seed outside test). "
+        "Filtered as GET /api/v1/datasets/tasks/ is: `environments` (all by default), "
+        "`families`, `seed_from` and `seed_to` (inclusive; by default the first 100 seeds of "
+        "`split`, or 0-99), `split` (its seeds and families only). Tasks not stored yet are "
+        f"created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
+    )
+    schema = pa.schema(
+        [
+            ("prompt", pa.list_(MESSAGE)),
+            ("task_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+            ("split", pa.string()),
+        ]
+    )
+    batch_rows = 500
+
+    def options(self, filters):
+        return task_selection(filters)
+
+    def count(self, filters, using):
+        return sum(len(rows) for rows in task_ranges(filters))
+
+    def rows(self, filters, using, counts):
+        for rows in task_ranges(filters):
+            for start in range(0, len(rows), self.batch_rows):
+                for row in rows[start : start + self.batch_rows]:
+                    yield {
+                        **row,
+                        "split": task_split(row["environment"], row["family"], row["seed"]),
+                    }
+
+    def sequences(self, row):
+        return [row["prompt"]]
+
+
+def task_selection(filters: dict[str, Any]) -> dict[str, Any]:
+    """The tasks an export of `tasks` takes: its environments with their families, the seed
+    range and the split, resolved and checked (a ServiceError naming the filter otherwise)."""
+    from environments.engine import list_environments
+    from environments.engine.registry import get_environment
+    from environments.engine.splits import SPLITS, split_families, split_seed_range
+    from environments.services import MAX_SEED
+
+    known = {env.id for env in list_environments()}
+    env_ids = filters.get("environments") or sorted(known)
+    unknown = [env_id for env_id in env_ids if env_id not in known]
+    if unknown:
+        raise ServiceError(
+            f"no environment '{unknown[0]}'; environments: {', '.join(sorted(known))}",
+            field="filters.environments",
+        )
+    split = filters.get("split")
+    if split is not None and split not in SPLITS:
+        raise ServiceError(f"split must be one of {', '.join(SPLITS)}", field="filters.split")
+    wanted = filters.get("families")
+    families: dict[str, list[str]] = {}
+    for env_id in env_ids:
+        offered = split_families(env_id, split) if split else list(get_environment(env_id).families)
+        families[env_id] = [f for f in offered if not wanted or f in wanted]
+    named = {family for env_id in env_ids for family in get_environment(env_id).families}
+    if wanted and not set(wanted) <= named:
+        missing = sorted(set(wanted) - named)[0]
+        raise ServiceError(
+            f"no task family '{missing}' in {', '.join(env_ids)}", field="filters.families"
+        )
+    low, high = 0, MAX_SEED
+    if split is not None:
+        seeds = split_seed_range(split)
+        low, high = seeds.start, seeds.stop - 1
+    seed_from = filters.get("seed_from", low)
+    seed_to = filters.get("seed_to", min(high, seed_from + DEFAULT_TASK_SEEDS - 1))
+    for name, seed in (("seed_from", seed_from), ("seed_to", seed_to)):
+        if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+            where = f"the {split} split's seeds" if split else "seeds"
+            raise ServiceError(
+                f"{name} must be a whole number within {where}, {low} to {high}",
+                field=f"filters.{name}",
+            )
+    if seed_from > seed_to:
+        raise ServiceError("seed_from must not be above seed_to", field="filters.seed_to")
+    rows = (seed_to - seed_from + 1) * sum(len(names) for names in families.values())
+    if rows > MAX_TASK_ROWS:
+        raise ServiceError(
+            f"these filters give {rows:,} tasks; an export takes at most {MAX_TASK_ROWS:,} "
+            "(narrow the seeds or the families)",
+            field="filters.seed_to",
+        )
+    return {
+        "environments": {env_id: names for env_id, names in families.items() if names},
+        "seed_from": seed_from,
+        "seed_to": seed_to,
+        "split": split,
+    }
+
+
+def task_ranges(filters: dict[str, Any]):
+    """The task rows of an export of `tasks`, a range per environment (see TaskRows)."""
+    from environments.openenv.datasets import TaskRows
+
+    selection = task_selection(filters)
+    return [
+        TaskRows(
+            env_id=env_id,
+            families=families,
+            seed_from=selection["seed_from"],
+            seed_to=selection["seed_to"],
+        )
+        for env_id, families in selection["environments"].items()
+    ]
+
+
+@lru_cache(maxsize=64)
+def _split_families(env_id: str, split: str) -> frozenset[str]:
+    from environments.engine.splits import split_families
+
+    return frozenset(split_families(env_id, split))
+
+
+def task_split(env_id: str, family: str, seed: int) -> str | None:
+    """The split a task is in: its seed's, when the split draws on its family."""
+    from environments.engine.splits import split_of_seed
+
+    split = split_of_seed(seed, env_id=env_id)
+    return split if split and family in _split_families(env_id, split) else None
+
+
 def pseudonym(user_id: int) -> str:
     """A contractor's stable pseudonym: the same person, the same name, across exports; not
     reversible without the platform's secret key."""
@@ -908,6 +1051,7 @@ KINDS: dict[str, ExportKind] = {
         Stepwise(),
         Unpaired(),
         Judgments(),
+        Tasks(),
     )
 }
 KIND_NAMES = tuple(sorted(KINDS))

@@ -26,6 +26,11 @@ class ExportForm(forms.Form):
         required=False,
         choices=[("", "Either (the kind's default)"), ("true", "Succeeded"), ("false", "Failed")],
     )
+    granularity = forms.ChoiceField(
+        required=False,
+        choices=[("", "One decision each (default)"), ("trajectory", "One trajectory each")],
+        help_text="sft, preference, stepwise and unpaired",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +45,8 @@ class ExportForm(forms.Form):
             filters["actor_kind"] = data["actor_kind"]
         if data["success"]:
             filters["success"] = data["success"] == "true"
+        if data["granularity"]:
+            filters["granularity"] = data["granularity"]
         return filters
 
 

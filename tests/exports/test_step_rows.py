@@ -304,3 +304,13 @@ def test_whole_pages_in_trajectory_rows_take_any_mode(manager):
     )
     page = json.loads(rows[0]["messages"][1]["content"])
     assert {"title", "url", "elements"} <= set(page)
+
+
+def test_the_exports_page_starts_whole_trajectory_rows_when_asked(manager):
+    from exports.models import Export
+
+    response = signed_in(manager).post(
+        "/exports/", {"kind": "preference", "format": "jsonl", "granularity": "trajectory"}
+    )
+    assert response.status_code == 302
+    assert Export.objects.get().filters == {"granularity": "trajectory"}
