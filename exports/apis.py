@@ -42,7 +42,7 @@ class ExportFiltersInput(serializers.Serializer):
         "or per trajectory",
     )
     max_observation_chars = serializers.IntegerField(
-        required=False, help_text="a page's budget in characters (step rows: 2,000 by default)"
+        required=False, help_text="a page's budget in characters (step rows: 1,800 by default)"
     )
     history = serializers.CharField(
         required=False,

@@ -6,13 +6,14 @@ did: the page it led to, a new alert, or why it was refused) and the page the ac
 pruned and cut to `max_observation_chars`. Its completion is the action alone: environment text
 is only ever in the prompt.
 
-The defaults keep a row (prompt and completion) within about 3,500 characters, which is
-TRL's default context of 1,024 tokens at the 3-4 characters a token that chat models' tokenizers
-give on these pages. The system turn is about 800 characters and the goal up to 300; the page
-gets up to `max_observation_chars` (2,000: the pruned page whole on most steps, and the element
-acted on shown for 93-100% of the scripted solvers' actions, depending on the environment); the
-history gets what is left of `PROMPT_BUDGET_CHARS`, at most `HISTORY_CHARS`, and shows the most
-recent steps that fit. What is left of the row's budget is for the action.
+The defaults keep a row (prompt and completion) under about 2,700 characters, so that it fits
+TRL's default context of 1,024 tokens even where pages are dense with amounts and dates, which
+tokenizers cut finer (2.6 characters a token on the ledger's reconciliation pages, against 3.4
+on average). The system turn (the rules and the goal) takes 450-750 characters; the page up to
+`max_observation_chars` (1,800: the pruned page whole on 60-80% of steps; the element acted on
+is cut off for 0.4% of the bank solver's actions, 3% of the tickets', 14% of the ledger's);
+the history what is left of `PROMPT_BUDGET_CHARS`, at most `HISTORY_CHARS`, showing the most
+recent steps that fit. The rest is for the action.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ if TYPE_CHECKING:
 # TRL's default max_length (1,024 tokens) in characters, prompt and completion together.
 ROW_BUDGET_CHARS = 3_500
 GRANULARITIES = ("step", "trajectory")
-DEFAULT_MAX_OBSERVATION_CHARS = 2_000
+DEFAULT_MAX_OBSERVATION_CHARS = 1_800
 MIN_OBSERVATION_CHARS = 200
 MAX_OBSERVATION_CHARS = 100_000
 DEFAULT_HISTORY = "actions"
 MAX_LAST_PAGES = 10
 # The prompt's share of a row's budget (the rest is for the action), and the most the history of
 # one-line steps takes of it.
-PROMPT_BUDGET_CHARS = 3_200
+PROMPT_BUDGET_CHARS = 2_600
 HISTORY_CHARS = 600
 # An action and its effect as a history line shows them (the completion is never cut).
 ACTION_CHARS = 160
@@ -55,9 +56,26 @@ DEFAULT_TRAJECTORY_MODE = "axtree"
 _LAST_PAGES = re.compile(r"last_pages:(\d{1,3})")
 
 
+# The rules a step row's system turn gives: the chat policy's in a third of the characters, and
+# without its invitation to think first, since a step row's completion is the action alone.
+STEP_RULES = (
+    "You operate a web application to complete the user's task. You see the steps taken so far "
+    "and the current page as an accessibility tree, one element a line: [bid] role 'name'. "
+    "Reply with exactly one action: click('bid'), fill('bid', 'text'), "
+    "select_option('bid', 'option'), check('bid'), uncheck('bid'), goto('page'), "
+    "send_msg_to_user('text') to answer the user (this ends the task), or noop()."
+)
+
+
 def system_prompt(goal: str) -> str:
-    """The system turn of a conversation: the rules the chat policy is given, and the goal."""
+    """The system turn of a whole-trajectory conversation: the rules the chat policy is given,
+    and the goal."""
     return f"{SYSTEM_PROMPT}\n\nTask: {goal}"
+
+
+def step_system_prompt(goal: str) -> str:
+    """The system turn of a step row: the rules, and the goal."""
+    return f"{STEP_RULES}\n\nTask: {goal}"
 
 
 @dataclass(frozen=True)
@@ -184,7 +202,7 @@ class StepPrompts:
     by the prompts of every later step."""
 
     def __init__(self, goal: str, steps: list[StepRow], budget: Budget):
-        self.system = system_prompt(goal)
+        self.system = step_system_prompt(goal)
         self.steps = steps
         self.budget = budget
         self.lines = [

@@ -14,7 +14,7 @@ from environments.engine import RandomPolicy, get_environment, run_episode
 from environments.models import Episode
 from environments.policies import SYSTEM_PROMPT
 from exports import services
-from exports.prompts import ROW_BUDGET_CHARS
+from exports.prompts import ROW_BUDGET_CHARS, STEP_RULES
 from rlplatform.models import JobStatus
 from rlplatform.services import job_execute
 from tests.conftest import signed_in
@@ -57,7 +57,7 @@ def test_an_sft_row_is_one_decision_with_the_goal_the_history_and_the_page(manag
     assert [r["step"] for r in mine] == list(range(len(steps)))
     for row, step in zip(mine, steps, strict=True):
         system, user = row["prompt"]
-        assert system["role"] == "system" and SYSTEM_PROMPT in system["content"]
+        assert system["role"] == "system" and system["content"].startswith(STEP_RULES)
         assert episode.task.goal in system["content"]
         assert user["role"] == "user" and "Current page:" in user["content"]
         # The completion is the action and nothing else: no page text is trained on.
@@ -73,11 +73,15 @@ def test_an_sft_row_is_one_decision_with_the_goal_the_history_and_the_page(manag
     assert manifest["options"] == {
         "granularity": "step",
         "observation_mode": "pruned",
-        "max_observation_chars": 2000,
+        "max_observation_chars": 1800,
         "history": "actions",
     }
     assert manifest["row_lengths"]["chars"]["max"] == max(map(row_chars, rows))
     assert manifest["row_lengths"]["within_budget_chars"] == 1.0
+
+    whole, _ = exported(manager, "sft", {"granularity": "trajectory"})
+    # Whole conversations keep the chat policy's own system turn.
+    assert whole[0]["messages"][0]["content"].startswith(SYSTEM_PROMPT)
 
 
 def test_history_none_and_last_pages_change_only_the_prompt(manager):
@@ -202,7 +206,7 @@ def test_grades_give_a_step_label_row_and_an_unpaired_row_per_decision(manager, 
     assert [r["completions"] for r in rows] == [[action] for action in actions]
     assert [r["labels"] for r in rows] == [[True]] * (steps - 1) + [[False]]
     assert rows[-1]["ratings"] == [-1]
-    assert rows[2]["prompt"].startswith(SYSTEM_PROMPT) and "Current page:" in rows[2]["prompt"]
+    assert rows[2]["prompt"].startswith(STEP_RULES) and "Current page:" in rows[2]["prompt"]
     assert f"2. {actions[1]} -> " in rows[2]["prompt"]
     assert manifest["row_lengths"]["within_budget_chars"] == 1.0
 
