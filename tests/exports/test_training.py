@@ -174,7 +174,7 @@ def graders(db):
 
 
 def test_sft_trains_on_demonstration_rows_with_the_default_context(
-    manager, graders, exporter, tokenizer, tmp_path
+    manager, graders, exporter, tokenizer, tmp_path, settings
 ):
     tasks = [
         signed_in(manager)
@@ -207,6 +207,19 @@ def test_sft_trains_on_demonstration_rows_with_the_default_context(
         assert 0 < sum(label != -100 for label in tokenized["labels"]) < full / 4
     trainer.train()
     assert trainer.state.global_step == 2
+
+    # The manifest counts the same tokens, given the tokenizer's folder.
+    settings.TOKENIZERS_DIR = tmp_path / "tokenizers"
+    tokenizer.save_pretrained(settings.TOKENIZERS_DIR / "bpe-3000")
+    response = exporter.post(
+        "/api/v1/exports/", {"kind": "sft", "filters": {"tokenizer": "bpe-3000"}}, format="json"
+    )
+    export = Export.objects.get(pk=response.json()["id"])
+    job_execute(job_id=export.job_id, handler=services.export_run)
+    export.refresh_from_db()
+    lengths = export.manifest["row_lengths"]
+    assert lengths["tokenizer"] == "bpe-3000" and lengths["within_1024_tokens"] == 1.0
+    assert lengths["tokens"]["max"] == max(len(row["input_ids"]) for row in kept)
 
 
 def compare_pairs(agent, manager, graders) -> int:
