@@ -12,6 +12,8 @@ nothing may mutate a state in place. The base class owns these keys:
     finished  True once send_msg_to_user was called
     answer    the text sent with send_msg_to_user, else None
     steps     the number of actions applied
+    variant   the UI variant (see variants.py); absent for "default"
+    dismissed distractors the actor dismissed (variants only)
 
 Everything else is the environment's own (`build_world`).
 """
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from .actions import Action, ActionError, parse_action
 from .page import INPUT_ROLES, Element, Page
+from .variants import DEFAULT, KEY_PREFIX, apply_variant, check_variant
+from .variants import on_click as on_variant_click
 
 if TYPE_CHECKING:
     from .policies import ScriptedSolver
@@ -120,11 +124,13 @@ class Environment:
 
     # --- the contract ---------------------------------------------------------------------
 
-    def reset(self, seed: int, task: Task | None = None) -> dict:
-        """The initial state for a seed; the same (seed, task) always gives the same state.
+    def reset(self, seed: int, task: Task | None = None, variant: str | None = None) -> dict:
+        """The initial state for a seed; the same (seed, task, variant) always gives the same
+        state.
 
         The task's params were drawn from the same seed as the data, so a task only fits the
-        state built from its own seed.
+        state built from its own seed. `variant` (default: the task's, else "default") picks
+        how pages look (see variants.py); it is kept in the state.
         """
         if task is not None:
             if task.env != self.id:
@@ -145,6 +151,9 @@ class Environment:
             "steps": 0,
         }
         state.update(self.build_world(seed))
+        variant = check_variant(variant or (task.variant if task is not None else DEFAULT))
+        if variant != DEFAULT:
+            state["variant"] = variant
         return state
 
     def render(self, state: dict) -> Page:
@@ -153,6 +162,8 @@ class Environment:
         if cached is not None and cached[0] is state:
             return cached[1]
         page = self.build_page(state)
+        if "variant" in state:
+            page = apply_variant(self, state, page)
         self._rendered = (state, page)
         return page
 
@@ -190,13 +201,13 @@ class Environment:
 
     # --- helpers for users ----------------------------------------------------------------
 
-    def make_task(self, family: str, seed: int) -> Task:
-        """The task of a family for a seed (see `TaskFamily.make_task`)."""
+    def make_task(self, family: str, seed: int, variant: str = DEFAULT) -> Task:
+        """The task of a family for a seed, shown in a UI variant (see `TaskFamily.make_task`)."""
         if family not in self.families:
             raise KeyError(
                 f"{self.id} has no task family {family!r}; families: {', '.join(self.families)}"
             )
-        return self.families[family].make_task(seed)
+        return self.families[family].make_task(seed, variant)
 
     def page_url(self, page: str) -> str:
         return f"/{self.env_id}/{page}"
@@ -254,6 +265,8 @@ class Environment:
         role = el.role
         if name == "click":
             if role in ("link", "button"):
+                if el.key.startswith(KEY_PREFIX):
+                    return on_variant_click(state, el)
                 return self.on_click(state, el)
             if role == "checkbox":
                 return self.on_check(state, el, not el.checked)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .actions import ActionError
 from .page import INPUT_ROLES, Element, Page, quote
+from .variants import canonical_page
 
 if TYPE_CHECKING:
     from .base import Environment, Outcome
@@ -74,7 +75,9 @@ class RandomPolicy:
 class ScriptedSolver:
     """Base for an environment's solver. A subclass implements `script(task, page)`, a
     generator that yields action strings and receives each next page; it may use the task's
-    params and what pages show, nothing else (bids are found by reading the page)."""
+    params and what pages show, nothing else (bids are found by reading the page). Pages
+    reach the script with reworded labels read back (`variants.canonical_page`), so a script
+    written against the default wording works in every UI variant."""
 
     def __init__(self) -> None:
         self._script: Script | None = None
@@ -85,6 +88,7 @@ class ScriptedSolver:
     def act(self, task: Task, page: Page, state_view: dict | None = None) -> str:
         if state_view and state_view.get("error"):
             raise RuntimeError(f"{type(self).__name__} made an invalid action: {state_view}")
+        page = canonical_page(page)
         if self._script is None:
             self._script = self.script(task, page)
             return next(self._script)

@@ -5,8 +5,10 @@ A task is a family and a seed, so a split is a seed range and the families it dr
 ranges are the same for every environment and family unless an environment overrides them
 (`Environment.split_seeds`). Each environment holds one or two of its families out
 (`Environment.heldout_families`): they are in `test` only, so an evaluation on `test` measures
-both unseen seeds of trained families and families never trained on.
-`Environment.heldout_variants` will name UI variants held out the same way (none yet).
+both unseen seeds of trained families and families never trained on. UI variants
+(variants.py) are held out the same way (`Environment.heldout_variants`, "mixed" for the
+built-in environments): `test` renders every variant, so an evaluation can report success on
+interfaces never trained on beside the seen ones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import random
 
 from .registry import get_environment
+from .variants import VARIANTS
 
 SPLITS = ("train", "validation", "test")
 # Half-open [from, to) seed ranges, far apart so that a range can grow without meeting the next.
@@ -60,6 +63,16 @@ def split_families(env_id: str, split: str) -> list[str]:
     return [family for family in env.families if family not in env.heldout_families]
 
 
+def split_variants(env_id: str, split: str) -> list[str]:
+    """The UI variants a split renders: every variant in `test`, all but the held-out ones in
+    `train` and `validation`."""
+    _check_split(split)
+    env = get_environment(env_id)
+    if split == "test":
+        return list(VARIANTS)
+    return [variant for variant in VARIANTS if variant not in env.heldout_variants]
+
+
 def draw_seed(rng: random.Random, split: str = "train", *, env_id: str | None = None) -> int:
     """A seed of the split, drawn with `rng` (pass a seeded one for a reproducible draw)."""
     seeds = split_seed_range(split, env_id=env_id)
@@ -68,7 +81,7 @@ def draw_seed(rng: random.Random, split: str = "train", *, env_id: str | None = 
 
 def environment_splits(env_id: str) -> dict:
     """An environment's splits as JSON: each split's inclusive `seed_from` and `seed_to` and
-    its families, and the held-out families and UI variants."""
+    its families and UI variants, and the held-out families and UI variants."""
     env = get_environment(env_id)
     splits = {}
     for split in SPLITS:
@@ -77,6 +90,7 @@ def environment_splits(env_id: str) -> dict:
             "seed_from": seeds.start,
             "seed_to": seeds.stop - 1,
             "families": split_families(env_id, split),
+            "variants": split_variants(env_id, split),
         }
     return {
         "environment": env.id,

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 from .base import Check, Outcome
+from .variants import check_variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,11 @@ class Task:
     params: dict
     goal: str
     max_steps: int
+    # The UI variant its episodes render (see variants.py); "default" is left out of to_dict.
+    variant: str = "default"
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "env": self.env,
             "family": self.family,
             "seed": self.seed,
@@ -37,6 +40,9 @@ class Task:
             "goal": self.goal,
             "max_steps": self.max_steps,
         }
+        if self.variant != "default":
+            out["variant"] = self.variant
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Task:
@@ -47,6 +53,7 @@ class Task:
             params=dict(data["params"]),
             goal=data["goal"],
             max_steps=int(data["max_steps"]),
+            variant=str(data.get("variant", "default")),
         )
 
 
@@ -85,7 +92,7 @@ class TaskFamily:
         """Judge the final state against the initial one."""
         raise NotImplementedError
 
-    def make_task(self, seed: int) -> Task:
+    def make_task(self, seed: int, variant: str = "default") -> Task:
         params = self.params(seed)
         return Task(
             env=self.env,
@@ -94,6 +101,7 @@ class TaskFamily:
             params=params,
             goal=self.goal.format(**params),
             max_steps=self.max_steps,
+            variant=check_variant(variant),
         )
 
 

@@ -111,6 +111,7 @@ class BankSite(Environment):
     # Near neighbours of trained families (a statement read like an activity search; a
     # dispute found like a purchase), so a test score says whether the skill transferred.
     heldout_families = ("statement_balance", "dispute_charge")
+    heldout_variants = ("mixed",)
 
     def build_world(self, seed: int) -> dict:
         return build_world(seed)

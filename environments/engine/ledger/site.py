@@ -164,6 +164,7 @@ class LedgerSite(Environment):
     solver = LedgerSolver
     # Near neighbours of trained families (match_deposit, net_profit_month).
     heldout_families = ("match_bill_payment", "category_spend_quarter")
+    heldout_variants = ("mixed",)
 
     def build_world(self, seed: int) -> dict:
         return build_world(seed)

@@ -139,6 +139,7 @@ class TicketShop(Environment):
     solver = TicketsSolver
     # A near neighbour of buy_tickets and buy_adjacent: seat filters used a new way.
     heldout_families = ("buy_accessible",)
+    heldout_variants = ("mixed",)
 
     def build_world(self, seed: int) -> dict:
         return build_world(seed)

@@ -13,7 +13,9 @@ from environments.engine.splits import (
     split_families,
     split_of_seed,
     split_seed_range,
+    split_variants,
 )
+from environments.engine.variants import VARIANTS
 from tests.environments.engine.episodes import ENV_IDS
 
 
@@ -50,13 +52,14 @@ def test_an_environments_splits_as_json(env_id):
     env = get_environment(env_id)
     assert described["environment"] == env.id
     assert described["heldout_families"] == list(env.heldout_families)
-    assert described["heldout_variants"] == []
+    assert described["heldout_variants"] == ["mixed"] == list(env.heldout_variants)
     for split in SPLITS:
         seeds = split_seed_range(split)
         assert described["splits"][split] == {
             "seed_from": seeds.start,
             "seed_to": seeds.stop - 1,
             "families": split_families(env_id, split),
+            "variants": split_variants(env_id, split),
         }
 
 
@@ -79,3 +82,13 @@ def test_unknown_splits_are_refused():
     ):
         with pytest.raises(ValueError, match="'dev'"):
             call()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_held_out_ui_variants_render_only_in_the_test_split(env_id):
+    env = get_environment(env_id)
+    assert env.heldout_variants and set(env.heldout_variants) <= set(VARIANTS)
+    for split in ("train", "validation"):
+        assert not set(split_variants(env_id, split)) & set(env.heldout_variants)
+        assert "default" in split_variants(env_id, split)
+    assert split_variants(env_id, "test") == list(VARIANTS)
