@@ -1,11 +1,13 @@
 """Export throughput and memory against PostgreSQL.
 
-    .venv/bin/python bench/export.py [--episodes 10000] [--steps 100]
+    .venv/bin/python bench/export.py [--episodes 10000] [--steps 100] [--kinds trajectories,sft]
 
 Fills the bench database with finished episodes of `steps` steps each (observations are real
 pages of the bank environment), at two sizes (1% of the episodes, then all of them), and for
-each size and format prints: rows per second, the ratio of the export's time to PostgreSQL's own
-`COPY (SELECT ...) TO STDOUT` of the same rows, and the exporting process's peak memory.
+each size, kind and format prints: rows and steps per second, the ratio of the export's time to
+PostgreSQL's own `COPY (SELECT ...) TO STDOUT` of the same steps, and the exporting process's
+peak memory. `trajectories` writes an episode a row; `sft` a step a row (one decision: the goal,
+the history and the pruned page as the prompt), the default rows of the label kinds too.
 The export runs in its own process, exactly as a worker runs it (the job handler).
 """
 
@@ -29,7 +31,9 @@ from exports import services
 from rlplatform.models import User
 from rlplatform.services import job_execute
 user = User.objects.get(username="bench")
-export = services.export_start(kind="trajectories", format="{fmt}", filters={{}}, created_by=user)
+export = services.export_start(
+    kind="{kind}", format="{fmt}", filters={filters}, created_by=user
+)
 started = time.perf_counter()
 job_execute(job_id=export.job_id, handler=services.export_run)
 elapsed = time.perf_counter() - started
@@ -148,7 +152,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--kinds", default="trajectories,sft", help="comma-separated")
     args = parser.parse_args()
+    kinds = args.kinds.split(",")
     prepare_database()
     run_django(
         "from rlplatform.services import user_create\n"
@@ -157,17 +163,20 @@ def main() -> None:
         "task_get_or_create(env_id='bank-v1', family='pay_bill', seed=1); print('ok')"
     )
     small = max(1, args.episodes // 100)
-    print(f"\n## Exports (trajectories kind, {args.steps} steps an episode, PostgreSQL)\n")
-    print("| steps | format | episodes/s | steps/s | seconds | x COPY | peak MB |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print(f"\n## Exports ({args.steps} steps an episode, PostgreSQL)\n")
+    print("| steps | kind | format | rows/s | steps/s | seconds | x COPY | peak MB |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
     filled = 0
     for episodes in (small, args.episodes):
         fill(episodes - filled, args.steps, first_id=filled + 1)
         filled = episodes
         copy = copy_seconds()
-        for fmt in ("jsonl", "parquet"):
+        for kind, fmt in ((kind, fmt) for kind in kinds for fmt in ("jsonl", "parquet")):
+            # The bench's episodes are agents' (sft takes contractors' by default).
+            filters = {"actor_kind": "agent"} if kind == "sft" else {}
+            code = RUN_EXPORT.format(kind=kind, fmt=fmt, filters=filters)
             out = subprocess.run(
-                [PY, "-c", "import django; django.setup()\n" + RUN_EXPORT.format(fmt=fmt)],
+                [PY, "-c", "import django; django.setup()\n" + code],
                 cwd=ROOT,
                 env=server_env(),
                 check=True,
@@ -176,12 +185,12 @@ def main() -> None:
             ).stdout.split()
             rows, seconds, peak_mb = int(out[-3]), float(out[-2]), int(out[-1])
             print(
-                f"| {episodes * args.steps:,} | {fmt} | {rows / seconds:,.0f} | "
+                f"| {episodes * args.steps:,} | {kind} | {fmt} | {rows / seconds:,.0f} | "
                 f"{episodes * args.steps / seconds:,.0f} | {seconds:.1f} | {seconds / copy:.1f} | "
                 f"{peak_mb} |"
             )
         print(
-            f"| {episodes * args.steps:,} | COPY | | {episodes * args.steps / copy:,.0f} | "
+            f"| {episodes * args.steps:,} | | COPY | | {episodes * args.steps / copy:,.0f} | "
             f"{copy:.1f} | 1.0 | |"
         )
 

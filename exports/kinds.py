@@ -28,6 +28,8 @@ from rlplatform.services import ServiceError
 
 # Episodes read at a time: with their steps, this bounds an export's memory.
 CHUNK = 50
+# Decision rows written at a time (a Parquet row group of about a megabyte).
+STEP_BATCH_ROWS = 500
 SCHEMA_VERSION = 1
 
 NAMED_VALUE = pa.struct([("name", pa.string()), ("value", pa.float64())])
@@ -160,6 +162,13 @@ class ExportKind:
     def schema_for(self, filters: dict[str, Any]) -> pa.Schema:
         """The columns of this export's rows."""
         return self.schema
+
+    def rows_per_batch(self, filters: dict[str, Any]) -> int:
+        """Rows written at a time: `batch_rows`, or for decision rows (a few kilobytes each)
+        `STEP_BATCH_ROWS`."""
+        if self.has_granularity and budget_of(filters).granularity == "step":
+            return STEP_BATCH_ROWS
+        return self.batch_rows
 
     def options(self, filters: dict[str, Any]) -> dict[str, Any]:
         """The row options an export of this kind resolves (for the manifest); raises a
@@ -322,6 +331,7 @@ class Sft(ExportKind):
         "out (they stay in the history). `granularity: trajectory` gives one `messages` "
         "conversation per demonstration instead."
     )
+    batch_rows = 50
     has_granularity = True
     schema = pa.schema(
         [

@@ -4,6 +4,7 @@ characters and, with a tokenizer, in tokens; percentiles kept in constant memory
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -106,4 +107,4 @@ class RowLengths:
 def char_length(sequence: list[dict[str, str]] | str) -> int:
     if isinstance(sequence, str):
         return len(sequence)
-    return sum(len(message["content"]) for message in sequence)
+    return sum(map(len, map(itemgetter("content"), sequence)))

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from environments.engine.observe import fit_text, observe
@@ -149,14 +151,16 @@ def parse_history(value: Any) -> tuple[str, int]:
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=64)
 def stored_page(observation: str) -> Page:
-    """A stored observation (page JSON text) as a Page. Trajectories revisit the same pages
-    often (every episode of a task starts on the same one), so pages are kept; read-only."""
+    """A stored observation (page JSON text) as a Page, read-only. An episode's step rows ask
+    for the same few pages in turn; their texts are cached below, so few Pages need keeping."""
     return page_from_json(json.loads(observation))
 
 
-@lru_cache(maxsize=8192)
+# Trajectories revisit the same pages often (every episode of a task starts on the same one),
+# so renderings are kept: a few thousand, since each key holds a stored page's JSON text.
+@lru_cache(maxsize=2048)
 def page_text(observation: str, mode: str, max_chars: int | None, previous: str | None) -> str:
     """A stored page rendered as text in `mode` within `max_chars` (`previous`: the page
     before, for `diff`)."""
@@ -169,7 +173,7 @@ def page_text(observation: str, mode: str, max_chars: int | None, previous: str 
     return observe(page, mode, previous=before, max_chars=max_chars)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _page_facts(observation: str) -> tuple[str, str, tuple[str, ...]]:
     page = stored_page(observation)
     alerts = tuple(alert.text() for alert in page.find_all(role="alert"))
@@ -210,6 +214,9 @@ class StepPrompts:
             f"{effect(step, steps[index + 1] if index + 1 < len(steps) else None)}"
             for index, step in enumerate(steps)
         ]
+        # ends[i]: the characters of lines[:i], each with its newline (to find in one search
+        # how many recent lines fit a history's room).
+        self.ends = list(accumulate((len(line) + 1 for line in self.lines), initial=0))
 
     def page(self, index: int) -> str:
         budget = self.budget
@@ -231,19 +238,12 @@ class StepPrompts:
             return "Previous steps: none (this is the first step)."
         paged = min(self.budget.last_pages, index)
         first_paged = index - paged
-        shown: list[str] = []
-        used = 0
-        for line in reversed(self.lines[:first_paged]):
-            if used + len(line) + 1 > room:
-                break
-            shown.append(line)
-            used += len(line) + 1
-        shown.reverse()
-        left_out = first_paged - len(shown)
+        # The first line from which the lines up to first_paged fit the room.
+        first_shown = bisect_left(self.ends, self.ends[first_paged] - room, hi=first_paged)
         parts = ["Previous steps:"]
-        if left_out:
-            parts.append(f"({left_out} earlier steps not shown)")
-        parts += shown
+        if first_shown:
+            parts.append(f"({first_shown} earlier steps not shown)")
+        parts += self.lines[first_shown:first_paged]
         for step in range(first_paged, index):
             parts += [f"Page at step {step + 1}:", self.page(step), self.lines[step]]
         return "\n".join(parts)

@@ -92,11 +92,12 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
             writer = WRITERS[export.format](workdir / f"data.{export.format}", schema)
             lengths = RowLengths(export.filters.get("tokenizer"))
             counts: Counter[str] = Counter()
+            batch_rows = kind.rows_per_batch(export.filters)
             batch: list[dict[str, Any]] = []
             for row in kind.rows(export.filters, SNAPSHOT, counts):
                 lengths.add(kind.sequences(row))
                 batch.append(row)
-                if len(batch) == kind.batch_rows:
+                if len(batch) == batch_rows:
                     writer.write(batch)
                     batch = []
                     progress(writer.rows, total)
