@@ -1,6 +1,7 @@
 """Export throughput and memory against PostgreSQL.
 
     .venv/bin/python bench/export.py [--episodes 10000] [--steps 100] [--kinds trajectories,sft]
+        [--repeat 1]
 
 Fills the bench database with finished episodes of `steps` steps each (observations are real
 pages of the bank environment), at two sizes (1% of the episodes, then all of them), and for
@@ -8,7 +9,8 @@ each size, kind and format prints: rows and steps per second, the ratio of the e
 PostgreSQL's own `COPY (SELECT ...) TO STDOUT` of the same steps, and the exporting process's
 peak memory. `trajectories` writes an episode a row; `sft` a step a row (one decision: the goal,
 the history and the pruned page as the prompt), the default rows of the label kinds too.
-The export runs in its own process, exactly as a worker runs it (the job handler).
+The export runs in its own process, exactly as a worker runs it (the job handler); with
+`--repeat N`, the best of N runs (of the export, and of COPY) is shown, and the highest peak.
 """
 
 import argparse
@@ -148,11 +150,30 @@ def copy_seconds() -> float:
         return time.perf_counter() - started
 
 
+def export_once(kind: str, fmt: str) -> tuple[int, float, int]:
+    """Rows, seconds and peak MB of one export, in its own process as a worker runs it."""
+    # The bench's episodes are agents' (sft takes contractors' by default).
+    filters = {"actor_kind": "agent"} if kind == "sft" else {}
+    code = RUN_EXPORT.format(kind=kind, fmt=fmt, filters=filters)
+    out = subprocess.run(
+        [PY, "-c", "import django; django.setup()\n" + code],
+        cwd=ROOT,
+        env=server_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[-3]), float(out[-2]), int(out[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--kinds", default="trajectories,sft", help="comma-separated")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each export and COPY; the best is shown"
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     prepare_database()
@@ -170,20 +191,12 @@ def main() -> None:
     for episodes in (small, args.episodes):
         fill(episodes - filled, args.steps, first_id=filled + 1)
         filled = episodes
-        copy = copy_seconds()
+        copy = min(copy_seconds() for _ in range(args.repeat))
         for kind, fmt in ((kind, fmt) for kind in kinds for fmt in ("jsonl", "parquet")):
-            # The bench's episodes are agents' (sft takes contractors' by default).
-            filters = {"actor_kind": "agent"} if kind == "sft" else {}
-            code = RUN_EXPORT.format(kind=kind, fmt=fmt, filters=filters)
-            out = subprocess.run(
-                [PY, "-c", "import django; django.setup()\n" + code],
-                cwd=ROOT,
-                env=server_env(),
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            rows, seconds, peak_mb = int(out[-3]), float(out[-2]), int(out[-1])
+            runs = [export_once(kind, fmt) for _ in range(args.repeat)]
+            rows = runs[0][0]
+            seconds = min(run[1] for run in runs)
+            peak_mb = max(run[2] for run in runs)
             print(
                 f"| {episodes * args.steps:,} | {kind} | {fmt} | {rows / seconds:,.0f} | "
                 f"{episodes * args.steps / seconds:,.0f} | {seconds:.1f} | {seconds / copy:.1f} | "

@@ -73,7 +73,8 @@ class RowLengths:
     def add(self, sequences: list[list[dict[str, str]] | str]) -> None:
         if not sequences:
             return
-        self.chars[max(map(char_length, sequences))] += 1
+        chars = max(map(char_length, sequences))
+        self.chars[chars] = self.chars.get(chars, 0) + 1
         if self.tokenizer is not None:
             self.tokens[max(self.token_length(sequence) for sequence in sequences)] += 1
 

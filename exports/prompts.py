@@ -173,27 +173,34 @@ def page_text(observation: str, mode: str, max_chars: int | None, previous: str 
     return observe(page, mode, previous=before, max_chars=max_chars)
 
 
+# What a history line says of a page: its title, its url, its alerts.
+PageFacts = tuple[str, str, tuple[str, ...]]
+
+
 @lru_cache(maxsize=2048)
-def _page_facts(observation: str) -> tuple[str, str, tuple[str, ...]]:
+def page_facts(observation: str) -> PageFacts:
     page = stored_page(observation)
     alerts = tuple(alert.text() for alert in page.find_all(role="alert"))
     return page.title, page.url, alerts
 
 
 def clip(text: str, limit: int) -> str:
+    """`text` on one line, whitespace runs as one space, cut to `limit` characters."""
+    if len(text) <= limit and text.isprintable() and "  " not in text:
+        return text
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def effect(step: StepRow, following: StepRow | None) -> str:
-    """What a step did, in a few words: the page it led to and any new alert, or why it was
-    refused. The last step of an episode led to no recorded page."""
-    if step.error:
-        return clip(f"refused: {step.error}", EFFECT_CHARS)
-    if following is None:
+def effect(error: str, before: PageFacts, after: PageFacts | None) -> str:
+    """What a step did, in a few words: the page it led to (`after`, None for an episode's last
+    step, which led to no recorded page) and any new alert, or why it was refused."""
+    if error:
+        return clip(f"refused: {error}", EFFECT_CHARS)
+    if after is None:
         return "episode ended"
-    title, url, alerts = _page_facts(following.observation)
-    before_title, before_url, before_alerts = _page_facts(step.observation)
+    title, url, alerts = after
+    before_title, before_url, before_alerts = before
     text = "same page" if (title, url) == (before_title, before_url) else f"{title} ({url})"
     new_alerts = [alert for alert in alerts if alert and alert not in before_alerts]
     if new_alerts:
@@ -207,11 +214,15 @@ class StepPrompts:
 
     def __init__(self, goal: str, steps: list[StepRow], budget: Budget):
         self.system = step_system_prompt(goal)
+        # What is left of the prompt's budget for the user turn.
+        self.user_chars = PROMPT_BUDGET_CHARS - len(self.system)
         self.steps = steps
         self.budget = budget
+        facts = [page_facts(step.observation) for step in steps]
+        after = [*facts[1:], None]
         self.lines = [
             f"{index + 1}. {clip(step.action, ACTION_CHARS)} -> "
-            f"{effect(step, steps[index + 1] if index + 1 < len(steps) else None)}"
+            f"{effect(step.error, facts[index], after[index])}"
             for index, step in enumerate(steps)
         ]
         # ends[i]: the characters of lines[:i], each with its newline (to find in one search
@@ -250,7 +261,7 @@ class StepPrompts:
 
     def user(self, index: int) -> str:
         page = f"Current page:\n{self.page(index)}"
-        room = min(HISTORY_CHARS, PROMPT_BUDGET_CHARS - len(self.system) - len(page))
+        room = min(HISTORY_CHARS, self.user_chars - len(page))
         history = self.history(index, room)
         return f"{history}\n\n{page}" if history else page
 
