@@ -6,7 +6,7 @@ KTOTrainer) with its default max_length of 1,024 tokens, and examples/train_prm.
 
 The model is a tiny Qwen3 built here. Its tokenizer is a byte-level BPE trained here on pages of
 the environments (other seeds than the exported ones), with GPT-2's pre-tokenization and 3,000
-tokens: about 3.3 characters a token on these rows (2.6 on pages dense with amounts), as a chat
+tokens: about 3.2 characters a token on these rows (2.6 on pages dense with amounts), as a chat
 model's tokenizer gives, so that a row that fits it fits a real model's context (a tokenizer of
 one token per byte would not say).
 """
@@ -107,8 +107,7 @@ def corpus() -> list[str]:
     return texts
 
 
-@pytest.fixture(scope="module")
-def tokenizer() -> PreTrainedTokenizerFast:
+def trained_tokenizer() -> PreTrainedTokenizerFast:
     backend = Tokenizer(models.BPE())
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
@@ -128,6 +127,11 @@ def tokenizer() -> PreTrainedTokenizerFast:
         pad_token="<|endoftext|>",
         chat_template=template.read_text(),
     )
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> PreTrainedTokenizerFast:
+    return trained_tokenizer()
 
 
 def conversation_tokens(tokenizer, messages: list[dict]) -> int:
