@@ -135,6 +135,12 @@ def budget_of(filters: dict[str, Any]) -> Budget:
             f"{MAX_OBSERVATION_CHARS:,}",
             field="filters.max_observation_chars",
         )
+    if filters.get("max_observation_chars") is not None and mode not in STEP_MODES:
+        raise ServiceError(
+            f"max_observation_chars applies to the text modes ({', '.join(STEP_MODES)}), not "
+            f"to {mode}",
+            field="filters.max_observation_chars",
+        )
     history, last_pages = parse_history(filters.get("history") or DEFAULT_HISTORY)
     return Budget(granularity, mode, max_chars, history, last_pages)
 

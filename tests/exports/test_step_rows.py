@@ -287,6 +287,10 @@ def test_the_default_budget_holds_on_long_trajectories_of_every_environment(mana
         ({"max_observation_chars": 10}, "filters.max_observation_chars"),
         ({"max_observation_chars": "many"}, "filters.max_observation_chars"),
         ({"observation_mode": "html"}, "filters.observation_mode"),
+        (
+            {"granularity": "trajectory", "observation_mode": "json", "max_observation_chars": 500},
+            "filters.max_observation_chars",
+        ),
         ({"tokenizer": "../../etc"}, "filters.tokenizer"),
         ({"tokenizer": "not-there"}, "filters.tokenizer"),
         ({"tokenizer": "bad\x00name"}, "filters.tokenizer"),
