@@ -267,6 +267,10 @@ def test_the_default_budget_holds_on_long_trajectories_of_every_environment(mana
     assert within >= 0.95
     assert manifest["row_lengths"]["within_budget_chars"] == round(within, 4)
     assert manifest["row_lengths"]["chars"]["max"] == max(lengths)
+    # A long run's late steps show the most recent steps, and say how many earlier ones are not.
+    late = max(rows, key=lambda row: row["step"])
+    user = late["prompt"][1]["content"]
+    assert "earlier steps not shown)" in user and f"\n{late['step']}. " in user
     # The whole-trajectory rows of the same episodes are what does not fit.
     whole, _ = exported(manager, "sft", {"success": None, "granularity": "trajectory"})
     assert max(sum(len(m["content"]) for m in row["messages"]) for row in whole) > 3 * (
