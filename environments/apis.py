@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from environments import imports, observations, policies, rollouts, selectors, services
+from environments.engine.rewards import REWARD_MODES
+from environments.engine.splits import environment_splits
 from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, Step, Task
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
@@ -47,9 +49,16 @@ class EnvironmentOutput(serializers.Serializer):
     title = serializers.CharField()
     navigation = serializers.ListField(child=serializers.CharField())
     families = serializers.SerializerMethodField()
+    splits = serializers.SerializerMethodField(
+        help_text="train/validation/test seed ranges (inclusive) and families; held-out "
+        "families (test only) and UI variants"
+    )
 
     def get_families(self, env) -> list[dict]:
         return FamilyOutput(env.families.values(), many=True).data
+
+    def get_splits(self, env) -> dict:
+        return environment_splits(env.id)
 
 
 class EnvironmentListApi(APIView):
@@ -147,6 +156,9 @@ class EpisodeOutput(serializers.ModelSerializer):
             "reward",
             "success",
             "outcome",
+            "reward_mode",
+            "observation_mode",
+            "max_observation_chars",
             "created_at",
             "finished_at",
         ]
@@ -183,8 +195,13 @@ class StepResultOutput(serializers.Serializer):
     outcome = serializers.JSONField(allow_null=True)
 
 
-def step_result_body(result: services.StepResult, mode: str) -> dict:
+def step_result_body(
+    result: services.StepResult, mode: str | None = None, max_chars: int | None = None
+) -> dict:
+    """A step's result, its observation rendered in `mode` within `max_chars` (by default as
+    the episode was started with)."""
     episode, step = result.episode, result.step
+    mode, max_chars = shown_as(episode, mode, max_chars)
     return {
         "episode": episode.pk,
         "step": step.index,
@@ -195,15 +212,72 @@ def step_result_body(result: services.StepResult, mode: str) -> dict:
         "status": episode.status,
         "replayed": result.replayed,
         "observation": observations.observation(
-            page=result.page, goal=episode.task.goal, mode=mode
+            page=result.page,
+            goal=episode.task.goal,
+            mode=mode,
+            previous=result.page_before() if mode == "diff" else None,
+            max_chars=max_chars,
         ),
         "outcome": episode.outcome if step.terminated or step.truncated else None,
     }
 
 
+def shown_as(episode: Episode, mode: str | None, max_chars: int | None) -> tuple[str, int | None]:
+    """The rendering a request asked for, else the episode's own; the episode's budget only
+    for a text mode."""
+    if mode is None:
+        mode = episode.observation_mode
+    if max_chars is None and mode in observations.TEXT_MODES:
+        max_chars = episode.max_observation_chars
+    return mode, max_chars
+
+
 class ObservationModeInput(serializers.Serializer):
-    observation_mode = serializers.ChoiceField(
-        choices=observations.MODES, default=observations.DEFAULT_MODE
+    """How to show this response's pages; when left out, as the episode was started with."""
+
+    observation_mode = serializers.ChoiceField(choices=observations.MODES, required=False)
+    max_observation_chars = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=observations.MIN_OBSERVATION_CHARS,
+        max_value=observations.MAX_OBSERVATION_CHARS,
+        help_text="a character budget for a text observation (axtree, pruned, diff)",
+    )
+
+    def validate(self, data):
+        data = super().validate(data)
+        if data.get("max_observation_chars") is not None:
+            observations.check_budget(
+                data.get("observation_mode") or observations.DEFAULT_MODE,
+                data["max_observation_chars"],
+            )
+        return data
+
+
+class EpisodeSettingsInput(ObservationModeInput):
+    """How a new episode rewards and shows; recorded on the episode."""
+
+    reward_mode = serializers.ChoiceField(
+        choices=REWARD_MODES,
+        default=observations.DEFAULT_REWARD_MODE,
+        help_text="sparse (1 on success), partial (the rubric's weighted share of checks) or "
+        "progress (shaped, each check paying once, 1 in all on success)",
+    )
+
+    def settings(self) -> observations.EpisodeSettings:
+        values = self.validated_data
+        return observations.episode_settings(
+            reward_mode=values["reward_mode"],
+            observation_mode=values.get("observation_mode"),
+            max_observation_chars=values.get("max_observation_chars"),
+        )
+
+
+class StepModeInput(ObservationModeInput):
+    reward_mode = serializers.ChoiceField(
+        choices=REWARD_MODES,
+        required=False,
+        help_text="the episode's reward mode, if the caller wants it checked",
     )
 
 
@@ -238,12 +312,15 @@ class EpisodeCreatedOutput(EpisodeOutput):
         fields = [*EpisodeOutput.Meta.fields, "observation"]
 
 
-def episodes_created_body(episodes: list[Episode], mode: str) -> list[dict]:
+def episodes_created_body(episodes: list[Episode]) -> list[dict]:
     # One serializer for all of them: a ModelSerializer builds its fields on every instance.
     bodies = EpisodeOutput(episodes, many=True).data
     for body, episode in zip(bodies, episodes, strict=True):
         body["observation"] = observations.observation(
-            page=services.episode_page(episode), goal=episode.task.goal, mode=mode
+            page=services.episode_page(episode),
+            goal=episode.task.goal,
+            mode=episode.observation_mode,
+            max_chars=episode.max_observation_chars,
         )
     return bodies
 
@@ -255,7 +332,7 @@ class EpisodeListApi(APIView):
         allowed = AgentsAndManagers if self.request.method == "POST" else AgentsAndPeople
         return [allowed()]
 
-    class EpisodeCreateInput(EpisodeSpecInput, ObservationModeInput):
+    class EpisodeCreateInput(EpisodeSpecInput, EpisodeSettingsInput):
         pass
 
     @extend_schema(
@@ -280,6 +357,7 @@ class EpisodeListApi(APIView):
         data = self.EpisodeCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        settings = data.settings()
         with transaction.atomic():
             if "task" in values:
                 task = get_object_or_404(Task, pk=values["task"])
@@ -292,8 +370,9 @@ class EpisodeListApi(APIView):
                 user=request.user,
                 api_key=request_key(request),
                 metadata=values["metadata"],
+                settings=settings,
             )
-        (body,) = episodes_created_body([episode], values["observation_mode"])
+        (body,) = episodes_created_body([episode])
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -303,7 +382,7 @@ class EpisodeBatchCreateApi(APIView):
 
     permission_classes = [AgentsAndManagers]
 
-    class BatchCreateInput(ObservationModeInput):
+    class BatchCreateInput(EpisodeSettingsInput):
         episodes = EpisodeSpecInput(many=True, allow_empty=False)
 
         def validate_episodes(self, episodes):
@@ -331,10 +410,10 @@ class EpisodeBatchCreateApi(APIView):
             ],
             user=request.user,
             api_key=request_key(request),
+            settings=data.settings(),
         )
-        mode = data.validated_data["observation_mode"]
         return Response(
-            {"results": episodes_created_body(episodes, mode)},
+            {"results": episodes_created_body(episodes)},
             status=status.HTTP_201_CREATED,
         )
 
@@ -354,7 +433,8 @@ class EpisodeDetailApi(APIView):
                 "observations",
                 str,
                 enum=observations.MODES,
-                description="include each step's observation, rendered in this mode",
+                description="include each step's observation (the page the step acted on), "
+                "rendered in this mode within the episode's character budget",
             )
         ],
         responses=EpisodeWithStepsOutput,
@@ -368,10 +448,14 @@ class EpisodeDetailApi(APIView):
         body["steps"] = StepOutput(steps, many=True).data
         if mode := request.query_params.get("observations"):
             mode = observations.parse_mode(mode)
+            _, max_chars = shown_as(episode, mode, None)
+            previous = None
             for rendered, step in zip(body["steps"], steps, strict=True):
+                page = page_from_json(step.observation)
                 rendered["observation"] = observations.render_page(
-                    page_from_json(step.observation), mode
+                    page, mode, previous=previous, max_chars=max_chars
                 )
+                previous = page
         return Response(body)
 
 
@@ -391,7 +475,7 @@ class StepInput(serializers.Serializer):
 class EpisodeStepApi(APIView):
     permission_classes = [AgentsAndPeople]
 
-    class EpisodeStepInput(StepInput, ObservationModeInput):
+    class EpisodeStepInput(StepInput, StepModeInput):
         pass
 
     @extend_schema(
@@ -409,8 +493,13 @@ class EpisodeStepApi(APIView):
             action=values["action"],
             idempotency_key=values.get("idempotency_key") or request.headers.get("Idempotency-Key"),
             think_ms=values.get("think_ms"),
+            reward_mode=values.get("reward_mode"),
         )
-        return Response(step_result_body(result, values["observation_mode"]))
+        return Response(
+            step_result_body(
+                result, values.get("observation_mode"), values.get("max_observation_chars")
+            )
+        )
 
 
 class EpisodeBatchStepApi(APIView):
@@ -419,7 +508,7 @@ class EpisodeBatchStepApi(APIView):
 
     permission_classes = [AgentsAndPeople]
 
-    class BatchStepInput(ObservationModeInput):
+    class BatchStepInput(StepModeInput):
         class BatchItem(StepInput):
             episode = serializers.IntegerField()
 
@@ -432,8 +521,9 @@ class EpisodeBatchStepApi(APIView):
     def post(self, request):
         data = self.BatchStepInput(data=request.data)
         data.is_valid(raise_exception=True)
-        mode = data.validated_data["observation_mode"]
-        items = data.validated_data["steps"]
+        values = data.validated_data
+        mode, max_chars = values.get("observation_mode"), values.get("max_observation_chars")
+        items = values["steps"]
         outcomes = services.episodes_step(
             requests=[
                 services.StepRequest(
@@ -441,6 +531,7 @@ class EpisodeBatchStepApi(APIView):
                     action=item["action"],
                     idempotency_key=item.get("idempotency_key") or None,
                     think_ms=item.get("think_ms"),
+                    reward_mode=values.get("reward_mode"),
                 )
                 for item in items
             ],
@@ -449,7 +540,7 @@ class EpisodeBatchStepApi(APIView):
         results = []
         for item, outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, services.StepResult):
-                results.append(step_result_body(outcome, mode))
+                results.append(step_result_body(outcome, mode, max_chars))
                 continue
             results.append({"episode": item["episode"], **service_error_body(outcome)[1]})
         return Response({"results": results})
@@ -495,6 +586,18 @@ class RolloutListApi(APIView):
         )
         policy = serializers.JSONField()
         concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
+        reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
+        observation_mode = serializers.ChoiceField(
+            choices=observations.TEXT_MODES,
+            required=False,
+            help_text="how a chat policy is shown pages (the episodes record it)",
+        )
+        max_observation_chars = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=observations.MIN_OBSERVATION_CHARS,
+            max_value=observations.MAX_OBSERVATION_CHARS,
+        )
 
         def validate_policy(self, value):
             policy = RolloutListApi.RolloutPolicyInput(data=value)

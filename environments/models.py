@@ -63,10 +63,20 @@ class Episode(models.Model):
     # Only what differs from the task's initial state (services.episode_state rebuilds it).
     state = models.JSONField(default=dict)
     step_count = models.PositiveIntegerField(default=0)
+    # The episode's return in its reward mode (the sum of its steps' rewards); `outcome` is
+    # the verifier's verdict, whose own `reward` is the sparse one.
     reward = models.FloatField(null=True, blank=True)
     success = models.BooleanField(null=True, blank=True)
     outcome = models.JSONField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # How steps are rewarded (engine.rewards.REWARD_MODES) and, for `progress`, the checks
+    # that have paid so far (each pays once an episode).
+    reward_mode = models.CharField(max_length=16, default="sparse")
+    paid_checks = models.JSONField(default=list, blank=True)
+    # How the actor was shown pages unless a request asked otherwise (observations.MODES),
+    # and the character budget of a text observation (None: no budget).
+    observation_mode = models.CharField(max_length=16, default="axtree")
+    max_observation_chars = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

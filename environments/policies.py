@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from environments.engine import Page, RandomPolicy, Task, get_environment, page_to_axtree
+from environments.engine import Page, RandomPolicy, Task, get_environment
+from environments.engine.observe import observe
 
 ACTION_NAMES = (
     "click",
@@ -99,7 +100,8 @@ class ChatPolicy:
     """Asks an OpenAI-compatible chat-completions endpoint for each action.
 
     The prompt holds the goal, the last `history` steps (their actions and errors) and the
-    current page as an accessibility tree. Timeouts, connection errors, 429 and 5xx answers are
+    current page in `observation_mode` (axtree, pruned, or diff since the page of the last
+    turn) within `max_observation_chars`. Timeouts, connection errors, 429 and 5xx answers are
     retried with exponential backoff; after `retries` tries the policy is unavailable.
     """
 
@@ -115,6 +117,8 @@ class ChatPolicy:
         retries: int = 4,
         backoff: float = 0.5,
         history: int = 8,
+        observation_mode: str = "axtree",
+        max_observation_chars: int | None = None,
         http: httpx.Client | None = None,
     ):
         self.model = model
@@ -123,6 +127,10 @@ class ChatPolicy:
         self.retries = retries
         self.backoff = backoff
         self.history = history
+        self.observation_mode = observation_mode
+        self.max_observation_chars = max_observation_chars
+        # The page of the last turn, which a diff observation compares with.
+        self.previous: Page | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = http or httpx.Client(
             base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout
@@ -131,9 +139,11 @@ class ChatPolicy:
 
     def reset(self, task: Task) -> None:
         self.turns = []
+        self.previous = None
 
     def resume(self, task: Task, turns: list[Turn]) -> None:
         self.turns = [(turn.action, turn.error) for turn in turns]
+        self.previous = turns[-1].page if turns else None
 
     def messages(self, task: Task, page: Page) -> list[dict[str, str]]:
         lines = [f"Task: {task.goal}", ""]
@@ -144,7 +154,12 @@ class ChatPolicy:
             lines.append("")
         lines += [
             f"Current page: {page.title} ({page.url})",
-            page_to_axtree(page),
+            observe(
+                page,
+                self.observation_mode,
+                previous=self.previous,
+                max_chars=self.max_observation_chars,
+            ),
             "",
             "Next action?",
         ]
@@ -157,6 +172,7 @@ class ChatPolicy:
         if self.turns and last_error:
             self.turns[-1] = (self.turns[-1][0], last_error)
         reply = self._complete(self.messages(task, page))
+        self.previous = page
         action = extract_action(reply) or reply.strip()[:500] or "(empty reply)"
         self.turns.append((action, ""))
         return action
@@ -195,8 +211,16 @@ class ChatPolicy:
 POLICY_KINDS = ("scripted", "random", "chat")
 
 
-def build_policy(spec: dict, *, env_id: str, api_key: str = "") -> RolloutPolicy:
-    """The policy a rollout's spec names, for one environment."""
+def build_policy(
+    spec: dict,
+    *,
+    env_id: str,
+    api_key: str = "",
+    observation_mode: str = "axtree",
+    max_observation_chars: int | None = None,
+) -> RolloutPolicy:
+    """The policy a rollout's spec names, for one environment; a chat policy is shown pages in
+    `observation_mode` within `max_observation_chars` (the engine's policies read pages)."""
     kind = spec["kind"]
     if kind == "scripted":
         return EnginePolicy(get_environment(env_id).solver())
@@ -209,4 +233,6 @@ def build_policy(spec: dict, *, env_id: str, api_key: str = "") -> RolloutPolicy
         temperature=float(spec.get("temperature", 0.0)),
         max_tokens=int(spec.get("max_tokens", 256)),
         timeout=float(spec.get("timeout", 60.0)),
+        observation_mode=observation_mode,
+        max_observation_chars=max_observation_chars,
     )

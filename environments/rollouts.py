@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
-from environments import policies
+from environments import observations, policies
 from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, RolloutItem, RolloutItemStatus
 from environments.services import (
@@ -50,7 +50,8 @@ class ItemBusy(Exception):
 
 def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
     """The (environment, family, seed) of every planned episode, or a ServiceError naming the
-    field at fault."""
+    field at fault (the episode settings included)."""
+    _settings_of(spec)
     environments = spec.get("environments") or []
     if not environments:
         raise ServiceError("name at least one environment", field="environments")
@@ -130,6 +131,17 @@ def _check_base_url(base_url: str) -> None:
         )
 
 
+def _settings_of(params: dict[str, Any]) -> observations.EpisodeSettings:
+    """The episodes' reward mode and observation settings (a policy reads text, so only the
+    text observation modes)."""
+    return observations.episode_settings(
+        reward_mode=params.get("reward_mode"),
+        observation_mode=params.get("observation_mode"),
+        max_observation_chars=params.get("max_observation_chars"),
+        text_only=True,
+    )
+
+
 @transaction.atomic
 def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = None) -> Job:
     """Plan a rollout and start its first `concurrency` episodes on the rollouts queue.
@@ -141,6 +153,7 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
     policy = dict(spec["policy"])
     # A key given with the job travels in the task messages only, never in the database.
     secret = policy.pop("api_key", "")
+    settings = _settings_of(spec)
     params = {
         "environments": list(spec["environments"]),
         "families": list(spec.get("families") or []),
@@ -150,6 +163,9 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
         "policy": policy,
         "concurrency": int(spec.get("concurrency", 8)),
         "api_key_id": api_key.pk if api_key else None,
+        "reward_mode": settings.reward_mode,
+        "observation_mode": settings.observation_mode,
+        "max_observation_chars": settings.max_observation_chars,
     }
     job = job_create(
         kind="rollout",
@@ -239,6 +255,7 @@ def _claim(item_id: int) -> RolloutItem | None:
                 actor_kind=ActorKind.AGENT,
                 source="rollout",
                 metadata={"rollout": item.job_id, "policy": item.job.params["policy"]},
+                settings=_settings_of(item.job.params),
             )
         item.save()
         return item
@@ -255,6 +272,8 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
         job.params["policy"],
         env_id=item.env_id,
         api_key=policy_api_key or server_key_for(job.params["policy"]),
+        observation_mode=episode.observation_mode,
+        max_observation_chars=episode.max_observation_chars,
     )
     task = engine_task(episode.task)
     policy.reset(task)

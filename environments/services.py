@@ -16,8 +16,10 @@ from environments.engine import ActionError, Outcome, Page, get_environment, par
 from environments.engine import Task as EngineTask
 from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
-from environments.engine.page import page_to_json
+from environments.engine.page import page_from_json, page_to_json
+from environments.engine.rewards import final_reward, reward_rubric, step_reward
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
+from environments.observations import EpisodeSettings
 from rlplatform import rawsql
 from rlplatform.models import ApiKey, User
 from rlplatform.services import ServiceError
@@ -109,9 +111,11 @@ def episode_create(
     actor_kind: str | None = None,
     source: str = "api",
     metadata: dict | None = None,
+    settings: EpisodeSettings | None = None,
 ) -> Episode:
-    """Start an episode of `task`: the environment's initial state for the task's seed."""
-    episode = _new_episode(task, user, api_key, actor_kind, source, metadata)
+    """Start an episode of `task`: the environment's initial state for the task's seed,
+    rewarded and shown as `settings` say (checked ones: see observations.episode_settings)."""
+    episode = _new_episode(task, user, api_key, actor_kind, source, metadata, settings)
     episode.save(force_insert=True)
     return episode
 
@@ -128,15 +132,20 @@ class EpisodeSpec:
 
 
 def episodes_create(
-    *, specs: list[EpisodeSpec], user: User, api_key: ApiKey | None = None
+    *,
+    specs: list[EpisodeSpec],
+    user: User,
+    api_key: ApiKey | None = None,
+    settings: EpisodeSettings | None = None,
 ) -> list[Episode]:
-    """Start many episodes at once, in order (a vectorised rollout's resets). A spec that
-    cannot start refuses them all, naming its index, and none is started."""
+    """Start many episodes at once, in order (a vectorised rollout's resets), all with the
+    same settings. A spec that cannot start refuses them all, naming its index, and none is
+    started."""
     tasks = _tasks_of(specs)
     with transaction.atomic():
         return Episode.objects.bulk_create(
             [
-                _new_episode(task, user, api_key, None, "api", spec.metadata)
+                _new_episode(task, user, api_key, None, "api", spec.metadata, settings)
                 for spec, task in zip(specs, tasks, strict=True)
             ]
         )
@@ -184,7 +193,9 @@ def _new_episode(
     actor_kind: str | None,
     source: str,
     metadata: dict | None,
+    settings: EpisodeSettings | None,
 ) -> Episode:
+    settings = settings or EpisodeSettings()
     return Episode(
         task=task,
         env_id=task.env_id,
@@ -195,6 +206,9 @@ def _new_episode(
         source=source,
         state={},
         metadata=metadata or {},
+        reward_mode=settings.reward_mode,
+        observation_mode=settings.observation_mode,
+        max_observation_chars=settings.max_observation_chars,
     )
 
 
@@ -220,6 +234,12 @@ class StepResult:
     # The page the actor sees now, after the step.
     page: Page
     replayed: bool = False
+    # The page the action was taken on (what a `diff` observation compares with); None means
+    # the step's stored observation.
+    before: Page | None = None
+
+    def page_before(self) -> Page:
+        return self.before if self.before is not None else page_from_json(self.step.observation)
 
     def shown(self) -> ShownPage:
         """The page after this step, to step the episode with next."""
@@ -237,6 +257,8 @@ class StepRequest:
     # Record a refused action as a failed step (for policies, whose mistakes are part of
     # their trajectory) instead of refusing the request and recording nothing.
     record_refusal: bool = False
+    # The reward mode the caller expects; a step refuses one the episode was not started with.
+    reward_mode: str | None = None
 
 
 def episode_step(
@@ -246,9 +268,12 @@ def episode_step(
     user: User | None = None,
     idempotency_key: str | None = None,
     think_ms: int | None = None,
+    reward_mode: str | None = None,
 ) -> StepResult:
     """Apply one action to a running episode (see `episodes_step`); raise what refused it."""
-    request = StepRequest(episode_id, action, idempotency_key or None, think_ms)
+    request = StepRequest(
+        episode_id, action, idempotency_key or None, think_ms, reward_mode=reward_mode
+    )
     (result,) = episodes_step(requests=[request], user=user)
     if isinstance(result, ServiceError):
         raise result
@@ -266,6 +291,7 @@ _STEPPED_FIELDS = [
         "success",
         "outcome",
         "finished_at",
+        "paid_checks",
     )
 ]
 
@@ -465,6 +491,12 @@ def _apply(
             field="episode",
             code="conflict",
         )
+    if request.reward_mode is not None and request.reward_mode != episode.reward_mode:
+        return ServiceError(
+            f"episode {episode.pk} was started with reward_mode '{episode.reward_mode}'; "
+            "an episode keeps its reward mode (start a new one for another)",
+            field="reward_mode",
+        )
     env = environment_get(episode.env_id)
     task = engine_task(episode.task)
     initial, state = states[episode.pk]
@@ -489,12 +521,19 @@ def _apply(
     terminated = outcome.success or state["finished"]
     # Every recorded step counts towards the limit, a refused one included.
     truncated = not terminated and episode.step_count + 1 >= task.max_steps
+    reward, episode.paid_checks = step_reward(
+        episode.reward_mode,
+        rubric=reward_rubric(task.env, task.family),
+        outcome=outcome,
+        paid=episode.paid_checks,
+        done=terminated or truncated,
+    )
     step = Step(
         episode=episode,
         index=episode.step_count,
         action=action,
         observation=observation,
-        reward=outcome.reward if terminated or truncated else 0.0,
+        reward=reward,
         terminated=terminated,
         truncated=truncated,
         error=error,
@@ -507,7 +546,7 @@ def _apply(
         _finish(
             episode, EpisodeStatus.TERMINATED if terminated else EpisodeStatus.TRUNCATED, outcome
         )
-    return StepResult(episode=episode, step=step, page=env.render(state))
+    return StepResult(episode=episode, step=step, page=env.render(state), before=page)
 
 
 def episode_abandon(*, episode: Episode) -> Episode:
@@ -532,7 +571,12 @@ def episode_abandon(*, episode: Episode) -> Episode:
 
 def _finish(episode: Episode, status: str, outcome: Outcome) -> None:
     episode.status = status
-    episode.reward = outcome.reward
+    episode.reward = final_reward(
+        episode.reward_mode,
+        rubric=reward_rubric(episode.env_id, episode.task.family),
+        outcome=outcome,
+        paid=episode.paid_checks,
+    )
     episode.success = outcome.success
     episode.outcome = outcome.to_dict()
     episode.finished_at = timezone.now()
@@ -541,8 +585,6 @@ def _finish(episode: Episode, status: str, outcome: Outcome) -> None:
 def page_after(episode: Episode, step: Step) -> Page:
     """The page the actor saw right after `step`: the next step's observation, or the
     episode's current page when it was the last step."""
-    from environments.engine.page import page_from_json
-
     following = episode.steps.filter(index=step.index + 1).only("observation").first()
     if following is not None:
         return page_from_json(following.observation)

@@ -74,19 +74,25 @@ def play_outcome(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 class RolloutForm(forms.Form):
+    """A rollout from the page: environments ticked, and in each the families to play (none
+    ticked: all of them); model settings only for the chat policy."""
+
     environments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    families = forms.CharField(
-        required=False,
-        help_text="Family names separated by commas; empty for every family.",
+    families = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    count = forms.IntegerField(
+        min_value=1, max_value=rollouts.MAX_ITEMS, initial=10, label="Seeds per family"
     )
-    count = forms.IntegerField(min_value=1, max_value=10_000, initial=10, label="Seeds per family")
-    seed_start = forms.IntegerField(min_value=0, initial=0, label="First seed")
+    seed_start = forms.IntegerField(
+        min_value=0, max_value=services.MAX_SEED, initial=0, label="First seed"
+    )
     policy = forms.ChoiceField(
         choices=[
             ("scripted", "Scripted solver"),
             ("random", "Random actions"),
             ("chat", "Chat model (OpenAI-compatible)"),
-        ]
+        ],
+        initial="scripted",
+        widget=forms.RadioSelect,
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
@@ -96,8 +102,61 @@ class RolloutForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["environments"].choices = [
-            (env.id, env.title) for env in selectors.environment_list()
+        self.catalog = selectors.environment_list()
+        self.fields["environments"].choices = [(env.id, env.title) for env in self.catalog]
+        self.fields["families"].choices = [
+            (f"{env.id}:{name}", family.title)
+            for env in self.catalog
+            for name, family in env.families.items()
+        ]
+
+    def clean(self):
+        data = super().clean()
+        ticked = set(data.get("environments") or [])
+        stray = [value for value in data.get("families") or [] if value.split(":")[0] not in ticked]
+        if stray:
+            self.add_error(
+                "families",
+                "tick the environment of each family you chose: "
+                + ", ".join(sorted({value.split(":")[0] for value in stray})),
+            )
+        if data.get("policy") == "chat":
+            for name in ("base_url", "model"):
+                if not data.get(name):
+                    self.add_error(name, "a chat model needs this")
+        return data
+
+    def planned_families(self) -> list[str]:
+        """The families to play: those ticked in each environment, or all of an environment's
+        when none of them is ticked."""
+        data = self.cleaned_data
+        chosen = data.get("families") or []
+        families: list[str] = []
+        for env in self.catalog:
+            if env.id not in data["environments"]:
+                continue
+            mine = [value.split(":", 1)[1] for value in chosen if value.split(":")[0] == env.id]
+            families += [name for name in (mine or env.families) if name not in families]
+        return families
+
+    def groups(self) -> list[dict]:
+        """Each environment with its families, and which are ticked, for the template."""
+        ticked_envs = set(self["environments"].value() or [])
+        ticked = set(self["families"].value() or [])
+        return [
+            {
+                "env": env,
+                "checked": env.id in ticked_envs,
+                "families": [
+                    {
+                        "value": f"{env.id}:{name}",
+                        "title": family.title,
+                        "checked": f"{env.id}:{name}" in ticked,
+                    }
+                    for name, family in env.families.items()
+                ],
+            }
+            for env in self.catalog
         ]
 
     def spec(self) -> dict:
@@ -107,7 +166,7 @@ class RolloutForm(forms.Form):
             policy.update(base_url=data["base_url"], model=data["model"])
         return {
             "environments": data["environments"],
-            "families": [name.strip() for name in data["families"].split(",") if name.strip()],
+            "families": self.planned_families(),
             "count": data["count"],
             "seed_start": data["seed_start"],
             "policy": policy,
@@ -122,9 +181,8 @@ def rollout_list(request: HttpRequest) -> HttpResponse:
         try:
             job = rollouts.rollout_start(spec=form.spec(), user=request.user)
         except services.ServiceError as error:
-            form.add_error(
-                None, f"{error.field}: {error.message}" if error.field else error.message
-            )
+            field = (error.field or "").removeprefix("policy.")
+            form.add_error(field if field in form.fields else None, error.message)
         else:
             return redirect("job_detail", job_id=job.pk)
     jobs = job_list_for(user=request.user).filter(kind="rollout")[:25]

@@ -4,9 +4,12 @@
         --url http://127.0.0.1:8000 --api-key "$RLPLATFORM_API_KEY" \\
         --environment bank-v1 --family pay_bill --seed-from 0 --seed-to 255
 
-The dataset is the platform's `tasks` dataset (a row per task: family x seed); each rollout
-starts the row's task on the platform, the model acts through tools (click, fill,
-select_option, ..., send_msg_to_user), and the verifier's reward is the reward. Every rollout is
+The dataset is the platform's `tasks` dataset (a row per task of the train split: family x
+seed); each rollout starts the row's task on the platform, the model acts through tools (click,
+fill, select_option, ..., send_msg_to_user), and the episode's reward in `--reward-mode` is the
+reward. Each tool returns what changed on the page (`--observation-mode diff`) within
+`--max-observation-chars`: with the defaults, the longest scripted-solver episode of every
+environment fits `--max-completion-length` (README, "Training on it"). Every rollout is
 an Episode on the platform: open /api/v1/episodes/?environment=bank-v1 to see them, grade them,
 export them. Needs an API key with the `agent` scope, and the model's weights where
 transformers can load them (a hub name, or a local folder).
@@ -23,6 +26,12 @@ import torch
 from trl import GRPOConfig, GRPOTrainer
 
 from environments.trainers import environment_factory, tasks_dataset
+from environments.trainers.grpo import (
+    DEFAULT_MAX_OBSERVATION_CHARS,
+    DEFAULT_OBSERVATION_MODE,
+    RECOMMENDED_MAX_COMPLETION_LENGTH,
+    RECOMMENDED_MAX_TOOL_CALLS,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,16 +41,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--api-key", default=os.environ.get("RLPLATFORM_API_KEY"))
     parser.add_argument("--environment", default="bank-v1")
     parser.add_argument("--family", default=None, help="one task family (default: all)")
-    parser.add_argument("--seed-from", type=int, default=0)
-    parser.add_argument("--seed-to", type=int, default=255)
+    parser.add_argument("--split", default="train", choices=["train", "validation", "test"])
+    parser.add_argument("--seed-from", type=int, default=None, help="default: the split's first")
+    parser.add_argument("--seed-to", type=int, default=None, help="default: 99 after seed-from")
     parser.add_argument("--output-dir", default="var/grpo")
     parser.add_argument("--max-steps", type=int, default=-1, help="-1: one epoch")
     parser.add_argument("--num-generations", type=int, default=8)
     parser.add_argument("--per-device-batch-size", type=int, default=8)
     parser.add_argument("--gradient-accumulation-steps", type=int, default=4)
-    parser.add_argument("--max-completion-length", type=int, default=2048)
-    parser.add_argument("--max-tool-calls", type=int, default=30)
-    parser.add_argument("--max-page-chars", type=int, default=6000)
+    parser.add_argument(
+        "--max-completion-length", type=int, default=RECOMMENDED_MAX_COMPLETION_LENGTH
+    )
+    parser.add_argument("--max-tool-calls", type=int, default=RECOMMENDED_MAX_TOOL_CALLS)
+    parser.add_argument(
+        "--reward-mode", default="sparse", choices=["sparse", "partial", "progress"]
+    )
+    parser.add_argument(
+        "--observation-mode", default=DEFAULT_OBSERVATION_MODE, choices=["axtree", "pruned", "diff"]
+    )
+    parser.add_argument(
+        "--max-observation-chars",
+        type=int,
+        default=DEFAULT_MAX_OBSERVATION_CHARS,
+        help="a budget for each tool's page text; 0 for none",
+    )
     parser.add_argument("--learning-rate", type=float, default=1e-6)
     parser.add_argument("--use-vllm", action="store_true")
     args = parser.parse_args()
@@ -57,6 +80,7 @@ def main() -> None:
         args.api_key,
         environment=args.environment,
         family=args.family,
+        split=args.split,
         seed_from=args.seed_from,
         seed_to=args.seed_to,
     )
@@ -66,7 +90,11 @@ def main() -> None:
         model=args.model,
         train_dataset=dataset,
         environment_factory=environment_factory(
-            args.url, args.api_key, max_page_chars=args.max_page_chars
+            args.url,
+            args.api_key,
+            reward_mode=args.reward_mode,
+            observation_mode=args.observation_mode,
+            max_observation_chars=args.max_observation_chars,
         ),
         args=GRPOConfig(
             output_dir=args.output_dir,

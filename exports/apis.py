@@ -16,7 +16,7 @@ from environments.observations import MODES
 from exports import feeds, selectors, services
 from exports.kinds import KIND_NAMES
 from exports.models import Export, ExportFormat, Webhook
-from exports.prompts import GRANULARITIES, STEP_MODES
+from exports.prompts import GRANULARITIES
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
 from rlplatform.models import ApiKeyScope, Role
@@ -32,9 +32,7 @@ class ExportFiltersInput(serializers.Serializer):
     success = serializers.BooleanField(required=False, allow_null=True, default=None)
     finished_after = serializers.DateTimeField(required=False)
     finished_before = serializers.DateTimeField(required=False)
-    observation_mode = serializers.ChoiceField(
-        choices=list(dict.fromkeys([*MODES, *STEP_MODES])), required=False
-    )
+    observation_mode = serializers.ChoiceField(choices=MODES, required=False)
     granularity = serializers.ChoiceField(
         choices=GRANULARITIES,
         required=False,
@@ -59,11 +57,51 @@ class ExportFiltersInput(serializers.Serializer):
     seed_to = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
     split = serializers.ChoiceField(choices=SPLITS, required=False, help_text="tasks")
     campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
+    min_confidence = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text="label kinds: only items whose final label has at least this confidence "
+        "(adjudicated: 1.0; a single judgment has none, so it is left out)",
+    )
+    include_unresolved = serializers.BooleanField(
+        required=False,
+        help_text="label kinds: also export items whose judges tie or split and items waiting "
+        "for review, with the judges' aggregate (never a tied question); rows say which in "
+        "label_status",
+    )
     exclude_gold = serializers.BooleanField(required=False)
     exclude_paused = serializers.BooleanField(required=False)
 
+    # Filters that are no more, and what replaced them.
+    REPLACED = {
+        "min_agreement": "min_agreement is replaced by min_confidence, which reads the final "
+        "label (an adjudicated item counts 1.0) rather than the judges' raw agreement",
+    }
+
+    def validate_campaigns(self, value: list[int]) -> list[int]:
+        from labeling.models import Campaign
+
+        missing = sorted(
+            set(value) - set(Campaign.objects.filter(pk__in=value).values_list("pk", flat=True))
+        )
+        if missing:
+            raise serializers.ValidationError(f"no campaign {', '.join(str(pk) for pk in missing)}")
+        return sorted(set(value))
+
     def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            self.REPLACED.get(name)
+                            or f"unknown filter; filters: {', '.join(self.fields)}"
+                        ]
+                        for name in unknown
+                    }
+                )
         values = super().to_internal_value(data)
         for name in ("finished_after", "finished_before"):
             if values.get(name):

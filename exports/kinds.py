@@ -180,6 +180,15 @@ class ExportKind:
         measures their lengths. None for kinds that are not trained on directly."""
         return []
 
+    # Label kinds: the campaign kind and the question type their rows read final labels of.
+    label_source: ClassVar[tuple[str, str] | None] = None
+
+    def left_out(self, filters: dict[str, Any], using: str) -> dict[str, int]:
+        """Labelled items that give no row, counted by reason (see LEFT_OUT_REASONS)."""
+        if self.label_source is None:
+            return {}
+        return labels_left_out(filters, using, *self.label_source)
+
 
 class Trajectories(ExportKind):
     name = "trajectories"
@@ -416,12 +425,26 @@ def demonstration(goal: str, steps: list[StepRow], budget: Budget) -> list[dict[
     return messages
 
 
-# Labels: what people said about trajectories.
+# Labels: what people said about trajectories. Every label kind reads one final label per item
+# (labeling.selectors.item_final_label) and the same rules of what is exported, so two kinds
+# never disagree about an item.
+
+# Why a labelled item gives no row, as the manifest counts them.
+LEFT_OUT_REASONS = {
+    "incomplete": "fewer judgments than the campaign's overlap, so no label yet",
+    "in_review": "waiting for a reviewer",
+    "unresolved": "the judges tie or split and no reviewer has decided",
+    "below_min_confidence": "the label's confidence is below min_confidence (unknown with one "
+    "judgment)",
+    "no_majority": "asked for with include_unresolved, but the judges tie on this question",
+    "tie": "the label says neither trajectory is better",
+    "unanswered": "the label does not answer this question",
+}
 
 
 def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
-    """Completed, non-gold items of `campaign_kind` campaigns matching the filters, with their
-    adjudication when there is one, in id order."""
+    """Non-gold items of `campaign_kind` campaigns with judgments, matching the filters, with
+    their adjudication when there is one, in id order."""
     from labeling.models import WorkItem
 
     items = (
@@ -438,35 +461,58 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
         items = items.filter(task__env_id__in=filters["environments"])
     if filters.get("families"):
         items = items.filter(task__family__in=filters["families"])
-    if filters.get("min_agreement") is not None:
-        items = items.filter(consensus__gte=filters["min_agreement"])
     return items
 
 
-def final_label(item, filters: dict[str, Any], using: str) -> tuple[dict[str, Any], bool]:
-    """The item's label (labeling's rule: an adjudication wins over the aggregate) and whether
-    a reviewer adjudicated it. With `exclude_paused`, an unadjudicated label is aggregated
-    again without the judgments of contractors paused in the campaign."""
-    from labeling.quality import aggregate_answers
+def left_out_reason(
+    label: dict[str, Any] | None, question: dict, answer: Any, filters: dict[str, Any]
+) -> str | None:
+    """Why an item's final label gives no row for `question` under the filters (a key of
+    LEFT_OUT_REASONS), or None when it gives one. Adjudicated and decided labels are
+    exported; unresolved and in-review ones only with `include_unresolved`, and then never
+    where the judges tie; `min_confidence` reads the label's confidence (adjudicated: 1.0)."""
+    if label is None:
+        return "incomplete"
+    if label["status"] in ("in_review", "unresolved") and not filters.get("include_unresolved"):
+        return label["status"]
+    floor = filters.get("min_confidence")
+    if floor is not None and (label["confidence"] is None or label["confidence"] < floor):
+        return "below_min_confidence"
+    if label["questions"].get(question["name"]) == "tie":
+        return "no_majority"
+    if answer is None:
+        return "unanswered"
+    if question["type"] == "preference" and answer["choice"] not in ("A", "B"):
+        return "tie"
+    return None
+
+
+def final_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):
+    """Each labelled item whose campaign asks a `qtype` question, with the question, the final
+    label's answer to it, the final label, and why it gives no row (None when it gives one)."""
     from labeling.selectors import item_final_label
 
-    label = item_final_label(item=item) or {"answers": {}, "source": None}
-    if label["source"] == "adjudication" or not filters.get("exclude_paused"):
-        return label["answers"], label["source"] == "adjudication"
-    from labeling.models import ContractorStanding, Judgment, StandingStatus
+    for item in labelled_items(filters, using, campaign_kind).iterator(chunk_size=CHUNK):
+        question = question_of(item.campaign.schema, qtype)
+        if question is None:
+            continue
+        label = item_final_label(
+            item=item, exclude_paused=bool(filters.get("exclude_paused")), using=using
+        )
+        answer = (label or {}).get("answers", {}).get(question["name"])
+        yield item, question, answer, label, left_out_reason(label, question, answer, filters)
 
-    paused = ContractorStanding.objects.using(using).filter(
-        campaign_id=item.campaign_id, status=StandingStatus.PAUSED
+
+def labels_left_out(
+    filters: dict[str, Any], using: str, campaign_kind: str, qtype: str
+) -> dict[str, int]:
+    """How many labelled items give no row, by reason."""
+    counts = Counter(
+        reason
+        for *_, reason in final_answers(filters, using, campaign_kind, qtype)
+        if reason is not None
     )
-    answers = list(
-        Judgment.objects.using(using)
-        .filter(item=item)
-        .exclude(contractor_id__in=paused.values("contractor_id"))
-        .values_list("answers", flat=True)
-    )
-    if not answers:
-        return {}, False
-    return aggregate_answers(item.campaign.schema, answers)["answers"], False
+    return dict(sorted(counts.items()))
 
 
 def question_of(schema: list[dict], qtype: str) -> dict | None:
@@ -496,8 +542,10 @@ def opening(goal: str, steps: list[StepRow], budget: Budget) -> list[dict[str, s
     return prompt
 
 
-# The columns every label kind ends with: where the label came from, and its task.
+# The columns every label kind ends with: the final label's standing, and its task.
 ITEM_FIELDS = [
+    ("label_status", pa.string()),
+    ("confidence", pa.float64()),
     ("agreement", pa.float64()),
     ("adjudicated", pa.bool_()),
     ("item_id", pa.int64()),
@@ -508,10 +556,14 @@ ITEM_FIELDS = [
 ]
 
 
-def item_columns(item, adjudicated: bool) -> dict[str, Any]:
+def item_columns(item, label: dict[str, Any]) -> dict[str, Any]:
+    """`label_status` and `confidence` are the final label's (adjudicated: 1.0); `agreement`
+    is the judges' consensus, whatever a reviewer decided."""
     return {
+        "label_status": label["status"],
+        "confidence": label["confidence"],
         "agreement": item.consensus,
-        "adjudicated": adjudicated,
+        "adjudicated": label["status"] == "adjudicated",
         "item_id": item.pk,
         "campaign_id": item.campaign_id,
         "environment": item.task.env_id,
@@ -520,11 +572,11 @@ def item_columns(item, adjudicated: bool) -> dict[str, Any]:
     }
 
 
-def _chunks(items, using: str):
+def _chunks(entries: Iterator, size: int = CHUNK) -> Iterator[list]:
     chunk = []
-    for item in items.iterator(chunk_size=CHUNK):
-        chunk.append(item)
-        if len(chunk) == CHUNK:
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:
@@ -532,24 +584,25 @@ def _chunks(items, using: str):
 
 
 def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):
-    """Each labelled item of `campaign_kind` campaigns whose final label answers the campaign's
-    `qtype` question: the item, the question, the answer, whether it was adjudicated, and the
-    steps of the chunk's episodes by episode id."""
-    for chunk in _chunks(labelled_items(filters, using, campaign_kind), using):
-        episode_ids = [i.episode_a_id for i in chunk] + [i.episode_b_id for i in chunk]
+    """Each labelled item of `campaign_kind` campaigns whose final label gives a row for the
+    campaign's `qtype` question (see left_out_reason): the item, the question, the answer, the
+    final label, and the steps of the chunk's episodes by episode id."""
+    kept = (
+        entry[:4]
+        for entry in final_answers(filters, using, campaign_kind, qtype)
+        if entry[4] is None
+    )
+    for chunk in _chunks(kept):
+        episode_ids = [item.episode_a_id for item, *_ in chunk]
+        episode_ids += [item.episode_b_id for item, *_ in chunk]
         steps = episode_steps([pk for pk in episode_ids if pk], using)
-        for item in chunk:
-            question = question_of(item.campaign.schema, qtype)
-            if question is None:
-                continue
-            answers, adjudicated = final_label(item, filters, using)
-            answer = answers.get(question["name"])
-            if answer is not None:
-                yield item, question, answer, adjudicated, steps
+        for item, question, answer, label in chunk:
+            yield item, question, answer, label, steps
 
 
 class Preference(ExportKind):
     name = "preference"
+    label_source = ("compare", "preference")
     title = "Preference pairs (compare judgments, aligned where the trajectories part)"
     description = (
         "One row per compared pair with a winner, as TRL's RewardTrainer and DPOTrainer read "
@@ -560,7 +613,9 @@ class Preference(ExportKind):
         "trajectories, or pages that differ first) is a whole-trajectory row: `prompt` with the "
         "first page, `chosen` and `rejected` each trajectory's turns (`aligned` false); the "
         "manifest counts them. `strength` is the graders' margin (1-3), `agreement` their "
-        "consensus. `granularity: trajectory` gives every pair as a whole-trajectory row."
+        "consensus. The item's final label decides (a reviewer's, else the judges' decided "
+        "majority: ties, splits and items in review are left out). `granularity: trajectory` "
+        "gives every pair as a whole-trajectory row."
     )
     batch_rows = 50
     has_granularity = True
@@ -579,29 +634,27 @@ class Preference(ExportKind):
     )
 
     def _pairs(self, filters, using):
-        for item, _, answer, adjudicated, steps in labelled_answers(
+        for item, _, answer, label, steps in labelled_answers(
             filters, using, "compare", "preference"
         ):
-            if answer.get("choice") not in ("A", "B"):
-                continue
             chosen, rejected = (
                 (item.episode_a_id, item.episode_b_id)
                 if answer["choice"] == "A"
                 else (item.episode_b_id, item.episode_a_id)
             )
-            yield item, answer, adjudicated, chosen, rejected, steps
+            yield item, answer, label, chosen, rejected, steps
 
     def count(self, filters, using):
         return sum(1 for _ in self._pairs(filters, using))
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
-        for item, answer, adjudicated, chosen, rejected, steps in self._pairs(filters, using):
+        for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
             columns = {
                 "strength": answer.get("strength"),
                 "chosen_episode_id": chosen,
                 "rejected_episode_id": rejected,
-                **item_columns(item, adjudicated),
+                **item_columns(item, label),
             }
             goal, winner, loser = item.task.goal, steps[chosen], steps[rejected]
             part = None
@@ -670,6 +723,7 @@ def same_action(one: str, other: str) -> bool:
 
 class Stepwise(ExportKind):
     name = "stepwise"
+    label_source = ("grade", "step_rating")
     title = "Step labels (per-step grades, for process reward models)"
     description = (
         "TRL's stepwise-supervision columns, one row per graded step: `prompt` (text: the rules "
@@ -696,11 +750,11 @@ class Stepwise(ExportKind):
     )
 
     def _graded(self, filters, using):
-        for item, _, answer, adjudicated, steps in labelled_answers(
+        for item, _, answer, label, steps in labelled_answers(
             filters, using, "grade", "step_rating"
         ):
             if answer.get("ratings"):
-                yield item, answer["ratings"], adjudicated, steps[item.episode_a_id]
+                yield item, answer["ratings"], label, steps[item.episode_a_id]
 
     def count(self, filters, using):
         if budget_of(filters).granularity == "step":
@@ -712,9 +766,9 @@ class Stepwise(ExportKind):
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
-        for item, ratings, adjudicated, steps in self._graded(filters, using):
+        for item, ratings, label, steps in self._graded(filters, using):
             shown = steps[: len(ratings)]
-            columns = {"episode_id": item.episode_a_id, **item_columns(item, adjudicated)}
+            columns = {"episode_id": item.episode_a_id, **item_columns(item, label)}
             if budget.granularity == "trajectory":
                 yield {
                     "prompt": system_prompt(item.task.goal),
@@ -745,6 +799,7 @@ class Stepwise(ExportKind):
 
 class Unpaired(ExportKind):
     name = "unpaired"
+    label_source = ("grade", "outcome_rating")
     title = "Unpaired labels (outcome grades, one decision a row)"
     description = (
         "Outcome grades as TRL's KTOTrainer reads them. A row is one decision of a graded "
@@ -771,12 +826,12 @@ class Unpaired(ExportKind):
     )
 
     def _rated(self, filters, using):
-        for item, question, rating, adjudicated, steps in labelled_answers(
+        for item, question, rating, label, steps in labelled_answers(
             filters, using, "grade", "outcome_rating"
         ):
             low, high = question["min"], question["max"]
             score = (float(rating) - low) / (high - low) if high > low else 0.0
-            yield item, score, adjudicated, steps[item.episode_a_id]
+            yield item, score, label, steps[item.episode_a_id]
 
     def count(self, filters, using):
         if budget_of(filters).granularity == "step":
@@ -788,12 +843,12 @@ class Unpaired(ExportKind):
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
-        for item, score, adjudicated, steps in self._rated(filters, using):
+        for item, score, label, steps in self._rated(filters, using):
             columns = {
                 "label": score > 0.5,
                 "score": round(score, 4),
                 "episode_id": item.episode_a_id,
-                **item_columns(item, adjudicated),
+                **item_columns(item, label),
             }
             if budget.granularity == "trajectory":
                 yield {
@@ -820,22 +875,20 @@ class Unpaired(ExportKind):
 # Tasks: what an RL run starts from.
 
 MAX_TASK_ROWS = 100_000
-DEFAULT_TASK_SEEDS = 100
 
 
 class Tasks(ExportKind):
     name = "tasks"
     title = "Tasks (the rows an RL run starts from)"
     description = (
-        "One row per task (a family and a seed) for GRPOTrainer's train_dataset with "
-        "environments.trainers' environment_factory: the conversational `prompt` (the rules; "
-        "the environment's reset adds the goal and the first page), `task_id`, `environment`, "
-        "`family`, `seed` and `split` (train, validation or test, from the environment's "
-        "splits; empty for a seed outside them, or a held-out family's seed outside test). "
-        "Filtered as GET /api/v1/datasets/tasks/ is: `environments` (all by default), "
-        "`families`, `seed_from` and `seed_to` (inclusive; by default the first 100 seeds of "
-        "`split`, or 0-99), `split` (its seeds and families only). Tasks not stored yet are "
-        f"created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
+        "One row per task (a family and a seed) of a split, for GRPOTrainer's train_dataset "
+        "with environments.trainers' environment_factory: the conversational `prompt` (the "
+        "rules; the environment's reset adds the goal and the first page), `task_id`, "
+        "`environment`, `family`, `seed` and `split`. Filtered as GET /api/v1/datasets/tasks/ "
+        "is: `split` (train by default; its seeds and families: held-out families are in test "
+        "only), `environments` (all by default), `families`, `seed_from` and `seed_to` "
+        "(inclusive, within the split's seeds; by default its first 100). Tasks not stored yet "
+        f"are created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
     )
     schema = pa.schema(
         [
@@ -850,7 +903,13 @@ class Tasks(ExportKind):
     batch_rows = 500
 
     def options(self, filters):
-        return task_selection(filters)
+        ranges = task_ranges(filters)
+        return {
+            "split": ranges[0].split,
+            "environments": {rows.env_id: rows.families for rows in ranges},
+            "seed_from": ranges[0].seed_from,
+            "seed_to": ranges[0].seed_from + ranges[0].seeds - 1,
+        }
 
     def count(self, filters, using):
         return sum(len(rows) for rows in task_ranges(filters))
@@ -858,105 +917,58 @@ class Tasks(ExportKind):
     def rows(self, filters, using, counts):
         for rows in task_ranges(filters):
             for start in range(0, len(rows), self.batch_rows):
-                for row in rows[start : start + self.batch_rows]:
-                    yield {
-                        **row,
-                        "split": task_split(row["environment"], row["family"], row["seed"]),
-                    }
+                yield from rows[start : start + self.batch_rows]
 
     def sequences(self, row):
         return [row["prompt"]]
 
 
-def task_selection(filters: dict[str, Any]) -> dict[str, Any]:
-    """The tasks an export of `tasks` takes: its environments with their families, the seed
-    range and the split, resolved and checked (a ServiceError naming the filter otherwise)."""
+def task_ranges(filters: dict[str, Any]):
+    """The task rows of an export of `tasks`, a range per environment (the tasks dataset's
+    TaskRows, chosen by its rules), or a ServiceError naming the filter at fault."""
     from environments.engine import list_environments
-    from environments.engine.registry import get_environment
-    from environments.engine.splits import SPLITS, split_families, split_seed_range
-    from environments.services import MAX_SEED
+    from environments.openenv.datasets import TaskRows, task_rows
 
-    known = {env.id for env in list_environments()}
-    env_ids = filters.get("environments") or sorted(known)
-    unknown = [env_id for env_id in env_ids if env_id not in known]
-    if unknown:
-        raise ServiceError(
-            f"no environment '{unknown[0]}'; environments: {', '.join(sorted(known))}",
-            field="filters.environments",
-        )
-    split = filters.get("split")
-    if split is not None and split not in SPLITS:
-        raise ServiceError(f"split must be one of {', '.join(SPLITS)}", field="filters.split")
+    env_ids = filters.get("environments") or [env.id for env in list_environments()]
+    split = filters.get("split") or "train"
     wanted = filters.get("families")
-    families: dict[str, list[str]] = {}
+    ranges = []
     for env_id in env_ids:
-        offered = split_families(env_id, split) if split else list(get_environment(env_id).families)
-        families[env_id] = [f for f in offered if not wanted or f in wanted]
-    named = {family for env_id in env_ids for family in get_environment(env_id).families}
-    if wanted and not set(wanted) <= named:
-        missing = sorted(set(wanted) - named)[0]
-        raise ServiceError(
-            f"no task family '{missing}' in {', '.join(env_ids)}", field="filters.families"
-        )
-    low, high = 0, MAX_SEED
-    if split is not None:
-        seeds = split_seed_range(split)
-        low, high = seeds.start, seeds.stop - 1
-    seed_from = filters.get("seed_from", low)
-    seed_to = filters.get("seed_to", min(high, seed_from + DEFAULT_TASK_SEEDS - 1))
-    for name, seed in (("seed_from", seed_from), ("seed_to", seed_to)):
-        if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
-            where = f"the {split} split's seeds" if split else "seeds"
-            raise ServiceError(
-                f"{name} must be a whole number within {where}, {low} to {high}",
-                field=f"filters.{name}",
+        try:
+            rows = task_rows(
+                env_id=env_id,
+                split=split,
+                seed_from=filters.get("seed_from"),
+                seed_to=filters.get("seed_to"),
             )
-    if seed_from > seed_to:
-        raise ServiceError("seed_from must not be above seed_to", field="filters.seed_to")
-    rows = (seed_to - seed_from + 1) * sum(len(names) for names in families.values())
-    if rows > MAX_TASK_ROWS:
+        except ServiceError as error:
+            field = {"environment": "environments"}.get(error.field, error.field)
+            raise ServiceError(f"{env_id}: {error.message}", field=f"filters.{field}") from None
+        if wanted:
+            rows = TaskRows(
+                env_id=rows.env_id,
+                split=split,
+                families=[family for family in rows.families if family in wanted],
+                seed_from=rows.seed_from,
+                seed_to=rows.seed_from + rows.seeds - 1,
+            )
+        if rows.families:
+            ranges.append(rows)
+    missing = sorted(set(wanted or ()) - {f for rows in ranges for f in rows.families})
+    if missing:
         raise ServiceError(
-            f"these filters give {rows:,} tasks; an export takes at most {MAX_TASK_ROWS:,} "
+            f"the {split} split of {', '.join(env_ids)} has no task family '{missing[0]}' "
+            "(held-out families are in test only)",
+            field="filters.families",
+        )
+    total = sum(len(rows) for rows in ranges)
+    if total > MAX_TASK_ROWS:
+        raise ServiceError(
+            f"these filters give {total:,} tasks; an export takes at most {MAX_TASK_ROWS:,} "
             "(narrow the seeds or the families)",
             field="filters.seed_to",
         )
-    return {
-        "environments": {env_id: names for env_id, names in families.items() if names},
-        "seed_from": seed_from,
-        "seed_to": seed_to,
-        "split": split,
-    }
-
-
-def task_ranges(filters: dict[str, Any]):
-    """The task rows of an export of `tasks`, a range per environment (see TaskRows)."""
-    from environments.openenv.datasets import TaskRows
-
-    selection = task_selection(filters)
-    return [
-        TaskRows(
-            env_id=env_id,
-            families=families,
-            seed_from=selection["seed_from"],
-            seed_to=selection["seed_to"],
-        )
-        for env_id, families in selection["environments"].items()
-    ]
-
-
-@lru_cache(maxsize=64)
-def _split_families(env_id: str, split: str) -> frozenset[str]:
-    from environments.engine.splits import split_families
-
-    return frozenset(split_families(env_id, split))
-
-
-def task_split(env_id: str, family: str, seed: int) -> str | None:
-    """The split a task is in: its seed's, when the split draws on its family."""
-    from environments.engine.splits import split_of_seed
-
-    split = split_of_seed(seed, env_id=env_id)
-    return split if split and family in _split_families(env_id, split) else None
+    return ranges
 
 
 def pseudonym(user_id: int) -> str:

@@ -26,9 +26,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from environments.engine.observe import fit_text, observe
 from environments.engine.page import Page, page_from_json
-from environments.observations import render_page
+from environments.observations import MODES, TEXT_MODES, check_budget, render_page
 from environments.policies import SYSTEM_PROMPT
 from rlplatform.services import ServiceError
 
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 ROW_BUDGET_CHARS = 3_500
 GRANULARITIES = ("step", "trajectory")
 DEFAULT_MAX_OBSERVATION_CHARS = 1_800
-MIN_OBSERVATION_CHARS = 200
-MAX_OBSERVATION_CHARS = 100_000
 DEFAULT_HISTORY = "actions"
 MAX_LAST_PAGES = 10
 # The prompt's share of a row's budget (the rest is for the action), and the most the history of
@@ -50,8 +47,7 @@ HISTORY_CHARS = 600
 # An action and its effect as a history line shows them (the completion is never cut).
 ACTION_CHARS = 160
 EFFECT_CHARS = 120
-# Step rows render pages in these modes; `trajectory` rows in any observation mode.
-STEP_MODES = ("pruned", "axtree", "diff")
+# Step rows render pages in the text modes; `trajectory` rows in any observation mode.
 DEFAULT_STEP_MODE = "pruned"
 DEFAULT_TRAJECTORY_MODE = "axtree"
 
@@ -116,31 +112,25 @@ def budget_of(filters: dict[str, Any]) -> Budget:
     mode = filters.get("observation_mode") or (
         DEFAULT_STEP_MODE if step else DEFAULT_TRAJECTORY_MODE
     )
-    if step and mode not in STEP_MODES:
+    allowed = TEXT_MODES if step else MODES
+    if mode not in allowed:
         raise ServiceError(
-            f"step rows show pages as text: observation_mode must be one of "
-            f"{', '.join(STEP_MODES)} (or use granularity 'trajectory')",
+            f"observation_mode must be one of {', '.join(allowed)}"
+            + (
+                " (step rows show pages as text; granularity 'trajectory' takes any)"
+                if step
+                else ""
+            ),
             field="filters.observation_mode",
         )
     max_chars = filters.get("max_observation_chars")
+    try:
+        # The agent API's rules for a page's budget, so that it means the same here.
+        check_budget(mode, max_chars)
+    except ServiceError as error:
+        raise ServiceError(error.message, field="filters.max_observation_chars") from None
     if max_chars is None and step:
         max_chars = DEFAULT_MAX_OBSERVATION_CHARS
-    if max_chars is not None and (
-        isinstance(max_chars, bool)
-        or not isinstance(max_chars, int)
-        or not MIN_OBSERVATION_CHARS <= max_chars <= MAX_OBSERVATION_CHARS
-    ):
-        raise ServiceError(
-            f"max_observation_chars must be a whole number from {MIN_OBSERVATION_CHARS} to "
-            f"{MAX_OBSERVATION_CHARS:,}",
-            field="filters.max_observation_chars",
-        )
-    if filters.get("max_observation_chars") is not None and mode not in STEP_MODES:
-        raise ServiceError(
-            f"max_observation_chars applies to the text modes ({', '.join(STEP_MODES)}), not "
-            f"to {mode}",
-            field="filters.max_observation_chars",
-        )
     history, last_pages = parse_history(filters.get("history") or DEFAULT_HISTORY)
     return Budget(granularity, mode, max_chars, history, last_pages)
 
@@ -169,14 +159,10 @@ def stored_page(observation: str) -> Page:
 @lru_cache(maxsize=2048)
 def page_text(observation: str, mode: str, max_chars: int | None, previous: str | None) -> str:
     """A stored page rendered as text in `mode` within `max_chars` (`previous`: the page
-    before, for `diff`)."""
-    page = stored_page(observation)
-    if mode in ("json", "html"):
-        rendered = render_page(page, mode)
-        text = rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
-        return fit_text(text, max_chars) if max_chars else text
+    before, for `diff`), as the agent API renders it."""
     before = stored_page(previous) if previous is not None and mode == "diff" else None
-    return observe(page, mode, previous=before, max_chars=max_chars)
+    rendered = render_page(stored_page(observation), mode, previous=before, max_chars=max_chars)
+    return rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
 
 
 # What a history line says of a page: its title, its url, its alerts.

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import connections, transaction
 from django.utils import timezone
 
-from exports.kinds import KINDS, SCHEMA_VERSION
+from exports.kinds import KINDS, LEFT_OUT_REASONS, SCHEMA_VERSION
 from exports.lengths import RowLengths, tokenizer_dir
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
 from exports.writers import WRITERS, sha256_of
@@ -104,6 +104,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
             if batch or not writer.rows:
                 writer.write(batch)
             writer.close()
+            left_out = kind.left_out(export.filters, SNAPSHOT)
         # The last word a cancel can have: after this, the snapshot is published.
         progress(writer.rows, total, "Publishing")
         files = [
@@ -114,7 +115,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
                 "sha256": sha256_of(writer.path),
             }
         ]
-        manifest = _manifest(export, kind, schema, files, lengths, counts)
+        manifest = _manifest(export, kind, schema, files, lengths, counts, left_out)
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -134,10 +135,11 @@ def _manifest(
     files: list[dict[str, Any]],
     lengths: RowLengths,
     counts: Counter[str],
+    left_out: dict[str, int],
 ) -> dict[str, Any]:
     """What a reader needs to know of a snapshot: its rows and files, their columns, the
     options the rows were made with, how long the rows are (against TRL's default context),
-    and counts of rows that took another form."""
+    counts of rows that took another form, and the labelled items that gave no row."""
     loader = "json" if export.format == "jsonl" else "parquet"
     return {
         "export": export.pk,
@@ -146,6 +148,11 @@ def _manifest(
         "format": export.format,
         "filters": export.filters,
         "rows": sum(file["rows"] for file in files),
+        # Label kinds: the labelled items that gave no row, by reason.
+        "left_out": {
+            reason: {"items": items, "why": LEFT_OUT_REASONS[reason]}
+            for reason, items in left_out.items()
+        },
         "files": files,
         "columns": [{"name": field.name, "type": str(field.type)} for field in schema],
         "options": kind.options(export.filters),

@@ -9,6 +9,7 @@ from environments.models import ActorKind
 from exports import selectors, services
 from exports.kinds import KINDS
 from exports.models import ExportFormat
+from labeling.selectors import campaign_list_for
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
 
@@ -31,10 +32,29 @@ class ExportForm(forms.Form):
         choices=[("", "One decision each (default)"), ("trajectory", "One trajectory each")],
         help_text="sft, preference, stepwise and unpaired",
     )
+    campaigns = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
+    )
+    min_confidence = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text="Only labels at least this confident (adjudicated: 1). Empty: any.",
+    )
+    include_unresolved = forms.BooleanField(
+        required=False,
+        label="Include unresolved and in-review items",
+        help_text="Left out by default: their judges tie or split, or a reviewer has not "
+        "decided yet. Included, they carry the judges' aggregate (never a tied question).",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, campaigns=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["environments"].choices = [(env.id, env.title) for env in list_environments()]
+        self.fields["campaigns"].choices = [
+            (str(campaign.pk), f"{campaign.name} ({campaign.get_kind_display().lower()})")
+            for campaign in campaigns
+        ]
 
     def filters(self) -> dict:
         data = self.cleaned_data
@@ -47,12 +67,20 @@ class ExportForm(forms.Form):
             filters["success"] = data["success"] == "true"
         if data["granularity"]:
             filters["granularity"] = data["granularity"]
+        if data["campaigns"]:
+            filters["campaigns"] = sorted(int(pk) for pk in data["campaigns"])
+        if data["min_confidence"] is not None:
+            filters["min_confidence"] = data["min_confidence"]
+        if data["include_unresolved"]:
+            filters["include_unresolved"] = True
         return filters
 
 
 @role_required(Role.MANAGER)
 def export_list(request: HttpRequest) -> HttpResponse:
-    form = ExportForm(request.POST or None)
+    form = ExportForm(
+        request.POST or None, campaigns=campaign_list_for(user=request.user).order_by("name")
+    )
     if request.method == "POST" and form.is_valid():
         services.export_start(
             kind=form.cleaned_data["kind"],
@@ -69,6 +97,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
             "exports": selectors.export_list_for(user=request.user)[:25],
             "kinds": KINDS.values(),
         },
+        status=400 if form.errors else 200,
     )
 
 

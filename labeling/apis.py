@@ -27,6 +27,7 @@ from labeling.models import (
     ContractorProfile,
     ContractorStanding,
     Judgment,
+    LabelStatus,
     SkipReason,
     WorkItem,
     WorkItemStatus,
@@ -130,7 +131,11 @@ class CampaignSettingsFields(serializers.Serializer):
     gold_min_judged = serializers.IntegerField(required=False)
     qualification_size = serializers.IntegerField(required=False)
     qualification_pass_rate = serializers.FloatField(required=False)
-    review_threshold = serializers.FloatField(required=False)
+    review_threshold = serializers.FloatField(
+        required=False,
+        help_text="0.5 to 1 (default 0.6): the confidence the judges' aggregate needs on every "
+        "question to be the item's label; ties and questions below it send the item to review",
+    )
     eligible_groups = serializers.ListField(child=serializers.CharField(), required=False)
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
@@ -139,7 +144,11 @@ class CampaignSettingsFields(serializers.Serializer):
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )
     reviewers = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), many=True, required=False
+        slug_field="username",
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text="Usernames of its reviewers; left out when creating: every active reviewer.",
     )
 
 
@@ -224,9 +233,18 @@ class CampaignStatusApi(APIView):
 
 
 class FinalLabelOutput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=LabelStatus.choices,
+        help_text="adjudicated and decided labels are exported; unresolved (a tie or a split) "
+        "and in_review ones are not, unless an export asks for them",
+    )
     answers = serializers.JSONField()
     source = serializers.ChoiceField(choices=["adjudication", "aggregate"])
-    confidence = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True, help_text="1.0 when adjudicated")
+    questions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["decided", "tie", "split"]),
+        help_text="how each question of the aggregate stands",
+    )
 
 
 class WorkItemOutput(serializers.ModelSerializer):
@@ -937,3 +955,22 @@ class AssignmentSkipApi(APIView):
             note=data.validated_data.get("note", ""),
         )
         return Response(AssignmentOutput(assignment).data)
+
+
+class AssignmentUndoApi(APIView):
+    """Withdraw your last submission in a campaign while its lease lasts: the judgment is
+    deleted, the assignment is yours to answer again, and the item you were given next goes
+    back to the queue. `answers` are the withdrawn answers (null when it was undone already)."""
+
+    permission_classes = [Contractors]
+
+    class UndoOutput(serializers.Serializer):
+        assignment = AssignmentOutput()
+        answers = serializers.JSONField(allow_null=True)
+
+    @extend_schema(request=None, responses=UndoOutput)
+    def post(self, request, assignment_id: int):
+        assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+        result = services.judgment_undo(assignment=assignment, contractor=request.user)
+        body = {"assignment": AssignmentOutput(result.assignment).data, "answers": result.answers}
+        return Response(body)

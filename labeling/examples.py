@@ -49,7 +49,11 @@ EXAMPLE_SCHEMAS = {
     ],
 }
 EXAMPLE_SOURCES = {
-    CampaignKind.GRADE: {"environment": "bank-v1", "actor_kinds": ["agent"]},
+    CampaignKind.GRADE: {
+        "environment": "bank-v1",
+        "actor_kinds": ["agent"],
+        "rollouts": {"mode": "failures", "sample_rate": 0.25},
+    },
     CampaignKind.COMPARE: {"environment": "bank-v1", "pairs_per_task": 1},
     CampaignKind.DEMONSTRATE: {
         "environment": "bank-v1",

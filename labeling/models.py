@@ -72,7 +72,8 @@ class Campaign(models.Model):
     # Qualification: this many qualification gold items first, passed at this accuracy.
     qualification_size = models.PositiveSmallIntegerField(default=0)
     qualification_pass_rate = models.FloatField(default=0.8)
-    # A completed item whose consensus falls below this goes to the review queue.
+    # The confidence a completed item's aggregate needs on every question to be its label
+    # (0.5 to 1); an item with a tie, or a question below this, goes to the review queue.
     review_threshold = models.FloatField(default=0.6)
     eligible_groups = models.JSONField(default=list, blank=True)
     eligible_skills = models.JSONField(default=list, blank=True)
@@ -102,6 +103,15 @@ class ReviewStatus(models.TextChoices):
     NONE = "", "Not in review"
     PENDING = "pending", "Waiting for review"
     RESOLVED = "resolved", "Adjudicated"
+
+
+class LabelStatus(models.TextChoices):
+    """Where an item's final label stands (labeling.selectors.item_final_label)."""
+
+    ADJUDICATED = "adjudicated", "Adjudicated"
+    DECIDED = "decided", "Decided by the judges"
+    UNRESOLVED = "unresolved", "Unresolved (a tie or a split)"
+    IN_REVIEW = "in_review", "Waiting for review"
 
 
 class WorkItem(models.Model):

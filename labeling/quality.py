@@ -155,85 +155,108 @@ def campaign_agreement(schema: list[dict], answers_by_item: dict[Any, list[dict]
 
 # --- aggregation ----------------------------------------------------------------------------
 
-
-def _majority(values: list[Hashable], order: Sequence[Hashable] = ()) -> tuple[Hashable, float]:
-    """The most frequent value (ties: the first in `order`, else the first seen) and its
-    share of the votes."""
-    counts = Counter(values)
-    best = max(counts.values())
-    tied = [value for value in counts if counts[value] == best]
-    ranked = [value for value in order if value in tied] or tied
-    return ranked[0], best / len(values)
+# How an aggregated question stands. Decided: one value leads (or, for an outcome rating, the
+# ratings are close) with confidence at or above the campaign's threshold. Tie: two or more
+# values share the most votes (on a step or a rubric check, too), so no value is chosen. Split:
+# a value leads, or the ratings have a mean, but the confidence is below the threshold.
+DECIDED, TIE, SPLIT = "decided", "tie", "split"
 
 
-def aggregate_answers(schema: list[dict], answers_list: list[dict]) -> dict:
+def _majority(values: list[Hashable]) -> tuple[Hashable | None, float]:
+    """The value with the most votes and its share of them; None when values tie for the
+    most (no order breaks a tie: a tie is not a label)."""
+    ranked = Counter(values).most_common(2)
+    best = ranked[0][1]
+    if len(ranked) > 1 and ranked[1][1] == best:
+        return None, best / len(values)
+    return ranked[0][0], best / len(values)
+
+
+def aggregate_answers(schema: list[dict], answers_list: list[dict], *, threshold: float) -> dict:
     """The aggregated label of one item from its judgments' answers.
 
     Returns {"answers": {question: value, in the answers' own shape}, "confidence": {question:
-    0..1 or None}, "consensus": mean confidence or None, "n": judgments}. Nominal questions
-    take the majority (confidence: its share of the votes); outcome ratings the mean
-    (confidence: 1 - standard deviation / half the scale's range); step ratings the majority
-    per step (confidence: the mean per-step share). With a single judgment, confidence is None.
+    0..1 or None}, "status": {question: "decided" | "tie" | "split"}, "decided": whether every
+    question is, "consensus": mean confidence or None, "n": judgments}.
+
+    Nominal questions take the majority (confidence: its share of the votes); a tie leaves the
+    value None (a step's rating, a rubric check's value, a preference or single choice). Outcome
+    ratings take the mean (confidence: 1 - standard deviation / half the scale's range); step
+    ratings the majority per step (confidence: the mean per-step share). A question is decided
+    when it has no tie and its confidence is at least `threshold`; with a single judgment,
+    confidence is None and the question is decided (nobody disagrees).
     """
     answers_out: dict[str, Any] = {}
     confidence: dict[str, float | None] = {}
+    status: dict[str, str] = {}
     for question in schema:
         name, qtype = question["name"], question["type"]
         given = [answers[name] for answers in answers_list if answers.get(name) is not None]
         if not given or qtype == schemas.TEXT:
             continue
-        several = len(given) >= 2
+        shares: list[float] = []
+        tied = False
         if qtype == schemas.STEP_RATING:
             length = max(len(answer["ratings"]) for answer in given)
-            ratings, shares = [], []
+            ratings = []
             for index in range(length):
                 votes = [a["ratings"][index] for a in given if index < len(a["ratings"])]
-                value, share = _majority(votes, order=(0, -1, 1))
+                value, share = _majority(votes)
                 ratings.append(value)
                 shares.append(share)
             answers_out[name] = {"ratings": ratings}
-            confidence[name] = round(mean(shares), 4) if several and shares else None
+            tied = None in ratings
         elif qtype == schemas.OUTCOME_RATING:
             answers_out[name] = round(mean(given), 3)
             half_range = (question["max"] - question["min"]) / 2
             spread = pstdev(given) / half_range if half_range else 0.0
-            confidence[name] = round(max(0.0, 1 - spread), 4) if several else None
+            shares.append(max(0.0, 1 - spread))
         elif qtype == schemas.PREFERENCE:
-            choice, share = _majority(
-                [answer["choice"] for answer in given], order=schemas.PREFERENCE_CHOICES[::-1]
-            )
-            out: dict[str, Any] = {"choice": choice}
+            choice, share = _majority([answer["choice"] for answer in given])
+            shares.append(share)
+            tied = choice is None
+            out: dict[str, Any] | None = None if tied else {"choice": choice}
             strengths = [a["strength"] for a in given if a["choice"] == choice and "strength" in a]
-            if strengths and choice != "tie":
+            if out is not None and strengths and choice != "tie":
                 out["strength"] = round(median(strengths))
             answers_out[name] = out
-            confidence[name] = round(share, 4) if several else None
         elif qtype == schemas.RUBRIC:
-            result, shares = {}, []
+            result = {}
             for check in question["checks"]:
                 votes = [a[check["name"]] for a in given if check["name"] in a]
                 if votes:
-                    result[check["name"]], share = _majority(votes, order=(False, True))
+                    result[check["name"]], share = _majority(votes)
                     shares.append(share)
             answers_out[name] = result
-            confidence[name] = round(mean(shares), 4) if several and shares else None
+            tied = None in result.values()
         elif qtype == schemas.SINGLE_CHOICE:
-            value, share = _majority(given, order=[o["value"] for o in question["options"]])
+            value, share = _majority(given)
             answers_out[name] = value
-            confidence[name] = round(share, 4) if several else None
+            shares.append(share)
+            tied = value is None
         elif qtype == schemas.MULTIPLE_CHOICE:
-            chosen, shares = [], []
+            chosen = []
             for option in question["options"]:
                 share = sum(option["value"] in answer for answer in given) / len(given)
                 if share > 0.5:
                     chosen.append(option["value"])
+                tied = tied or share == 0.5
                 shares.append(max(share, 1 - share))
             answers_out[name] = chosen
-            confidence[name] = round(mean(shares), 4) if several else None
+        several = len(given) >= 2
+        confidence[name] = round(mean(shares), 4) if several and shares else None
+        if not several:
+            status[name] = DECIDED
+        elif tied:
+            status[name] = TIE
+        else:
+            status[name] = DECIDED if (confidence[name] or 0.0) >= threshold else SPLIT
     known = [value for value in confidence.values() if value is not None]
     return {
         "answers": answers_out,
         "confidence": confidence,
+        "status": status,
+        "decided": all(value == DECIDED for value in status.values()),
         "consensus": round(mean(known), 4) if known else None,
         "n": len(answers_list),
     }
@@ -267,7 +290,8 @@ def answer_score(question: dict, answer: Any, expected: Any) -> float | None:
     if qtype == schemas.PREFERENCE:
         return 1.0 if answer["choice"] == expected["choice"] else 0.0
     if qtype == schemas.RUBRIC:
-        checks = list(expected)
+        # A check the expected answer leaves open (None: a tie in a consensus) is not scored.
+        checks = [name for name, value in expected.items() if value is not None]
         if not checks:
             return None
         return sum(answer.get(name) == expected[name] for name in checks) / len(checks)

@@ -9,6 +9,16 @@ SINGLE_CHOICE = "single_choice"
 MULTIPLE_CHOICE = "multiple_choice"
 TEXT = "text"
 TYPES = (STEP_RATING, OUTCOME_RATING, PREFERENCE, RUBRIC, SINGLE_CHOICE, MULTIPLE_CHOICE, TEXT)
+# Each type in words, for the manager's pages.
+TYPE_TITLES = {
+    STEP_RATING: "Rate each step (-1, 0, +1)",
+    OUTCOME_RATING: "Rate the outcome on a scale",
+    PREFERENCE: "Which is better: A, B or tie",
+    RUBRIC: "Yes / no checks",
+    SINGLE_CHOICE: "Choose one option",
+    MULTIPLE_CHOICE: "Choose several options",
+    TEXT: "Free text",
+}
 
 # Krippendorff's level of measurement for each question type (free text has none).
 LEVELS = {

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
+from labeling import quality
 from labeling.models import (
     AgreementReport,
     Assignment,
@@ -23,14 +26,16 @@ from labeling.models import (
     Campaign,
     ContractorStanding,
     Judgment,
+    LabelStatus,
     ReviewStatus,
     StandingStatus,
     WorkItem,
     WorkItemStatus,
 )
 from labeling.queue import open_campaigns_for, profile_of
-from labeling.services import can_manage, can_review
-from rlplatform.models import User
+from labeling.services import AGREEMENT_JOB, GENERATE_JOB, can_manage, can_review
+from rlplatform.jobs import JobDescription
+from rlplatform.models import Job, User
 
 # Counting a contractor's waiting items stops here; the page says "1000+".
 WAITING_CAP = 1000
@@ -75,19 +80,69 @@ def item_managed_by(*, user: User, item_id: int) -> WorkItem:
     return item
 
 
-def item_final_label(*, item: WorkItem) -> dict[str, Any] | None:
-    """The label an item ends with: the reviewer's adjudication when there is one (it wins),
-    else the aggregate of its judgments. None while the item has no judgments."""
+def item_final_label(
+    *, item: WorkItem, exclude_paused: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> dict[str, Any] | None:
+    """The one label an item ends with, which every reader of labels uses (exports included):
+
+    - `adjudicated`: a reviewer's answers; they win, with confidence 1.0;
+    - `in_review`: waiting for a reviewer; the answers are the judges' aggregate so far;
+    - `decided`: the aggregate, every question decided (no tie, confidence at or above the
+      campaign's review_threshold); its confidence is the aggregate's consensus (None with a
+      single judgment);
+    - `unresolved`: the aggregate has a tie or a split, so it is no label. An item that
+      completes undecided goes to review, so this is mostly what `exclude_paused` yields when
+      the judges left are split.
+
+    Returns {"status", "answers", "source" ("adjudication" | "aggregate"), "confidence",
+    "questions": {question: "decided" | "tie" | "split"}}, or None while the item is not fully
+    judged. With `exclude_paused`, an aggregate is computed again without the judgments of
+    contractors paused in the campaign (None when no other judgment is left).
+    """
     adjudication = getattr(item, "adjudication", None) if item.pk else None
     if adjudication is not None:
-        return {"answers": adjudication.answers, "source": "adjudication", "confidence": None}
-    if item.aggregate:
         return {
-            "answers": item.aggregate["answers"],
-            "source": "aggregate",
-            "confidence": item.aggregate.get("consensus"),
+            "status": LabelStatus.ADJUDICATED.value,
+            "answers": adjudication.answers,
+            "source": "adjudication",
+            "confidence": 1.0,
+            "questions": {name: quality.DECIDED for name in adjudication.answers},
         }
-    return None
+    aggregate = item.aggregate
+    if aggregate and exclude_paused:
+        aggregate = _aggregate_without_paused(item, using)
+    if not aggregate:
+        return None
+    if item.review_status == ReviewStatus.PENDING:
+        status = LabelStatus.IN_REVIEW
+    elif aggregate.get("decided"):
+        status = LabelStatus.DECIDED
+    else:
+        status = LabelStatus.UNRESOLVED
+    return {
+        "status": status.value,
+        "answers": aggregate["answers"],
+        "source": "aggregate",
+        "confidence": aggregate.get("consensus"),
+        "questions": aggregate.get("status", {}),
+    }
+
+
+def _aggregate_without_paused(item: WorkItem, using: str) -> dict[str, Any] | None:
+    paused = ContractorStanding.objects.using(using).filter(
+        campaign_id=item.campaign_id, status=StandingStatus.PAUSED
+    )
+    answers = list(
+        Judgment.objects.using(using)
+        .filter(item=item)
+        .exclude(contractor_id__in=paused.values("contractor_id"))
+        .order_by("id")
+        .values_list("answers", flat=True)
+    )
+    if not answers:
+        return None
+    campaign = item.campaign
+    return quality.aggregate_answers(campaign.schema, answers, threshold=campaign.review_threshold)
 
 
 # --- judgments and assignments --------------------------------------------------------------
@@ -375,3 +430,59 @@ def campaign_contractors(
         for person_id, person in people.items()
     ]
     return sorted(rows, key=lambda row: (-row.items, row.contractor.username))
+
+
+# --- jobs, described for the job page -------------------------------------------------------
+
+
+def _items(count: int) -> str:
+    return f"{count:,} item{'' if count == 1 else 's'}"
+
+
+def campaign_job_description(job: Job) -> JobDescription:
+    """The agreement and item-generation jobs of a campaign: what came of them, and the
+    campaign's dashboard."""
+    campaign = Campaign.objects.filter(pk=job.params.get("campaign")).first()
+    if campaign is None:
+        return JobDescription()
+    result = job.result or {}
+    summary = ""
+    if job.kind == AGREEMENT_JOB and "items" in result:
+        if result["alpha"] is None:
+            summary = (
+                f"Agreement cannot be measured yet on {_items(result['items'])}: too few "
+                "overlapping judgments, or answers that never vary."
+            )
+        else:
+            summary = f"Agreement (alpha) {result['alpha']:.2f} on {_items(result['items'])}."
+    elif job.kind == GENERATE_JOB and "added" in result:
+        summary = f"{_items(result['added'])} added; the campaign has {_items(result['items'])}."
+    link = (f"Campaign “{campaign.name}”", reverse("labeling_dashboard", args=[campaign.pk]))
+    return JobDescription(summary=summary, links=[link])
+
+
+def campaigns_fed_description(job: Job) -> JobDescription:
+    """The campaigns that took a rollout's (or an import's) episodes as items, among those
+    the job's starter manages."""
+    if job.kind == "rollout":
+        episodes = Q(episode_a__rollout_item__job=job) | Q(episode_b__rollout_item__job=job)
+    else:
+        ids = (job.result or {}).get("episodes") or []
+        episodes = Q(episode_a__in=ids) | Q(episode_b__in=ids)
+    campaigns = (
+        Campaign.objects.all() if job.created_by is None else campaign_list_for(user=job.created_by)
+    )
+    fed = (
+        campaigns.filter(pk__in=WorkItem.objects.filter(episodes).values("campaign"))
+        .annotate(fed_items=Count("items", filter=Q(items__in=WorkItem.objects.filter(episodes))))
+        .order_by("name")
+    )
+    return JobDescription(
+        links=[
+            (
+                f"Campaign “{campaign.name}”: {_items(campaign.fed_items)} from this job",
+                reverse("labeling_dashboard", args=[campaign.pk]),
+            )
+            for campaign in fed
+        ]
+    )

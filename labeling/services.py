@@ -118,7 +118,8 @@ def _validate_settings(kind: str, values: dict) -> dict:
         ("gold_min_judged", 1, 1000, True),
         ("qualification_size", 0, 50, True),
         ("qualification_pass_rate", 0, 1, False),
-        ("review_threshold", 0, 1, False),
+        # Below half the votes there is no majority to decide a label.
+        ("review_threshold", 0.5, 1, False),
         ("priority", -1000, 1000, True),
         ("lease_seconds", 60, 86_400, True),
     ):
@@ -158,7 +159,9 @@ def campaign_create(
     **settings: Any,
 ) -> Campaign:
     """Create a draft campaign owned by `created_by` (a manager or admin). Settings are the
-    Campaign fields in SETTINGS; the schema and sources are validated for the kind."""
+    Campaign fields in SETTINGS; the schema and sources are validated for the kind, and a job
+    generates the items the sources hold. Without `reviewers`, every active reviewer reviews it
+    (an empty list: nobody but its managers)."""
     if not (created_by.is_admin or created_by.is_manager):
         raise NotAllowed("only managers and admins create campaigns")
     if kind not in CampaignKind.values:
@@ -171,7 +174,13 @@ def campaign_create(
         raise ServiceError(f"unknown campaign setting {', '.join(unknown)}", field=unknown[0])
     values = _validate_settings(kind, {"name": name, "schema": schema or [], **settings})
     campaign = Campaign.objects.create(owner=created_by, kind=kind, **values)
+    if reviewers is None:
+        reviewers = list(User.objects.filter(role=Role.REVIEWER, is_active=True))
     _set_people(campaign, managers, reviewers)
+    if campaign.sources:
+        # What the sources already hold (rollouts finished before the campaign existed) comes
+        # in at once; what arrives later is routed as it finishes.
+        items_generate_start(campaign=campaign, requested_by=created_by)
     return campaign
 
 
@@ -202,7 +211,8 @@ def campaign_update(
     **changes: Any,
 ) -> Campaign:
     """Change a campaign's settings. The schema is fixed once judgments exist (they answer
-    it); a new overlap rebalances every item's remaining count."""
+    it); a new overlap rebalances every item's remaining count; new sources start a job that
+    generates their items."""
     _require_manager(updated_by, campaign)
     campaign = Campaign.objects.select_for_update(no_key=True, of=("self",)).get(pk=campaign.pk)
     unknown = sorted(set(changes) - set(SETTINGS))
@@ -219,13 +229,48 @@ def campaign_update(
                 code="conflict",
             )
     overlap_changed = "overlap" in values and values["overlap"] != campaign.overlap
+    sources_changed = "sources" in values and values["sources"] != campaign.sources
+    threshold_changed = (
+        "review_threshold" in values and values["review_threshold"] != campaign.review_threshold
+    )
     for name, value in values.items():
         setattr(campaign, name, value)
     campaign.save()
     _set_people(campaign, managers, reviewers)
     if overlap_changed:
         _rebalance(campaign)
+    if threshold_changed:
+        _aggregate_again(campaign)
+    if sources_changed and campaign.sources:
+        items_generate_start(campaign=campaign, requested_by=updated_by)
     return campaign
+
+
+def _aggregate_again(campaign: Campaign, batch_size: int = 1000) -> None:
+    """Decide every completed item again under the campaign's threshold, a batch of items at
+    a time; those it leaves undecided go to review (items already in review stay there: a
+    reviewer was asked)."""
+    items = WorkItem.objects.filter(
+        campaign=campaign, is_gold=False, status=WorkItemStatus.COMPLETE
+    ).order_by("pk")
+    last = 0
+    while batch := list(items.filter(pk__gt=last).only("pk", "review_status")[:batch_size]):
+        last = batch[-1].pk
+        answers_by_item: dict[int, list[dict]] = defaultdict(list)
+        for item_id, answers in (
+            Judgment.objects.filter(item__in=batch)
+            .order_by("item_id", "id")
+            .values_list("item_id", "answers")
+        ):
+            answers_by_item[item_id].append(answers)
+        for item in batch:
+            item.aggregate = quality.aggregate_answers(
+                campaign.schema, answers_by_item[item.pk], threshold=campaign.review_threshold
+            )
+            item.consensus = item.aggregate["consensus"]
+            if not item.aggregate["decided"] and item.review_status == ReviewStatus.NONE:
+                item.review_status = ReviewStatus.PENDING
+        WorkItem.objects.bulk_update(batch, ["aggregate", "consensus", "review_status"])
 
 
 def _rebalance(campaign: Campaign) -> None:
@@ -777,18 +822,17 @@ def _submit(
 
 
 def _complete(item: WorkItem, campaign: Campaign, now: datetime) -> None:
-    """Aggregate a fully judged item; send it to review when its judges disagree."""
+    """Aggregate a fully judged item; send it to review unless every question is decided (a
+    tie, or a split below the campaign's review_threshold, is no label)."""
     answers = list(item.judgments.order_by("id").values_list("answers", flat=True))
-    aggregate = quality.aggregate_answers(campaign.schema, answers)
+    aggregate = quality.aggregate_answers(
+        campaign.schema, answers, threshold=campaign.review_threshold
+    )
     item.aggregate = aggregate
     item.consensus = aggregate["consensus"]
     item.status = WorkItemStatus.COMPLETE
     item.completed_at = now
-    if (
-        item.consensus is not None
-        and item.consensus < campaign.review_threshold
-        and item.review_status == ReviewStatus.NONE
-    ):
+    if not aggregate["decided"] and item.review_status == ReviewStatus.NONE:
         item.review_status = ReviewStatus.PENDING
     item.save(update_fields=["aggregate", "consensus", "status", "completed_at", "review_status"])
 
@@ -827,6 +871,135 @@ def assignment_skip(
     if assignment.episode_id is not None:
         environment_services.episode_abandon(episode=assignment.episode)
     return assignment
+
+
+@dataclass
+class UndoResult:
+    assignment: Assignment
+    # The answers withdrawn, to show again; None when there was nothing left to undo.
+    answers: dict | None
+
+
+@transaction.atomic
+def judgment_undo(
+    *, assignment: Assignment, contractor: User, now: datetime | None = None
+) -> UndoResult:
+    """Withdraw the contractor's last submission in a campaign while its lease lasts.
+
+    The judgment is deleted and the assignment is theirs to answer again until the lease ends;
+    an item it completed is open again (out of review if it went there); a gold score it
+    counted is taken back, with the pause or qualification it caused. The item they were given
+    next goes back to the queue untouched. Undoing again changes nothing. A judgment a feed
+    reader pulled in the meantime stays pulled: the window is the lease, minutes at most.
+    """
+    now = now or timezone.now()
+    campaign = assignment.campaign
+    standing = standing_for_update(contractor, campaign)
+    assignment = _mine(assignment, contractor)
+    if assignment.status == AssignmentStatus.ACTIVE:
+        return UndoResult(assignment=assignment, answers=None)
+    if assignment.status != AssignmentStatus.SUBMITTED:
+        raise ServiceError(
+            "only a submitted item can be undone", field="assignment", code="conflict"
+        )
+    if assignment.expires_at <= now:
+        raise ServiceError(
+            f"the time for this item ran out at {assignment.expires_at:%H:%M} UTC, so its "
+            "answer stands",
+            field="assignment",
+            code="conflict",
+        )
+    judgment = Judgment.objects.get(assignment=assignment)
+    last = (
+        Judgment.objects.filter(contractor=contractor, campaign=campaign)
+        .order_by("-submitted_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if last != judgment.pk:
+        raise ServiceError(
+            "only your last submission in this campaign can be undone",
+            field="assignment",
+            code="conflict",
+        )
+    held = (
+        Assignment.objects.select_for_update(no_key=True, of=("self",))
+        .filter(contractor=contractor, campaign=campaign, status=AssignmentStatus.ACTIVE)
+        .first()
+    )
+    item = WorkItem.objects.select_for_update(no_key=True, of=("self",)).get(pk=assignment.item_id)
+    if item.review_status == ReviewStatus.RESOLVED:
+        raise ServiceError(
+            "a reviewer has already given this item its final label, so your answer stands",
+            field="assignment",
+            code="conflict",
+        )
+    if held is not None:
+        _release(held, standing)
+    if item.is_gold and judgment.gold_score is not None:
+        _standing_undo_gold(standing, campaign, item, judgment)
+    answers = judgment.answers
+    judgment.delete()
+    item.judgment_count -= 1
+    if item.status == WorkItemStatus.COMPLETE:
+        item.status = WorkItemStatus.OPEN
+        item.aggregate = None
+        item.consensus = None
+        item.completed_at = None
+        if item.review_status == ReviewStatus.PENDING:
+            item.review_status = ReviewStatus.NONE
+    reopened = ["status", "aggregate", "consensus", "completed_at", "review_status"]
+    item.save(update_fields=["judgment_count", *reopened])
+    assignment.status = AssignmentStatus.ACTIVE
+    assignment.finished_at = None
+    assignment.save(update_fields=["status", "finished_at"])
+    return UndoResult(assignment=assignment, answers=answers)
+
+
+def _release(held: Assignment, standing: ContractorStanding) -> None:
+    """Give back a lease nobody answered, as if it had never been handed out: the contractor
+    may get the item again later."""
+    if held.episode_id is not None:
+        environment_services.episode_abandon(episode=held.episode)
+    WorkItem.objects.filter(pk=held.item_id, is_gold=False).update(remaining=F("remaining") + 1)
+    held.delete()
+    ContractorStanding.objects.filter(pk=standing.pk, served__gt=0).update(served=F("served") - 1)
+
+
+def _standing_undo_gold(
+    standing: ContractorStanding, campaign: Campaign, item: WorkItem, judgment: Judgment
+) -> None:
+    """Take a withdrawn gold judgment's score back out of the standing, and the pause or
+    qualification it brought about (both are decided in the submission's own transaction)."""
+    since = judgment.submitted_at
+    qualified_by_it = standing.qualified_at is not None and standing.qualified_at >= since
+    paused_by_it = (
+        standing.status == StandingStatus.PAUSED
+        and standing.paused_at is not None
+        and standing.paused_at >= since
+    )
+    # Qualification items count towards qualifying only while the contractor is qualifying.
+    was_qualifying = (
+        item.is_qualification
+        and campaign.qualification_size > 0
+        and (
+            standing.status == StandingStatus.QUALIFYING
+            or qualified_by_it
+            or (paused_by_it and standing.qualified_at is None)
+        )
+    )
+    standing.gold_judged = max(0, standing.gold_judged - 1)
+    standing.gold_score_sum -= judgment.gold_score
+    if was_qualifying:
+        standing.qualification_judged = max(0, standing.qualification_judged - 1)
+        standing.qualification_score_sum -= judgment.gold_score
+    if qualified_by_it or paused_by_it:
+        standing.status = StandingStatus.QUALIFYING if was_qualifying else StandingStatus.ACTIVE
+        standing.paused_at = None
+        standing.paused_reason = ""
+        if qualified_by_it:
+            standing.qualified_at = None
+    standing.save()
 
 
 def leases_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:
@@ -913,7 +1086,9 @@ def agreement_compute(*, campaign: Campaign, job: Job | None = None) -> Agreemen
             continue
         for index, answers in enumerate(answers_list):
             others = answers_list[:index] + answers_list[index + 1 :]
-            consensus = quality.aggregate_answers(campaign.schema, others)["answers"]
+            consensus = quality.aggregate_answers(
+                campaign.schema, others, threshold=campaign.review_threshold
+            )["answers"]
             score = quality.gold_score(campaign.schema, answers, consensus)
             if score is not None:
                 scores[judges_by_item[item_id][index]].append(score)
@@ -938,7 +1113,7 @@ def agreement_job(job: Job, progress) -> dict:
     campaign = Campaign.objects.get(pk=job.params["campaign"])
     progress(0, 1, f"Computing agreement for '{campaign.name}'")
     report = agreement_compute(campaign=campaign, job=job)
-    progress(1, 1, f"Alpha {report.alpha} on {report.items} items")
+    progress(1, 1, f"Agreement computed on {report.items} items")
     return {"report": report.pk, "alpha": report.alpha, "items": report.items}
 
 

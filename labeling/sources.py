@@ -7,7 +7,7 @@ Sources, by kind:
   to all of the environment's.
 - grade: `{"environment": "bank-v1", "families": [...], "actor_kinds": ["agent"],
   "episode_sources": ["api", "rollout"]}`; one item per finished episode that matches (every
-  filter optional).
+  filter optional; episode sources among EPISODE_SOURCES).
 - compare: the same filters, plus `"pairs_per_task"` (default 1); one item per pair of finished
   episodes of the same task by different actors.
 
@@ -20,6 +20,7 @@ Each item has a `source_key` ("task:12", "episode:40", "pair:40-41"), unique in 
 so generating again adds only what is new (new episodes, more seeds).
 """
 
+import difflib
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from labeling.models import CampaignKind
 from rlplatform.services import ServiceError
 
 MAX_SEEDS = 10_000
+# What can produce an episode (Episode.source): the agent API, the play page, a demonstrate
+# assignment, a rollout job, an import, an OpenEnv or trainer session, the demo data.
+EPISODE_SOURCES = ("api", "browser", "assignment", "rollout", "import", "openenv", "demo")
+ACTOR_KINDS = ("agent", "contractor")
 FINISHED = (EpisodeStatus.TERMINATED, EpisodeStatus.TRUNCATED, EpisodeStatus.ABANDONED)
 
 
@@ -54,6 +59,21 @@ def _string_list(sources: dict, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _problem(f"{key} is a list of names", f"sources.{key}")
     return value
+
+
+def _known(sources: dict, key: str, known: tuple[str, ...], what: str) -> list[str]:
+    """The names listed under `key`, each one of `known`; an unknown one is refused by name,
+    with the nearest known name when there is one."""
+    values = _string_list(sources, key)
+    for value in values:
+        if value not in known:
+            near = difflib.get_close_matches(value, known, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise _problem(
+                f"{value!r} is not {what}; {hint}{key} are among {', '.join(known)}",
+                f"sources.{key}",
+            )
+    return values
 
 
 def validate_sources(kind: str, sources: Any) -> dict:
@@ -101,13 +121,9 @@ def validate_sources(kind: str, sources: Any) -> dict:
         elif sources:
             raise _problem("name the seeds: a list, or {'start': 0, 'count': 20}", "sources.seeds")
         return clean
-    actor_kinds = _string_list(sources, "actor_kinds")
-    bad = [value for value in actor_kinds if value not in ("agent", "contractor")]
-    if bad:
-        raise _problem("actor_kinds are 'agent' and/or 'contractor'", "sources.actor_kinds")
-    if actor_kinds:
+    if actor_kinds := _known(sources, "actor_kinds", ACTOR_KINDS, "an actor kind"):
         clean["actor_kinds"] = actor_kinds
-    if episode_sources := _string_list(sources, "episode_sources"):
+    if episode_sources := _known(sources, "episode_sources", EPISODE_SOURCES, "an episode source"):
         clean["episode_sources"] = episode_sources
     if "rollouts" in sources:
         clean["rollouts"] = _rollout_subscription(sources["rollouts"])
@@ -166,6 +182,39 @@ def _seeds(value: Any) -> list[int] | dict[str, int]:
             "sources.seeds",
         )
     return sorted(set(value))
+
+
+def sources_in_words(kind: str, sources: dict) -> list[str]:
+    """A campaign's (validated) sources as sentences, for its dashboard."""
+    if not sources:
+        return []
+    env = sources.get("environment") or "every environment"
+    families = ", ".join(sources.get("families") or []) or "every family"
+    if kind == CampaignKind.DEMONSTRATE:
+        seeds = sources.get("seeds", [])
+        if isinstance(seeds, dict):
+            last = seeds["start"] + seeds["count"] - 1
+            shown = f"seeds {seeds['start']} to {last} ({seeds['count']:,} seeds)"
+        else:
+            shown = f"seed{'' if len(seeds) == 1 else 's'} {', '.join(map(str, seeds))}"
+        return [f"Tasks of {env}: {families}; {shown}."]
+    what = "Pairs of finished episodes" if kind == CampaignKind.COMPARE else "Finished episodes"
+    line = f"{what} of {env}: {families}"
+    if actor_kinds := sources.get("actor_kinds"):
+        line += f"; played by {' and '.join(kind + 's' for kind in actor_kinds)}"
+    if episode_sources := sources.get("episode_sources"):
+        line += f"; started from {', '.join(episode_sources)}"
+    if kind == CampaignKind.COMPARE:
+        pairs = sources.get("pairs_per_task", 1)
+        line += f"; {pairs} pair{'' if pairs == 1 else 's'} per task"
+    lines = [line + "."]
+    if rollouts := sources.get("rollouts"):
+        which = {"all": "every", "failures": "each failed", "successes": "each solved"}
+        lines.append(
+            f"Rollouts as they finish: {which[rollouts['mode']]} episode, "
+            f"{rollouts['sample_rate']:.0%} of them sampled."
+        )
+    return lines
 
 
 def _seed_list(seeds: list[int] | dict[str, int]) -> list[int]:

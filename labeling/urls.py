@@ -67,6 +67,11 @@ api_urlpatterns = [
         apis.AssignmentSkipApi.as_view(),
         name="api_assignment_skip",
     ),
+    path(
+        "assignments/<int:assignment_id>/undo/",
+        apis.AssignmentUndoApi.as_view(),
+        name="api_assignment_undo",
+    ),
 ]
 
 urlpatterns = [
@@ -89,8 +94,14 @@ urlpatterns = [
         views.assignment_skip,
         name="labeling_skip",
     ),
+    path(
+        "label/assignments/<int:assignment_id>/undo/",
+        views.assignment_undo,
+        name="labeling_undo",
+    ),
     path("label/manage/", views.campaign_list, name="labeling_campaigns"),
     path("label/manage/new/", views.campaign_new, name="labeling_campaign_new"),
+    path("label/manage/preview/", views.campaign_preview, name="labeling_campaign_preview"),
     path("label/manage/<int:campaign_id>/", views.dashboard, name="labeling_dashboard"),
     path(
         "label/manage/<int:campaign_id>/edit/",

@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from environments.selectors import environment_list
 from environments.views import play_context
-from labeling import charts, queue, schemas, selectors, services
+from labeling import charts, quality, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
 from labeling.models import (
     Campaign,
@@ -26,7 +27,8 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS
+from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
@@ -100,7 +102,16 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
     if types - {schemas.STEP_RATING, schemas.TEXT}:
-        keys += [("↑ / ↓", "previous / next question"), ("1 to 9", "answer the question")]
+        keys += [("↑ / ↓", "previous / next question")]
+    if types & {
+        schemas.OUTCOME_RATING,
+        schemas.SINGLE_CHOICE,
+        schemas.MULTIPLE_CHOICE,
+        schemas.PREFERENCE,
+    }:
+        keys += [("1 to 9", "answer with the key shown on each choice")]
+    if schemas.RUBRIC in types:
+        keys += [("1 / 2", "check: yes / no, then the next check")]
     if schemas.TEXT in types:
         keys += [("C", "write in the comment box (Esc leaves it)")]
     if review:
@@ -112,6 +123,10 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("Enter", "submit and get the next item")]
     if not review:
         keys += [("S", "skip this item, with a reason")]
+        keys += [("U", "undo your last submission while its time lasts")]
+    if campaign.kind != CampaignKind.DEMONSTRATE:
+        keys += [("PageDown / Space", "scroll the page shown (PageUp, Shift + Space: back)")]
+        keys += [("F", "into the page: arrows, Home / End scroll it, + / - zoom, Esc leaves")]
     keys += [("I", "instructions"), ("?", "these keys")]
     keys += [("Esc", "close a dialog, leave a text box")]
     return keys
@@ -280,6 +295,21 @@ def assignment_skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
     return _next_panel(request, assignment.campaign)
 
 
+@role_required(Role.CONTRACTOR)
+@require_POST
+def assignment_undo(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Withdraw the last submission while its lease lasts: answer with its panel again, the
+    withdrawn answers filled in."""
+    assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+    try:
+        result = services.judgment_undo(assignment=assignment, contractor=request.user)
+    except ServiceError as error:
+        return _error_response(error)
+    context = panel_context(result.assignment)
+    context["initial"] = result.answers
+    return render(request, "labeling/_panel.html", context)
+
+
 # --- review ---------------------------------------------------------------------------------
 
 
@@ -290,7 +320,23 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         first = items.first()
         if first is not None:
             return redirect("labeling_review_item", item_id=first.pk)
-    return render(request, "labeling/review_queue.html", {"items": items[:200]})
+    rows = [{"item": item, "standing": standing_of(item.aggregate)} for item in items[:200]]
+    reviews = selectors.campaign_list_for(user=request.user).exists()
+    return render(request, "labeling/review_queue.html", {"rows": rows, "reviews_any": reviews})
+
+
+# What the review pages call an aggregate's questions that are not decided.
+STANDING_WORDS = {quality.TIE: "Tie", quality.SPLIT: "Split"}
+
+
+def standing_of(aggregate: dict | None) -> str:
+    """ "Tie" when a question's judges tie (no answer has the most votes), else "Split" when
+    one is below the campaign's threshold, else "" (decided, or not aggregated)."""
+    standings = set(((aggregate or {}).get("status") or {}).values())
+    for standing in (quality.TIE, quality.SPLIT):
+        if standing in standings:
+            return STANDING_WORDS[standing]
+    return ""
 
 
 def judges_of(item) -> list[dict[str, Any]]:
@@ -303,19 +349,25 @@ def judges_of(item) -> list[dict[str, Any]]:
 
 
 def answer_rows(schema: list[dict], judges: list[dict], aggregate: dict | None) -> list[dict]:
-    """One row per question: each judge's answer as text, then the aggregate's."""
+    """One row per question: each judge's answer as text, then the aggregate's: its value when
+    decided, else "Tie" or "Split" (no side is chosen for the judges)."""
     rows = []
     consensus = (aggregate or {}).get("answers", {})
     confidence = (aggregate or {}).get("confidence", {})
+    standings = (aggregate or {}).get("status", {})
     for question in schema:
         if question["type"] == schemas.STEP_RATING:
             continue
         name = question["name"]
+        standing = standings.get(name)
         rows.append(
             {
                 "question": question,
                 "answers": [_shown(question, judge["answers"].get(name)) for judge in judges],
-                "aggregate": _shown(question, consensus.get(name)),
+                "standing": STANDING_WORDS.get(standing, ""),
+                "aggregate": ""
+                if standing in STANDING_WORDS
+                else _shown(question, consensus.get(name)),
                 "confidence": confidence.get(name),
             }
         )
@@ -346,6 +398,7 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
     if question is None:
         return None
     name = question["name"]
+    # A step whose judges tie has no majority (None): the page says "Tie".
     consensus = ((aggregate or {}).get("answers", {}).get(name) or {}).get("ratings", [])
     rows = []
     for index in range(length):
@@ -384,6 +437,7 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
         "questions": question_views(campaign.schema),
         "keys": keys_for(campaign, review=True),
         "adjudication": getattr(item, "adjudication", None),
+        "standing": standing_of(item.aggregate),
         "initial": _initial_answers(item),
     }
     if campaign.kind == CampaignKind.GRADE:
@@ -403,16 +457,28 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def _initial_answers(item) -> dict:
-    """The answers the adjudication form starts from: the earlier adjudication, else the
-    aggregate with ratings rounded to the scale."""
+    """The answers the adjudication form starts from: the earlier adjudication, else what the
+    judges decided. Where they tie or split nothing is filled in, so the reviewer is not handed
+    a side: an undecided question is left empty, except that the steps and rubric checks with
+    a majority keep it (only the tied ones are left empty)."""
     adjudication = getattr(item, "adjudication", None)
     if adjudication is not None:
         return adjudication.answers
-    answers = dict(((item.aggregate or {}).get("answers")) or {})
+    aggregate = item.aggregate or {}
+    consensus = aggregate.get("answers") or {}
+    standings = aggregate.get("status") or {}
+    answers: dict[str, Any] = {}
     for question in item.campaign.schema:
-        value = answers.get(question["name"])
-        if question["type"] == schemas.OUTCOME_RATING and value is not None:
-            answers[question["name"]] = round(value)
+        name, qtype = question["name"], question["type"]
+        value = consensus.get(name)
+        if value is None:
+            continue
+        if standings.get(name, quality.DECIDED) == quality.DECIDED:
+            answers[name] = round(value) if qtype == schemas.OUTCOME_RATING else value
+        elif qtype == schemas.STEP_RATING:
+            answers[name] = {"ratings": value["ratings"]}
+        elif qtype == schemas.RUBRIC:
+            answers[name] = {check: vote for check, vote in value.items() if vote is not None}
     return answers
 
 
@@ -428,10 +494,23 @@ class TagsField(forms.CharField):
 
 
 class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, and refused with the line and column of the first problem."""
+
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(
+                    f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.",
+                    code="invalid",
+                ) from None
+        return super().to_python(value)
 
 
 class CampaignForm(forms.Form):
@@ -460,12 +539,21 @@ class CampaignForm(forms.Form):
     gold_min_judged = forms.IntegerField(min_value=1, initial=5)
     qualification_size = forms.IntegerField(min_value=0, initial=0)
     qualification_pass_rate = forms.FloatField(min_value=0, max_value=1, initial=0.8)
-    review_threshold = forms.FloatField(min_value=0, max_value=1, initial=0.6)
+    review_threshold = forms.FloatField(
+        min_value=0.5,
+        max_value=1,
+        initial=0.6,
+        help_text="The confidence a label needs on every question; ties and splits go to review.",
+    )
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
     reviewers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True), required=False
+        queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who adjudicates the items whose graders disagree. With nobody ticked, they "
+        "wait for this campaign's managers.",
     )
     managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.MANAGER, is_active=True),
@@ -482,6 +570,63 @@ def _apply_service_error(form: forms.Form, error: ServiceError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+def builder_data() -> dict[str, Any]:
+    """What the campaign builder offers, for its script: question types per kind, the
+    examples, environments with their families, and the known source names."""
+    return {
+        "types": {kind: list(types) for kind, types in schemas.ALLOWED_TYPES.items()},
+        "type_titles": TYPE_TITLES,
+        "examples": {
+            kind: {"schema": EXAMPLE_SCHEMAS[kind], "sources": EXAMPLE_SOURCES[kind]}
+            for kind in CampaignKind.values
+        },
+        "environments": [
+            {
+                "id": env.id,
+                "title": env.title,
+                "families": [
+                    {"name": name, "title": family.title} for name, family in env.families.items()
+                ],
+            }
+            for env in environment_list()
+        ],
+        "episode_sources": list(EPISODE_SOURCES),
+        "actor_kinds": list(ACTOR_KINDS),
+        "rollout_modes": list(ROLLOUT_MODES),
+        "max_keyed": schemas.MAX_KEYED,
+    }
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The contractor's view of a schema being built: the workbench's own question widgets
+    and keys, or what is wrong with the schema."""
+    kind = request.POST.get("kind", "")
+    if kind not in CampaignKind.values:
+        kind = CampaignKind.GRADE
+    problems: list[str] = []
+    questions: list[dict] = []
+    try:
+        schema = json.loads(request.POST.get("schema") or "[]")
+    except json.JSONDecodeError as error:
+        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+    else:
+        try:
+            questions = schemas.validate_schema(schema, kind=kind)
+        except schemas.LabelSchemaError as error:
+            problems = [m for messages_ in error.problems.values() for m in messages_]
+    return render(
+        request,
+        "labeling/_schema_preview.html",
+        {
+            "problems": problems,
+            "questions": question_views(questions),
+            "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
+        },
+    )
+
+
 @role_required(Role.MANAGER)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = list(selectors.campaign_list_for(user=request.user))
@@ -490,6 +635,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "progress": selectors.campaign_progress(campaign=campaign),
             "agreement": selectors.agreement_latest(campaign=campaign),
+            "has_reviewers": campaign.reviewers.exists(),
         }
         for campaign in campaigns
     ]
@@ -505,6 +651,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "schema": EXAMPLE_SCHEMAS[kind],
             "sources": EXAMPLE_SOURCES[kind],
+            "reviewers": list(User.objects.filter(role=Role.REVIEWER, is_active=True)),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -526,7 +673,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "kinds": CampaignKind.choices, "kind": kind, "campaign": None},
+        {
+            "form": form,
+            "kinds": CampaignKind.choices,
+            "kind": kind,
+            "campaign": None,
+            "builder": builder_data(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -562,7 +715,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "campaign": campaign, "kind": campaign.kind},
+        {"form": form, "campaign": campaign, "kind": campaign.kind, "builder": builder_data()},
         status=400 if form.errors else 200,
     )
 
@@ -572,9 +725,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
     report = selectors.agreement_latest(campaign=campaign)
     throughput = selectors.campaign_throughput(campaign=campaign, hours=24)
-    jobs = platform_selectors.job_list_for(user=request.user).filter(
-        kind__in=(services.AGREEMENT_JOB, services.GENERATE_JOB), params__campaign=campaign.pk
-    )[:3]
+    jobs = platform_selectors.job_list_for(user=request.user).filter(params__campaign=campaign.pk)
+    # The agreement job while it is queued or running (the report shows its outcome after).
+    agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
+    generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
     return render(
         request,
         "labeling/dashboard.html",
@@ -586,7 +740,9 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "report": report,
             "contractors": selectors.campaign_contractors(campaign=campaign, report=report),
             "review_items": selectors.review_queue_for(user=request.user, campaign=campaign)[:5],
-            "jobs": jobs,
+            "reviewers": list(campaign.reviewers.all()),
+            "agreement_jobs": agreement_jobs,
+            "generate_jobs": generate_jobs,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices

@@ -1,7 +1,16 @@
 """The kinds of background job: which Celery task runs each, and on which queue. One table, so
 the web process and every worker agree on where a job goes."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass
+class JobDescription:
+    """What a job did, for the people who started it: a sentence once it is done, and links
+    to what it made or fed."""
+
+    summary: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -13,6 +22,8 @@ class JobKind:
     queue: str
     # Called with the job when it is cancelled (a dotted path), for work beyond the job row.
     on_cancel: str = ""
+    # Functions (dotted paths) from a job to a JobDescription, each from the app that knows.
+    describers: tuple[str, ...] = ()
 
 
 JOB_KINDS: dict[str, JobKind] = {
@@ -23,6 +34,7 @@ JOB_KINDS: dict[str, JobKind] = {
             title="Recompute platform statistics",
             task_name="rlplatform.tasks.recompute_statistics",
             queue="default",
+            describers=("rlplatform.statistics.statistics_description",),
         ),
         JobKind(
             kind="rollout",
@@ -30,30 +42,41 @@ JOB_KINDS: dict[str, JobKind] = {
             task_name="environments.tasks.dispatch_rollout",
             queue="rollouts",
             on_cancel="environments.rollouts.rollout_cancel_items",
+            describers=(
+                "environments.selectors.rollout_description",
+                "labeling.selectors.campaigns_fed_description",
+            ),
         ),
         JobKind(
             kind="export",
             title="Dataset export",
             task_name="exports.tasks.run_export",
             queue="exports",
+            describers=("exports.selectors.export_description",),
         ),
         JobKind(
             kind="import_trajectories",
             title="Import trajectories",
             task_name="environments.tasks.import_trajectories",
             queue="default",
+            describers=(
+                "environments.selectors.import_description",
+                "labeling.selectors.campaigns_fed_description",
+            ),
         ),
         JobKind(
             kind="labeling_agreement",
-            title="Compute a campaign's agreement (Krippendorff's alpha)",
+            title="Compute a campaign's agreement",
             task_name="labeling.tasks.compute_agreement",
             queue="default",
+            describers=("labeling.selectors.campaign_job_description",),
         ),
         JobKind(
             kind="labeling_generate_items",
-            title="Generate a campaign's work items from its sources",
+            title="Generate a campaign's items from its sources",
             task_name="labeling.tasks.generate_items",
             queue="default",
+            describers=("labeling.selectors.campaign_job_description",),
         ),
     ]
 }

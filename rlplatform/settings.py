@@ -280,7 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "labeling-refresh-agreement": {
         "task": "labeling.tasks.refresh_agreement",
-        "schedule": 600.0,
+        # Only campaigns with judgments since their last report are computed again.
+        "schedule": float(max(5, env_int("AGREEMENT_REFRESH_SECONDS", 60))),
     },
 }
 # A rollout item's worker renews its lease every step; another worker takes over an item
@@ -343,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "RolloutItemStatusEnum": "environments.models.RolloutItemStatus",
         "PolicyKindEnum": "environments.policies.POLICY_KINDS",
         "ExportKindEnum": "exports.kinds.KIND_NAMES",
+        "TextObservationModeEnum": "environments.observations.TEXT_MODES",
+        "RewardModeEnum": "environments.engine.rewards.REWARD_MODES",
+        "CriterionRoleEnum": "environments.openenv.rubrics.CRITERION_ROLES",
+        "RoleEnum": "rlplatform.models.Role",
     },
 }
 

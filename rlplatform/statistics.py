@@ -5,9 +5,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
+from rlplatform.jobs import JobDescription
 from rlplatform.models import ApiKey, AuditEvent, Job, Role, User
+
+
+def statistics_description(job: Job) -> JobDescription:
+    return JobDescription(
+        summary="Counted people, API keys, jobs and the last 7 days' sign-ins.",
+        links=[("The figures, on the home page", reverse("home"))],
+    )
 
 
 def statistics_recompute(job: Job, progress) -> dict[str, Any]:

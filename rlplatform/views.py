@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rlplatform import health, selectors, services
 from rlplatform.decorators import admin_required
-from rlplatform.jobs import JOB_KINDS
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Role, User
 from rlplatform.requests import client_ip
 
@@ -127,14 +126,20 @@ def job_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.job_list_for(user=request.user), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "rlplatform/jobs.html", {"page": page, "kinds": JOB_KINDS})
+    running = any(not job.is_finished for job in page.object_list)
+    return render(request, "rlplatform/jobs.html", {"page": page, "running": running})
 
 
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(selectors.job_list_for(user=request.user), pk=job_id)
-    template = "rlplatform/_progress.html" if request.htmx else "rlplatform/job_detail.html"
-    return render(request, template, {"job": job, "kind": JOB_KINDS.get(job.kind)})
+    if request.htmx:
+        return render(request, "rlplatform/_progress.html", {"job": job})
+    return render(
+        request,
+        "rlplatform/job_detail.html",
+        {"job": job, "description": selectors.job_description(job)},
+    )
 
 
 @admin_required

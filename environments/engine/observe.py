@@ -13,6 +13,10 @@ import re
 from .page import Element, Page, axtree_line, page_to_axtree, quote
 
 OBSERVATION_MODES = ("axtree", "pruned", "diff")
+# The character budgets interfaces accept: below the least, too little of a page is left to act
+# on (the note saying what was cut takes 50).
+MIN_OBSERVATION_CHARS = 100
+MAX_OBSERVATION_CHARS = 1_000_000
 # Data rows a table keeps in the pruned axtree; the rest become one "(… N more rows)" line.
 PRUNED_TABLE_ROWS = 20
 # Containers whose line is kept when they have a name (it labels what they hold); without a
@@ -105,9 +109,7 @@ def page_diff(previous: Page | None, page: Page) -> str:
     header = f"diff of page {quote(page.title)}"
     if not changes:
         return f"{header}: nothing changed since the last observation"
-    diff = "\n".join(
-        [f"{header} (~ changed, - removed, + added; the rest is as it was):", *changes]
-    )
+    diff = "\n".join([f"{header} (~ changed, - removed, + added):", *changes])
     return current if len(diff) >= len(current) else diff
 
 

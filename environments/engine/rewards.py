@@ -143,7 +143,7 @@ def step_reward(
     if mode == "partial":
         return (partial_credit(rubric, outcome) if done else 0.0), paid
     if done and outcome.success:
-        remainder = 1.0 - sum(rubric.progress_amounts.get(name, 0.0) for name in paid)
+        remainder = 1.0 - progress_paid(rubric, paid)
         return remainder, [*paid, *(name for name in rubric.progress_checks if name not in paid)]
     if not guards_hold(rubric, outcome):
         return 0.0, paid
@@ -169,4 +169,10 @@ def final_reward(
         return partial_credit(rubric, outcome)
     if outcome.success:
         return 1.0
+    return progress_paid(rubric, paid)
+
+
+def progress_paid(rubric: RewardRubric, paid: Sequence[str]) -> float:
+    """What the progress checks in `paid` have paid so far (a running episode's return in
+    `progress` mode)."""
     return sum(rubric.progress_amounts.get(name, 0.0) for name in paid)

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from environments import selectors
 from environments import services as episode_services
+from environments.engine.splits import SPLITS
 from environments.models import Episode
 from environments.openenv import datasets, rubrics, services
 from environments.openenv.models import SessionUrl
@@ -123,27 +124,42 @@ class TaskRowOutput(serializers.Serializer):
     seed = serializers.IntegerField()
     environment = serializers.CharField()
     family = serializers.CharField()
+    split = serializers.ChoiceField(choices=SPLITS)
 
 
 class TasksDatasetApi(APIView):
-    """The `tasks` dataset: a row per task for GRPO's train_dataset (conversational prompt,
-    task_id, seed, environment, family). `environments.trainers.tasks_dataset` turns it into a
-    `datasets.Dataset`."""
+    """The `tasks` dataset: a row per task of one split for GRPO's train_dataset
+    (conversational prompt, task_id, seed, environment, family, split).
+    `environments.trainers.tasks_dataset` turns it into a `datasets.Dataset`."""
 
     permission_classes = [Readers]
 
     class TasksQuery(serializers.Serializer):
         environment = serializers.CharField(max_length=64)
         family = serializers.CharField(max_length=64, required=False)
-        seed_from = serializers.IntegerField(required=False, default=0, min_value=0)
-        seed_to = serializers.IntegerField(required=False, default=99, min_value=0)
+        split = serializers.ChoiceField(choices=SPLITS, required=False, default="train")
+        seed_from = serializers.IntegerField(required=False, min_value=0)
+        seed_to = serializers.IntegerField(required=False, min_value=0)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("environment", str, required=True, description="e.g. bank-v1"),
-            OpenApiParameter("family", str, description="one task family; all when left out"),
-            OpenApiParameter("seed_from", int, description="first seed (default 0)"),
-            OpenApiParameter("seed_to", int, description="last seed, inclusive (default 99)"),
+            OpenApiParameter(
+                "family", str, description="one task family; all of the split's when left out"
+            ),
+            OpenApiParameter(
+                "split",
+                str,
+                enum=list(SPLITS),
+                description="train (default), validation or test: its seeds and families "
+                "(held-out families are in test only)",
+            ),
+            OpenApiParameter(
+                "seed_from", int, description="first seed (default: the split's first)"
+            ),
+            OpenApiParameter(
+                "seed_to", int, description="last seed, inclusive (default: 99 after seed_from)"
+            ),
         ],
         responses=TaskRowOutput(many=True),
     )
@@ -153,8 +169,9 @@ class TasksDatasetApi(APIView):
         rows = datasets.task_rows(
             env_id=query.validated_data["environment"],
             family=query.validated_data.get("family"),
-            seed_from=query.validated_data["seed_from"],
-            seed_to=query.validated_data["seed_to"],
+            split=query.validated_data["split"],
+            seed_from=query.validated_data.get("seed_from"),
+            seed_to=query.validated_data.get("seed_to"),
         )
         return paginated(self, request, rows, TaskRowOutput)
 
@@ -162,6 +179,11 @@ class TasksDatasetApi(APIView):
 class CriterionOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["programmatic", "human", "judge"])
+    role = serializers.ChoiceField(
+        choices=rubrics.CRITERION_ROLES,
+        help_text="progress: earns its weight's share of partial and progress credit; guard: "
+        "earns none and withholds it when it fails; none: not in the online reward",
+    )
     weight = serializers.FloatField()
     scale = serializers.DictField()
     description = serializers.CharField()

@@ -1,6 +1,7 @@
-"""The `tasks` dataset: one row per task (family x seed) for GRPO's `train_dataset`, with a
-conversational `prompt` and the columns `reset(**row)` reads (`task_id`, `seed`, `environment`,
-`family`). The exports app will serve it as an export kind; until then the API serves it.
+"""The `tasks` dataset: one row per task (family x seed) of one split for GRPO's
+`train_dataset`, with a conversational `prompt`, the columns `reset(**row)` reads (`task_id`,
+`seed`, `environment`, `family`) and the row's `split`. The exports app will serve it as an
+export kind; until then the API serves it.
 
 Rows are materialised page by page: a page's tasks are created (idempotently, by the engine) when
 the page is read, so a range of a million seeds costs nothing until it is paged through.
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from environments import services as episode_services
+from environments.engine.splits import SPLITS, split_families, split_seed_range
 from environments.models import Task
 from rlplatform.services import ServiceError
 
@@ -40,8 +42,11 @@ class TaskRows(Sequence):
     """The rows of (families x seeds), seed-major so that any page mixes families; slicing
     creates the slice's tasks. Django's paginator counts and slices it like a queryset."""
 
-    def __init__(self, *, env_id: str, families: list[str], seed_from: int, seed_to: int):
+    def __init__(
+        self, *, env_id: str, split: str, families: list[str], seed_from: int, seed_to: int
+    ):
         self.env_id = env_id
+        self.split = split
         self.families = families
         self.seed_from = seed_from
         self.seeds = seed_to - seed_from + 1
@@ -84,27 +89,56 @@ class TaskRows(Sequence):
                     "seed": seed,
                     "environment": self.env_id,
                     "family": family,
+                    "split": self.split,
                 }
             )
         return rows
 
 
+DEFAULT_SEEDS = 100
+
+
 def task_rows(
-    *, env_id: str, family: str | None = None, seed_from: int = 0, seed_to: int = 99
+    *,
+    env_id: str,
+    family: str | None = None,
+    split: str = "train",
+    seed_from: int | None = None,
+    seed_to: int | None = None,
 ) -> TaskRows:
-    """The task rows of an environment (one family, or all) over a seed range, inclusive."""
+    """The task rows of an environment's split (its families, or one of them) over a seed
+    range inclusive, inside the split's: by default its first 100 seeds."""
     env = episode_services.environment_get(env_id)
+    if split not in SPLITS:
+        raise ServiceError(
+            f"'{split}' is not a split; use one of {', '.join(SPLITS)}", field="split"
+        )
+    families = split_families(env.id, split)
     if family is not None and family not in env.families:
         raise ServiceError(
             f"{env.id} has no task family '{family}'; families: {', '.join(env.families)}",
             field="family",
             code="not_found",
         )
-    if not 0 <= seed_from <= seed_to <= episode_services.MAX_SEED:
+    if family is not None and family not in families:
         raise ServiceError(
-            f"give 0 <= seed_from <= seed_to <= {episode_services.MAX_SEED}", field="seed_to"
+            f"{family} is held out of {split}: it is in the test split only", field="family"
+        )
+    seeds = split_seed_range(split, env_id=env.id)
+    seed_from = seeds.start if seed_from is None else seed_from
+    seed_to = min(seed_from + DEFAULT_SEEDS, seeds.stop) - 1 if seed_to is None else seed_to
+    if not seeds.start <= seed_from <= seed_to < seeds.stop:
+        raise ServiceError(
+            f"the {split} split's seeds are {seeds.start} to {seeds.stop - 1}; give "
+            f"seed_from <= seed_to in that range",
+            field="seed_to" if seeds.start <= seed_from < seeds.stop else "seed_from",
         )
     if seed_to - seed_from + 1 > MAX_SEEDS:
         raise ServiceError(f"at most {MAX_SEEDS:,} seeds in one range", field="seed_to")
-    families = [family] if family else list(env.families)
-    return TaskRows(env_id=env.id, families=families, seed_from=seed_from, seed_to=seed_to)
+    return TaskRows(
+        env_id=env.id,
+        split=split,
+        families=[family] if family else families,
+        seed_from=seed_from,
+        seed_to=seed_to,
+    )

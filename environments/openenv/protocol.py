@@ -22,6 +22,12 @@ from typing import Any
 import orjson
 
 from environments.engine.actions import storable_text
+from environments.engine.observe import (
+    MAX_OBSERVATION_CHARS,
+    MIN_OBSERVATION_CHARS,
+    OBSERVATION_MODES,
+)
+from environments.engine.rewards import REWARD_MODES
 
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
@@ -147,6 +153,9 @@ class ResetParams:
     episode_id: str | None = None
     task_id: int | None = None
     task_name: str | None = None
+    reward_mode: str | None = None
+    observation_mode: str | None = None
+    max_observation_chars: int | None = None
 
 
 def _integer(value: Any, loc: list, errors: list[dict]) -> int | None:
@@ -230,10 +239,50 @@ def _text(value: Any, loc: list, errors: list[dict], max_length: int = 255) -> s
     return value
 
 
+def _choice(value: Any, loc: list, errors: list[dict], choices: tuple[str, ...]) -> str | None:
+    if value in choices:
+        return value
+    expected = ", ".join(f"'{choice}'" for choice in choices[:-1]) + f" or '{choices[-1]}'"
+    errors.append(
+        field_error("literal_error", loc, f"Input should be {expected}", value, expected=expected)
+    )
+    return None
+
+
+def _budget(value: Any, loc: list, errors: list[dict]) -> int | None:
+    number = _integer(value, loc, errors)
+    if number is None:
+        return None
+    if number < MIN_OBSERVATION_CHARS:
+        errors.append(
+            field_error(
+                "greater_than_equal",
+                loc,
+                f"Input should be greater than or equal to {MIN_OBSERVATION_CHARS}",
+                value,
+                ge=MIN_OBSERVATION_CHARS,
+            )
+        )
+        return None
+    if number > MAX_OBSERVATION_CHARS:
+        errors.append(
+            field_error(
+                "less_than_equal",
+                loc,
+                f"Input should be less than or equal to {MAX_OBSERVATION_CHARS}",
+                value,
+                le=MAX_OBSERVATION_CHARS,
+            )
+        )
+        return None
+    return number
+
+
 def parse_reset(data: dict[str, Any]) -> ResetParams:
     """Reset parameters: `seed`, `episode_id` (the client's own id for the episode), `task_id`
-    (a platform task) and `task_name` (a task family). Like OpenEnv's server, which passes
-    only the parameters `reset` declares, other keys are ignored."""
+    (a platform task), `task_name` (a task family), `reward_mode`, `observation_mode` (a text
+    mode) and `max_observation_chars`. Like OpenEnv's server, which passes only the parameters
+    `reset` declares, other keys are ignored."""
     errors: list[dict] = []
     values: dict[str, Any] = {}
     if data.get("seed") is not None:
@@ -246,6 +295,16 @@ def parse_reset(data: dict[str, Any]) -> ResetParams:
         values["episode_id"] = _text(data["episode_id"], ["episode_id"], errors, MAX_EPISODE_ID)
     if data.get("task_name") is not None:
         values["task_name"] = _text(data["task_name"], ["task_name"], errors, 64)
+    if data.get("reward_mode") is not None:
+        values["reward_mode"] = _choice(data["reward_mode"], ["reward_mode"], errors, REWARD_MODES)
+    if data.get("observation_mode") is not None:
+        values["observation_mode"] = _choice(
+            data["observation_mode"], ["observation_mode"], errors, OBSERVATION_MODES
+        )
+    if data.get("max_observation_chars") is not None:
+        values["max_observation_chars"] = _budget(
+            data["max_observation_chars"], ["max_observation_chars"], errors
+        )
     if errors:
         raise invalid(errors)
     return ResetParams(**values)

@@ -1,5 +1,8 @@
 """Rubric manifests: each task family's reward as named criteria, in the shape NeMo-Gym,
-verifiers and OpenEnv's rubrics share (name, weight, kind, scale, description).
+verifiers and OpenEnv's rubrics share (name, weight, kind, scale, description), plus each
+programmatic criterion's `role` in the reward modes (the engine's `reward_rubric`): a
+`progress` check earns its weight's share of partial and progress credit, a `guard` check
+earns nothing and withholds that credit when it fails.
 
 The programmatic criteria are the verifier's own checks, found by running it: on the initial
 state (where every check reports, passing or not) and on the scripted solver's final state for
@@ -17,8 +20,11 @@ from functools import lru_cache
 from typing import Any
 
 from environments.engine import get_environment, run_episode
+from environments.engine.rewards import PROGRESS_SHARE, REWARD_MODES, reward_rubric
 
-RUBRIC_VERSION = 1
+RUBRIC_VERSION = 2
+# A criterion's part in the reward modes (see the module's docstring).
+CRITERION_ROLES = ("progress", "guard", "none")
 SEEDS = (0, 1, 2, 3)
 HUMAN_SCALE = {"type": "ordinal", "min": 1, "max": 5}
 
@@ -51,12 +57,14 @@ def family_rubric(env_id: str, family: str) -> dict[str, Any]:
         _, _, outcome = run_episode(env, task, env.solver())
         for check in outcome.checks:
             names.setdefault(check.name)
-    weight = round(1.0 / len(names), 6)
+    rewarded = reward_rubric(env.id, family)
+    total = sum(rewarded.weights.values())
     criteria = [
         {
             "name": name,
             "kind": "programmatic",
-            "weight": weight,
+            "role": "progress" if name in rewarded.weights else "guard",
+            "weight": round(rewarded.weights[name] / total, 6) if name in rewarded.weights else 0.0,
             "scale": {"type": "binary", "values": [0.0, 1.0]},
             "description": _describe(name),
         }
@@ -66,6 +74,7 @@ def family_rubric(env_id: str, family: str) -> dict[str, Any]:
         {
             "name": "human_outcome",
             "kind": "human",
+            "role": "none",
             "weight": 0.0,
             "scale": HUMAN_SCALE,
             "description": (
@@ -83,11 +92,15 @@ def family_rubric(env_id: str, family: str) -> dict[str, Any]:
         "reward": {
             "range": [0.0, 1.0],
             "aggregation": "all_pass",
+            "modes": list(REWARD_MODES),
             "description": (
-                "reward is 1.0 when every programmatic criterion passes and 0.0 otherwise (partial "
-                "credit would pay for collateral damage); reward_components gives each criterion "
-                "in [0, 1]; the weighted sum of the programmatic components is a shaped "
-                "alternative for trainers that want one"
+                "an episode's reward mode is chosen when it starts. sparse (the default): 1.0 "
+                "at the last step when every programmatic criterion passes, else 0.0. partial: "
+                "at the last step, the weights of the progress criteria that pass, 0.0 if a "
+                "guard fails. progress: a step that first makes a progress criterion pass, with "
+                f"every guard holding, earns its weight's share of {PROGRESS_SHARE:g} (once an "
+                "episode), and a successful last step the rest: 1.0 in all on success, at most "
+                f"{PROGRESS_SHARE:g} otherwise. reward_components gives each criterion in [0, 1]"
             ),
         },
         "criteria": criteria,

@@ -20,8 +20,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from environments import observations
 from environments import services as episode_services
 from environments.engine import Page, page_to_axtree, page_to_html
+from environments.engine.observe import observe
+from environments.engine.rewards import progress_paid, reward_rubric
+from environments.engine.splits import draw_seed, split_families, split_of_seed
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
@@ -229,17 +233,32 @@ def openenv_episode_id(episode: Episode) -> str:
 
 
 def observation_payload(
-    *, episode: Episode, page: Page, reward: float | None = 0.0, error: str = ""
+    *,
+    episode: Episode,
+    page: Page,
+    reward: float | None = 0.0,
+    error: str = "",
+    previous: Page | None = None,
 ) -> dict[str, Any]:
-    """OpenEnv's `{observation, reward, done}` for what the actor sees now."""
+    """OpenEnv's `{observation, reward, done}` for what the actor sees now. `text` is the page
+    in the episode's observation mode and budget (`previous`: the page a diff compares with);
+    `axtree_txt` the whole accessibility tree."""
     task = episode.task
     ended = episode.is_finished
     code, _, message = error.partition(": ") if error else ("", "", "")
     axtree = page_to_axtree(page)
+    text = axtree
+    if episode.observation_mode != "axtree" or episode.max_observation_chars is not None:
+        text = observe(
+            page,
+            episode.observation_mode,
+            previous=previous,
+            max_chars=episode.max_observation_chars,
+        )
     components = (episode.outcome or {}).get("reward_components", {}) if ended else {}
     return {
         "observation": {
-            "text": axtree,
+            "text": text,
             "url": page.url,
             "screenshot": None,
             "goal": task.goal,
@@ -274,7 +293,7 @@ def state_payload(episode: Episode | None) -> dict[str, Any]:
         "goal": episode.task.goal,
         "current_url": page.url,
         "max_steps": episode.task.max_steps,
-        "cum_reward": float(episode.reward or 0.0),
+        "cum_reward": cumulative_reward(episode),
         "environment": episode.env_id,
         "seed": episode.seed,
         "status": episode.status,
@@ -283,6 +302,16 @@ def state_payload(episode: Episode | None) -> dict[str, Any]:
         if episode.is_finished
         else {},
     }
+
+
+def cumulative_reward(episode: Episode) -> float:
+    """The rewards of the episode's steps so far: its return once it has ended; before, what
+    progress checks have paid (the other modes reward the last step only)."""
+    if episode.is_finished:
+        return float(episode.reward or 0.0)
+    if episode.reward_mode != "progress":
+        return 0.0
+    return progress_paid(reward_rubric(episode.env_id, episode.task.family), episode.paid_checks)
 
 
 def _pick_task(env_id: str, params: protocol.ResetParams) -> Task:
@@ -303,12 +332,19 @@ def _pick_task(env_id: str, params: protocol.ResetParams) -> Task:
                 field="task_name",
             )
         return task
-    seed = params.seed if params.seed is not None else secrets.randbelow(protocol.MAX_SEED + 1)
+    # No seed: a fresh one from the train split, so that a trainer never meets held-out tasks.
+    seed = params.seed if params.seed is not None else draw_seed(_SYSTEM_RANDOM, "train")
     family = params.task_name
     if family is None:
-        # Seeded, so that the same seed always starts the same task.
-        family = random.Random(seed).choice(sorted(env.families))  # noqa: S311
+        # Seeded, so that the same seed always starts the same task; from its split's families
+        # (a train seed never picks a held-out family).
+        split = split_of_seed(seed)
+        families = split_families(env.id, split) if split else list(env.families)
+        family = random.Random(seed).choice(sorted(families))  # noqa: S311
     return episode_services.task_get_or_create(env_id=env.id, family=family, seed=seed)
+
+
+_SYSTEM_RANDOM = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -342,18 +378,26 @@ def openenv_resets(
     refused one does not stop the others."""
     # Tasks first, each committed as it is made: made inside the shared transaction, the same
     # new tasks made by two server processes in another order deadlocked both batches.
-    tasks: list[Task | ServiceError] = []
+    tasks: list[tuple[Task, observations.EpisodeSettings] | ServiceError] = []
     for item in items:
+        params = item.params
         try:
-            tasks.append(_pick_task(item.env_id, item.params))
+            settings = observations.episode_settings(
+                reward_mode=params.reward_mode,
+                observation_mode=params.observation_mode,
+                max_observation_chars=params.max_observation_chars,
+                text_only=True,
+            )
+            tasks.append((_pick_task(item.env_id, params), settings))
         except ServiceError as error:
             tasks.append(error)
     results: list[tuple[Episode, dict[str, Any]] | ServiceError] = []
     with transaction.atomic():
-        for item, task in zip(items, tasks, strict=True):
-            if isinstance(task, ServiceError):
-                results.append(task)
+        for item, picked in zip(items, tasks, strict=True):
+            if isinstance(picked, ServiceError):
+                results.append(picked)
                 continue
+            task, settings = picked
             if item.previous_episode_id is not None:
                 openenv_close(episode_id=item.previous_episode_id)
             metadata: dict[str, Any] = {"session_url": item.principal.session_url_id}
@@ -366,6 +410,7 @@ def openenv_resets(
                 actor_kind=ActorKind.AGENT,
                 source=SOURCE,
                 metadata={SOURCE: metadata},
+                settings=settings,
             )
             page = episode_services.episode_page(episode)
             results.append((episode, observation_payload(episode=episode, page=page)))
@@ -413,11 +458,13 @@ def openenv_step(items: list[StepItem]) -> list[StepReply | protocol.ProtocolErr
                 message += " (send reset)"
             replies.append(protocol.ProtocolError(protocol.EXECUTION_ERROR, message))
             continue
+        episode = result.episode
         payload = observation_payload(
-            episode=result.episode,
+            episode=episode,
             page=result.page,
             reward=result.step.reward,
             error=result.step.error,
+            previous=result.page_before() if episode.observation_mode == "diff" else None,
         )
         replies.append(StepReply(payload, result.shown()))
     return replies

@@ -19,6 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from environments import services as episode_services
+from environments.engine.observe import (
+    MAX_OBSERVATION_CHARS,
+    MIN_OBSERVATION_CHARS,
+    OBSERVATION_MODES,
+)
+from environments.engine.rewards import REWARD_MODES
+from environments.engine.splits import environment_splits
 from environments.openenv import protocol, services
 from environments.openenv.rubrics import family_rubric
 from rlplatform.requests import client_ip
@@ -116,16 +123,26 @@ def schema(request: HttpRequest, env_id: str, token: str | None = None) -> JsonR
 
 
 def metadata_for(env) -> dict[str, Any]:
-    """OpenEnv's EnvironmentMetadata: what the environment is, its task families, its rubrics."""
+    """OpenEnv's EnvironmentMetadata: what the environment is, its splits, its task families,
+    its rubrics. (Its model forbids extra fields, so the splits are in the readme's text; the
+    JSON form is GET /api/v1/environments/<env>/.)"""
     lines = [
         f"# {env.id}: {env.title}",
         "",
         "A simulated web application on rlplatform. Act with BrowserGym's high-level actions in "
         "`action_str`: click('12'), fill('7', '250.00'), select_option('9', 'Savings'), "
         "check('3'), uncheck('3'), goto('transfers'), send_msg_to_user('It was $84.12'), noop().",
-        "Bids are the numbers in brackets in `axtree_txt`. `reset` takes `seed`, `task_name` "
-        "(a family below), `task_id` and `episode_id`; the same task and seed start in the "
-        "same state.",
+        "Bids are the numbers in brackets in `axtree_txt` and `text`. `reset` takes `seed`, "
+        "`task_name` (a family below), `task_id` and `episode_id`; the same task and seed "
+        "start in the same state, and with no seed one is drawn from the train split. It also "
+        "takes `reward_mode` (sparse: 1 on success; partial: the rubric's weighted share of "
+        "checks; progress: shaped, each check paying once, 1 in all on success), "
+        "`observation_mode` (what `text` holds: axtree, pruned, or diff since the last page) "
+        "and `max_observation_chars` (a budget for `text`).",
+        "",
+        "## Splits",
+        "",
+        *_split_lines(env),
         "",
         "## Task families",
     ]
@@ -147,6 +164,17 @@ def metadata_for(env) -> dict[str, Any]:
         "author": "rlplatform",
         "documentation_url": None,
     }
+
+
+def _split_lines(env) -> list[str]:
+    described = environment_splits(env.id)
+    lines = [
+        f"- {split}: seeds {info['seed_from']} to {info['seed_to']}, "
+        f"families {', '.join(info['families'])}"
+        for split, info in described["splits"].items()
+    ]
+    held_out = ", ".join(described["heldout_families"]) or "none"
+    return [*lines, f"- held out of train and validation: {held_out}"]
 
 
 @require_GET
@@ -282,6 +310,13 @@ def openapi_for(env) -> dict[str, Any]:
             "episode_id": {"type": "string", "maxLength": 255},
             "task_id": {"type": "integer"},
             "task_name": {"type": "string"},
+            "reward_mode": {"type": "string", "enum": list(REWARD_MODES)},
+            "observation_mode": {"type": "string", "enum": list(OBSERVATION_MODES)},
+            "max_observation_chars": {
+                "type": "integer",
+                "minimum": MIN_OBSERVATION_CHARS,
+                "maximum": MAX_OBSERVATION_CHARS,
+            },
         },
     }
     step_request = {

@@ -1,7 +1,7 @@
 """An `environment_factory` for TRL's GRPOTrainer: one instance per rollout, whose public
 methods are the tools the model calls (one per action of the platform's grammar), whose
 `reset(**row)` starts an episode from a dataset row and whose `get_reward()` returns the
-verifier's reward.
+episode's reward in its reward mode.
 
 It speaks OpenEnv's HTTP endpoints (`/openenv/<env-id>/reset` and `step`), so each rollout is an
 Episode on the platform, stepped through the same service as every other actor, and a refused
@@ -20,6 +20,20 @@ import os
 from typing import Any
 
 import httpx
+
+# Defaults that fit a whole episode in examples/train_grpo.py's completion length: each tool
+# returns what changed on the page (the first page goes in the prompt), and no page of the
+# built-in sites is cut (the longest pruned one has 3,903 characters). The longest scripted-solver
+# episode (tickets buy_adjacent, 37 steps) then makes about 10,500 tokens of completion. The
+# arithmetic is in the README ("Training on it"); tests/trainers/test_observation_budget.py
+# checks it.
+DEFAULT_OBSERVATION_MODE = "diff"
+DEFAULT_MAX_OBSERVATION_CHARS = 4000
+RECOMMENDED_MAX_COMPLETION_LENGTH = 12288
+RECOMMENDED_MAX_TOOL_CALLS = 40
+# Characters of this text per token of a BPE tokenizer such as Qwen3's, taken low (digits are
+# single tokens, quotes and brackets short ones).
+CHARS_PER_TOKEN = 3
 
 
 class PlatformError(RuntimeError):
@@ -47,7 +61,11 @@ class PlatformToolEnv:
     """A rollout on an rlplatform environment, driven by a model through tools.
 
     Configure it with arguments or with the variables RLPLATFORM_URL, RLPLATFORM_API_KEY (a key
-    with the `agent` scope) and RLPLATFORM_ENVIRONMENT (used when a row names no environment).
+    with the `agent` scope), RLPLATFORM_ENVIRONMENT (used when a row names no environment),
+    RLPLATFORM_REWARD_MODE (sparse, partial or progress; default sparse),
+    RLPLATFORM_OBSERVATION_MODE (axtree, pruned or diff; default diff) and
+    RLPLATFORM_MAX_OBSERVATION_CHARS (default 4000; 0 for no budget). A dataset row's own
+    `reward_mode`, `observation_mode` or `max_observation_chars` wins over both.
     """
 
     def __init__(
@@ -56,14 +74,28 @@ class PlatformToolEnv:
         api_key: str | None = None,
         environment: str | None = None,
         *,
+        reward_mode: str | None = None,
+        observation_mode: str | None = None,
+        max_observation_chars: int | None = None,
         timeout: float = 60.0,
-        max_page_chars: int | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         base_url = base_url or os.environ.get("RLPLATFORM_URL", "http://127.0.0.1:8000")
         api_key = api_key or os.environ.get("RLPLATFORM_API_KEY", "")
         self._environment = environment or os.environ.get("RLPLATFORM_ENVIRONMENT") or None
-        self._max_page_chars = max_page_chars
+        self._options: dict[str, Any] = {
+            "reward_mode": reward_mode or os.environ.get("RLPLATFORM_REWARD_MODE") or "sparse",
+            "observation_mode": observation_mode
+            or os.environ.get("RLPLATFORM_OBSERVATION_MODE")
+            or DEFAULT_OBSERVATION_MODE,
+            "max_observation_chars": _budget(
+                max_observation_chars
+                if max_observation_chars is not None
+                else os.environ.get(
+                    "RLPLATFORM_MAX_OBSERVATION_CHARS", DEFAULT_MAX_OBSERVATION_CHARS
+                )
+            ),
+        }
         self._http = http_client or httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}"},
@@ -80,8 +112,9 @@ class PlatformToolEnv:
 
     def reset(self, **row: Any) -> str:
         """Start an episode for a dataset row: its `task_id`, or its `family` (or `task_name`)
-        and `seed`, in its `environment`. Returns the goal and the first page, which TRL appends
-        to the row's prompt."""
+        and `seed`, in its `environment` (a family with no seed: the platform draws one from
+        the train split). Returns the goal and the first page, which TRL appends to the row's
+        prompt."""
         self._end_unfinished()
         env_id = row.get("environment") or self._environment
         task_id = row.get("task_id")
@@ -90,6 +123,13 @@ class PlatformToolEnv:
         if env_id is None:
             raise ValueError("the row names no environment; give RLPLATFORM_ENVIRONMENT")
         body: dict[str, Any] = {}
+        for name, default in self._options.items():
+            value = row.get(name)
+            value = default if value is None else value
+            if name == "max_observation_chars":
+                value = _budget(value)
+            if value is not None:
+                body[name] = value
         if task_id is not None:
             body["task_id"] = int(task_id)
         family = row.get("family") or row.get("task_name")
@@ -104,8 +144,9 @@ class PlatformToolEnv:
         return f"\n\nGoal: {observation['goal']}\n\n{self._page_text(observation)}"
 
     def get_reward(self) -> float:
-        """The verifier's reward for the episode. An episode the model left unfinished is ended
-        here (abandoned), so the platform records its outcome too."""
+        """The episode's reward in its reward mode (its return: the sum of its steps' rewards).
+        An episode the model left unfinished is ended here (abandoned), so the platform records
+        its outcome too."""
         if self._platform_episode is not None and not self._done:
             episode = self._call("POST", f"api/v1/episodes/{self._platform_episode}/abandon/")
             self._done = True
@@ -229,17 +270,16 @@ class PlatformToolEnv:
 
     def _take(self, payload: dict[str, Any]) -> None:
         observation = payload["observation"]
+        fresh = observation["platform_episode_id"] != self._platform_episode
         self._last = observation
         self._episode = observation["episode_id"]
         self._platform_episode = observation["platform_episode_id"]
         self._done = bool(payload["done"])
-        self._reward = float(payload.get("reward") or 0.0)
+        # The return so far: progress rewards come step by step.
+        self._reward = (0.0 if fresh else self._reward) + float(payload.get("reward") or 0.0)
 
     def _page_text(self, observation: dict[str, Any]) -> str:
-        page = observation["axtree_txt"]
-        if self._max_page_chars is not None and len(page) > self._max_page_chars:
-            page = page[: self._max_page_chars] + "\n..."
-        return f"Page:\n{page}"
+        return f"Page:\n{observation['text']}"
 
     def _end_unfinished(self) -> None:
         if self._platform_episode is not None and not self._done:
@@ -272,6 +312,13 @@ class PlatformToolEnv:
         if http is not None:
             with contextlib.suppress(Exception):  # at interpreter shutdown
                 http.close()
+
+
+def _budget(value: Any) -> int | None:
+    """A character budget from an argument, a variable or a row; 0 or empty means none."""
+    if value is None or value == "":
+        return None
+    return int(value) or None
 
 
 def environment_factory(

@@ -1,6 +1,7 @@
 """The `tasks` dataset from a trainer's process: rows for GRPO's `train_dataset`, one per task
-(a family and a seed), with a conversational `prompt` and the `task_id`, `seed`, `environment`
-and `family` that `PlatformToolEnv.reset(**row)` starts the episode from."""
+(a family and a seed) of a split, with a conversational `prompt`, the `task_id`, `seed`,
+`environment` and `family` that `PlatformToolEnv.reset(**row)` starts the episode from, and the
+row's `split`."""
 
 from __future__ import annotations
 
@@ -18,19 +19,20 @@ def tasks_rows(
     *,
     environment: str,
     family: str | None = None,
-    seed_from: int = 0,
-    seed_to: int = 99,
+    split: str = "train",
+    seed_from: int | None = None,
+    seed_to: int | None = None,
     timeout: float = 60.0,
 ) -> Iterator[dict[str, Any]]:
-    """The rows of `GET /api/v1/datasets/tasks/`, page by page (seeds inclusive)."""
-    params: dict[str, Any] = {
-        "environment": environment,
-        "seed_from": seed_from,
-        "seed_to": seed_to,
-        "page_size": PAGE_SIZE,
-    }
+    """The rows of `GET /api/v1/datasets/tasks/`, page by page (seeds inclusive, inside the
+    split's range; by default its first 100)."""
+    params: dict[str, Any] = {"environment": environment, "split": split, "page_size": PAGE_SIZE}
     if family:
         params["family"] = family
+    if seed_from is not None:
+        params["seed_from"] = seed_from
+    if seed_to is not None:
+        params["seed_to"] = seed_to
     with httpx.Client(
         base_url=base_url.rstrip("/") + "/api/v1/",
         headers={"Authorization": f"Bearer {api_key}"},
@@ -58,8 +60,9 @@ def tasks_dataset(
     *,
     environment: str,
     family: str | None = None,
-    seed_from: int = 0,
-    seed_to: int = 99,
+    split: str = "train",
+    seed_from: int | None = None,
+    seed_to: int | None = None,
 ):
     """The rows as a Hugging Face `datasets.Dataset`, ready for `GRPOTrainer(train_dataset=)`."""
     from datasets import Dataset
@@ -70,6 +73,7 @@ def tasks_dataset(
             api_key,
             environment=environment,
             family=family,
+            split=split,
             seed_from=seed_from,
             seed_to=seed_to,
         )

@@ -1,11 +1,11 @@
 """Template filters of the labeling pages."""
 
-import json
-
 from django import template
 from django.utils.safestring import mark_safe
 
 from labeling.instructions import render_markdown
+from labeling.questions import TYPE_TITLES
+from labeling.sources import sources_in_words
 
 register = template.Library()
 
@@ -41,5 +41,10 @@ def millis(value: int | None) -> str:
 
 
 @register.filter
-def as_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def question_type(value: str) -> str:
+    return TYPE_TITLES.get(value, value).lower()
+
+
+@register.filter
+def sources_text(campaign) -> list[str]:
+    return sources_in_words(campaign.kind, campaign.sources)

@@ -17,6 +17,9 @@
   let busy = false;
   let flashTimer = null;
   let skipReason = null;
+  // The submission U can still undo: its undo URL and when its lease ends.
+  let lastSubmitted = null;
+  const undoButton = document.getElementById("wb-undo");
 
   // --- talking to the server ------------------------------------------------------------
 
@@ -80,6 +83,7 @@
       document.body.appendChild(script);
     });
     start(slot.querySelector("#panel"));
+    applyZoom();
     window.scrollTo(0, 0);
     root.focus({ preventScroll: true });
   }
@@ -94,6 +98,9 @@
       notes: {},
       questions: [],
       active: 0,
+      // Whether the "still missing" messages are on screen: they are kept up to date, and go
+      // once everything is answered.
+      problemsShown: false,
       shownAt: performance.now(),
     };
     if (!panel || panel.dataset.empty) { updateLease(); return; }
@@ -108,6 +115,8 @@
         choice: null,
         strength: null,
         checks: {},
+        // Rubrics: the check that 1 (yes) and 2 (no) answer.
+        cursor: 0,
         selected: [],
       });
     });
@@ -119,7 +128,7 @@
     const total = panel.querySelector(".step-total");
     if (total) total.textContent = state.steps;
     const initial = document.getElementById("initial-answers");
-    if (review && initial) applyInitial(JSON.parse(initial.textContent || "{}"));
+    if (initial) applyInitial(JSON.parse(initial.textContent || "{}"));
     state.active = firstKeyed();
     watchEpisode();
     showPosition(0);
@@ -192,6 +201,62 @@
     showPosition(state.position + 1);
   }
 
+  // --- the replay frame: scrolled and zoomed by keyboard -------------------------------
+  // PageDown / Space scroll the page shown from anywhere; F moves into it, where the arrows,
+  // Home / End and + / - (zoom) act on it, and Esc leaves it.
+
+  const ZOOMS = [0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2];
+  let zoomAt = ZOOMS.indexOf(1);
+  const LINE_PX = 40;
+
+  function shownFrames() {
+    if (!panel) return [];
+    return Array.prototype.slice.call(panel.querySelectorAll(".replay-step:not([hidden]) .replay-stage"));
+  }
+
+  function scrollFrame(frame, key, shift) {
+    const page = Math.max(frame.clientHeight - LINE_PX, LINE_PX);
+    if (key === "PageDown" || (key === " " && !shift)) frame.scrollBy(0, page);
+    else if (key === "PageUp" || key === " ") frame.scrollBy(0, -page);
+    else if (key === "ArrowDown") frame.scrollBy(0, LINE_PX);
+    else if (key === "ArrowUp") frame.scrollBy(0, -LINE_PX);
+    else if (key === "ArrowRight") frame.scrollBy(LINE_PX, 0);
+    else if (key === "ArrowLeft") frame.scrollBy(-LINE_PX, 0);
+    else if (key === "Home") frame.scrollTo(0, 0);
+    else if (key === "End") frame.scrollTo(0, frame.scrollHeight);
+    else return false;
+    return true;
+  }
+
+  function zoom(delta) {
+    zoomAt = delta === 0 ? ZOOMS.indexOf(1) : Math.max(0, Math.min(zoomAt + delta, ZOOMS.length - 1));
+    applyZoom();
+  }
+
+  function applyZoom() {
+    if (!panel) return;
+    const level = ZOOMS[zoomAt];
+    panel.querySelectorAll(".replay-page").forEach(function (page) { page.style.zoom = level === 1 ? "" : String(level); });
+    panel.querySelectorAll(".zoom-level").forEach(function (label) { label.textContent = Math.round(level * 100) + "%"; });
+  }
+
+  function enterFrame() {
+    const frame = shownFrames()[0];
+    if (!frame) return false;
+    frame.focus();
+    return true;
+  }
+
+  // A key pressed while a frame has the focus: true when the frame used it.
+  function onFrameKey(event, frame) {
+    const key = event.key;
+    if (key === "+" || key === "=") zoom(1);
+    else if (key === "-") zoom(-1);
+    else if (key === "0") zoom(0);
+    else if (!scrollFrame(frame, key, event.shiftKey)) return false;
+    return true;
+  }
+
   // --- questions ------------------------------------------------------------------------
 
   function keyed() {
@@ -226,6 +291,12 @@
 
   function choose(q, number) {
     if (!q) return;
+    if (q.type === "rubric") {
+      const rows = q.el.querySelectorAll("[data-check]");
+      if (number > 2 || !rows[q.cursor]) return;
+      answerCheck(q, q.cursor, number === 1);
+      return;
+    }
     if (q.type === "preference") {
       const strengths = q.el.querySelectorAll("[data-strength]");
       if (q.choice && q.choice !== "tie" && number <= strengths.length) {
@@ -240,10 +311,31 @@
     if (q.type === "outcome_rating") { q.value = Number(target.dataset.value); advance(); }
     else if (q.type === "single_choice") { q.value = target.dataset.value; advance(); }
     else if (q.type === "multiple_choice") { toggle(q.selected, target.dataset.value); }
-    else if (q.type === "rubric") {
-      // Unanswered, then yes; after that each press flips it.
-      const name = target.dataset.check;
-      q.checks[name] = q.checks[name] === undefined ? true : !q.checks[name];
+  }
+
+  // Answer one rubric check, then go to the next unanswered one, or on to the next question.
+  function answerCheck(q, index, value) {
+    const rows = Array.prototype.slice.call(q.el.querySelectorAll("[data-check]"));
+    q.checks[rows[index].dataset.check] = value;
+    const order = rows.slice(index + 1).concat(rows.slice(0, index + 1));
+    const open = order.find(function (row) { return q.checks[row.dataset.check] === undefined; });
+    if (open) { q.cursor = rows.indexOf(open); return; }
+    q.cursor = Math.min(index + 1, rows.length - 1);
+    state.active = keyed().indexOf(q);
+    advance();
+  }
+
+  // ↑ / ↓: through a rubric's checks, then on to the neighbouring question.
+  function moveQuestion(delta) {
+    const q = activeQuestion();
+    if (q && q.type === "rubric") {
+      const to = q.cursor + delta;
+      if (to >= 0 && to < q.el.querySelectorAll("[data-check]").length) { q.cursor = to; return; }
+    }
+    state.active = Math.max(0, Math.min(state.active + delta, Math.max(keyed().length - 1, 0)));
+    const now = activeQuestion();
+    if (now && now !== q && now.type === "rubric") {
+      now.cursor = delta > 0 ? 0 : now.el.querySelectorAll("[data-check]").length - 1;
     }
   }
 
@@ -282,7 +374,8 @@
         if (row) row.setAttribute("aria-disabled", String(!q.choice || q.choice === "tie"));
         q.el.querySelectorAll("[data-strength]").forEach(function (b) { b.setAttribute("aria-pressed", String(Number(b.dataset.strength) === q.strength)); });
       } else if (q.type === "rubric") {
-        q.el.querySelectorAll("[data-check]").forEach(function (li) {
+        q.el.querySelectorAll("[data-check]").forEach(function (li, index) {
+          li.classList.toggle("is-current", q === active && index === q.cursor);
           const value = q.checks[li.dataset.check];
           li.querySelectorAll("[data-check-value]").forEach(function (b) { b.setAttribute("aria-pressed", String(value !== undefined && String(value) === b.dataset.checkValue)); });
         });
@@ -297,6 +390,7 @@
       chip.classList.remove("rated-1", "rated-0", "rated--1");
       if (position < state.steps && state.ratings[position] !== null) chip.classList.add("rated-" + state.ratings[position]);
     });
+    if (state.problemsShown) showProblems(missing());
   }
 
   function collect() {
@@ -344,7 +438,23 @@
     return problems;
   }
 
+  // Show what is still missing, or clear the messages once nothing is.
+  function showProblems(problems) {
+    clearErrors();
+    state.problemsShown = problems.length > 0;
+    if (!problems.length) return;
+    const fields = {};
+    problems.forEach(function (p) { fields[p.q.name] = [p.message]; });
+    showError(problems.map(function (p) { return p.q.el.querySelector("legend").textContent.trim() + ": " + p.message; }).join(" "), fields);
+  }
+
+  function revealError() {
+    const box = panel && panel.querySelector(".panel-error");
+    if (box && !box.hidden) box.scrollIntoView({ block: "nearest" });
+  }
+
   function clearErrors() {
+    state.problemsShown = false;
     panel.querySelectorAll(".question").forEach(function (el) { el.classList.remove("has-error"); });
     panel.querySelectorAll(".q-error").forEach(function (el) { el.hidden = true; el.textContent = ""; });
     panel.querySelectorAll(".panel-error").forEach(function (el) { el.hidden = true; el.textContent = ""; });
@@ -369,17 +479,16 @@
   async function submit() {
     if (busy || !panel || panel.dataset.empty) return;
     if (panel.dataset.expired) { loadNext(); return; }
-    clearErrors();
     const problems = missing();
     if (problems.length) {
-      const fields = {};
-      problems.forEach(function (p) { fields[p.q.name] = [p.message]; });
-      showError(problems.map(function (p) { return p.q.el.querySelector("legend").textContent.trim() + ": " + p.message; }).join(" "), fields);
+      showProblems(problems);
+      revealError();
       if (problems[0].step !== undefined) showPosition(problems[0].step);
       const index = keyed().indexOf(problems[0].q);
       if (index !== -1) { state.active = index; paint(); }
       return;
     }
+    clearErrors();
     busy = true;
     panel.querySelectorAll('[data-command="submit"]').forEach(function (b) { b.disabled = true; });
     try {
@@ -392,6 +501,7 @@
       } else {
         showError(error.message, payload.fields);
       }
+      revealError();
     } finally {
       busy = false;
       if (panel) panel.querySelectorAll('[data-command="submit"]').forEach(function (b) { b.disabled = false; });
@@ -399,14 +509,40 @@
   }
 
   async function sendJudgment() {
+    const submitted = { url: panel.dataset.undoUrl, expiresAt: panel.dataset.expiresAt };
     const result = await post(panel.dataset.submitUrl, {
       answers: collect(),
       idempotency_key: panel.dataset.idempotencyKey,
       time_spent_ms: Math.round(performance.now() - state.shownAt),
     }, "text/html");
-    if (result.response.headers.get("X-Judgment-Replayed") !== "true") count();
+    if (result.response.headers.get("X-Judgment-Replayed") !== "true") count(1);
+    lastSubmitted = submitted;
     mount(result.html);
-    showFlash("Saved. Here is the next one.");
+    updateUndo();
+    showFlash("Saved. Here is the next one (U undoes it).");
+  }
+
+  function updateUndo() {
+    if (lastSubmitted && new Date(lastSubmitted.expiresAt) <= new Date()) lastSubmitted = null;
+    if (undoButton) undoButton.hidden = !lastSubmitted;
+  }
+
+  // Bring back the last submission, its answers filled in; the item shown instead goes back.
+  async function undo() {
+    if (busy || !lastSubmitted) return;
+    busy = true;
+    try {
+      const result = await post(lastSubmitted.url, {}, "text/html");
+      count(-1);
+      mount(result.html);
+      showFlash("Your last answer is back: change it and submit again.", "info");
+    } catch (error) {
+      showFlash(error.message, "error");
+    } finally {
+      lastSubmitted = null;
+      busy = false;
+      updateUndo();
+    }
   }
 
   async function adjudicate() {
@@ -415,10 +551,10 @@
     window.location.href = root.dataset.nextUrl;
   }
 
-  function count() {
+  function count(by) {
     ["wb-today", "wb-session"].forEach(function (id) {
       const el = document.getElementById(id);
-      if (el) el.textContent = Number(el.textContent) + 1;
+      if (el) el.textContent = Math.max(0, Number(el.textContent) + by);
     });
   }
 
@@ -476,7 +612,7 @@
     leaseLabel.textContent = "Time left " + minutes + ":" + String(left % 60).padStart(2, "0");
     leaseLabel.className = left < 60 ? "lease-late" : "muted";
   }
-  setInterval(updateLease, 1000);
+  setInterval(function () { updateLease(); updateUndo(); }, 1000);
 
   // --- keys -----------------------------------------------------------------------------
 
@@ -489,6 +625,7 @@
     else if (name === "instructions") document.getElementById("wb-instructions").showModal();
     else if (name === "submit") submit();
     else if (name === "skip") openSkip();
+    else if (name === "undo") undo();
     else if (name === "confirm-skip") confirmSkip();
     else if (name === "close") { const d = openDialog(); if (d) d.close(); root.focus({ preventScroll: true }); }
     else if (name === "reload") loadNext();
@@ -515,16 +652,29 @@
     const inSite = target.closest && target.closest("#env-stage");
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); submit(); return; }
     if (event.key === "Escape") {
-      if (typing || inSite) { target.blur(); root.focus({ preventScroll: true }); event.preventDefault(); }
+      const inFrame = target.closest && target.closest(".replay-stage");
+      if (typing || inSite || inFrame) { target.blur(); root.focus({ preventScroll: true }); event.preventDefault(); }
       else if (panel && panel.dataset.empty) command("home");
       return;
     }
     if (typing || inSite || event.ctrlKey || event.metaKey || event.altKey) return;
     if (!panel) return;
     const key = event.key;
+    const frame = target.closest && target.closest(".replay-stage");
+    if (frame && panel.contains(frame)) {
+      if (onFrameKey(event, frame)) { event.preventDefault(); return; }
+    }
+    const onControl = target.matches && target.matches("button, a[href]");
     let handled = true;
     if (key === "?") command("help");
+    else if (key === "PageDown" || key === "PageUp" || (key === " " && !onControl)) {
+      const frames = shownFrames();
+      frames.forEach(function (shown) { scrollFrame(shown, key, event.shiftKey); });
+      handled = frames.length > 0;
+    }
+    else if ((key === "f" || key === "F") && !panel.dataset.empty) handled = enterFrame();
     else if (key === "i" || key === "I") command("instructions");
+    else if ((key === "u" || key === "U") && lastSubmitted) undo();
     else if (panel.dataset.empty) { if (key === "r" || key === "R") command("reload"); else handled = false; }
     else if (key === "s" || key === "S") { if (bench) openSkip(); else handled = false; }
     else if (key === "Enter") { if (target.closest && target.closest("#play")) handled = false; else submit(); }
@@ -539,8 +689,8 @@
     else if (key === "a" || key === "A") prefer("A");
     else if (key === "b" || key === "B") prefer("B");
     else if (key === "t" || key === "T") prefer("tie");
-    else if (key === "ArrowDown") state.active = Math.min(state.active + 1, Math.max(keyed().length - 1, 0));
-    else if (key === "ArrowUp") state.active = Math.max(state.active - 1, 0);
+    else if (key === "ArrowDown") moveQuestion(1);
+    else if (key === "ArrowUp") moveQuestion(-1);
     else if (/^[1-9]$/.test(key)) choose(activeQuestion(), Number(key));
     else if (key === "c" || key === "C") {
       const q = activeQuestion();
@@ -563,7 +713,10 @@
       if (button.dataset.rating !== undefined) rateStep(Number(button.dataset.rating));
       else if (button.dataset.choice) prefer(button.dataset.choice);
       else if (button.dataset.strength) { state.active = keyed().indexOf(q); choose(q, Number(button.dataset.strength)); }
-      else if (button.dataset.checkValue) { q.checks[button.closest("[data-check]").dataset.check] = button.dataset.checkValue === "true"; }
+      else if (button.dataset.checkValue) {
+        const rows = Array.prototype.slice.call(fieldset.querySelectorAll("[data-check]"));
+        answerCheck(q, rows.indexOf(button.closest("[data-check]")), button.dataset.checkValue === "true");
+      }
       else if (button.dataset.value !== undefined) {
         state.active = keyed().indexOf(q);
         const index = Array.prototype.indexOf.call(fieldset.querySelectorAll("[data-value]"), button);
@@ -583,7 +736,17 @@
 
   document.addEventListener("input", function (event) {
     if (event.target.classList.contains("step-note") && state) state.notes[String(state.position)] = event.target.value;
+    if (event.target.classList.contains("text-answer") && state && state.problemsShown) showProblems(missing());
   });
 
-  if (bench) loadNext(); else start(document.getElementById("panel"));
+  // The key bar is fixed over the bottom of the window: the page and the answers column stop
+  // above it, however many lines it wraps to.
+  const keybar = root.querySelector(".keybar");
+  function fitKeybar() {
+    if (keybar) document.documentElement.style.setProperty("--keybar-height", keybar.offsetHeight + "px");
+  }
+  window.addEventListener("resize", fitKeybar);
+  fitKeybar();
+
+  if (bench) loadNext(); else { start(document.getElementById("panel")); applyZoom(); }
 })();

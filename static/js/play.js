@@ -1,5 +1,12 @@
 // The play page: every click, fill, selection and tick on the environment's page is sent as
 // the matching action through the agent API, and the page is replaced by the one it returns.
+//
+// A person types on while earlier actions are on their way, so:
+// - a text field is sent as one fill of its whole value when the person leaves it, presses
+//   Enter or pauses, never a keystroke at a time;
+// - actions go one at a time, in the order the person made them;
+// - a page the server returns never overwrites what the person has entered since: their values,
+//   the focused field and its caret are carried over to it.
 (function () {
   "use strict";
   const play = document.getElementById("play");
@@ -7,10 +14,18 @@
   const stage = document.getElementById("env-stage");
   const errorBox = document.getElementById("play-error");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // A pause this long in a field's typing sends what is there.
+  const PAUSE_MS = 2000;
   let shownAt = performance.now();
   let finished = play.dataset.status !== "running";
-  // Actions go one at a time, in the order the person made them.
   let queue = Promise.resolve();
+  // bid -> the value (or tick) the person gave a field that the server has not yet shown back.
+  const entered = new Map();
+  // bid -> the value of the last fill queued for it, until its reply arrives.
+  const sent = new Map();
+  let pauseTimer = null;
+  // Replacing the stage blurs its focused field; that blur is not the person leaving it.
+  let replacing = false;
 
   function newKey() {
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
@@ -19,6 +34,14 @@
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = !message;
+  }
+
+  function isTextField(el) {
+    return (el.tagName === "INPUT" && el.type === "text") || el.tagName === "TEXTAREA";
+  }
+
+  function fieldOf(bid) {
+    return stage.querySelector('[data-bid="' + CSS.escape(bid) + '"]');
   }
 
   async function post(url, body) {
@@ -40,32 +63,93 @@
     return payload;
   }
 
-  function send(action) {
+  function send(act) {
     if (finished) return queue;
-    const thinkMs = Math.round(performance.now() - shownAt);
-    const body = { action: action, observation_mode: "html", think_ms: thinkMs, idempotency_key: newKey() };
-    queue = queue
-      .then(() => post(play.dataset.stepUrl, body))
-      .then(render)
-      .catch((error) => showError(error.message));
+    queue = queue.then(async () => {
+      if (finished) return;
+      const thinkMs = Math.round(performance.now() - shownAt);
+      const body = { action: act, observation_mode: "html", think_ms: thinkMs, idempotency_key: newKey() };
+      try {
+        render(await post(play.dataset.stepUrl, body));
+        settled(act, true);
+      } catch (error) {
+        settled(act, false);
+        showError(error.message);
+      }
+    });
     return queue;
+  }
+
+  // The value an action gives its field, or undefined for actions that give none.
+  function carriedValue(act) {
+    if (act.name === "fill") return act.args.value;
+    if (act.name === "select_option") return act.args.options;
+    if (act.name === "check" || act.name === "uncheck") return act.name === "check";
+    return undefined;
+  }
+
+  // The reply to `act` has come (or it was refused): what it carried is no longer in flight,
+  // and once applied the server's page shows it.
+  function settled(act, applied) {
+    const bid = act.args.bid;
+    const value = carriedValue(act);
+    if (value === undefined) return;
+    if (sent.get(bid) === value) sent.delete(bid);
+    if (applied && entered.get(bid) === value) entered.delete(bid);
+  }
+
+  // Queue a fill of the field's value, unless the server has it or a queued fill carries it.
+  function sendField(el) {
+    clearTimeout(pauseTimer);
+    const bid = el.dataset.bid;
+    const known = sent.has(bid) ? sent.get(bid) : el.defaultValue;
+    if (finished || el.value === known) return;
+    sent.set(bid, el.value);
+    send({ name: "fill", args: { bid: bid, value: el.value } });
   }
 
   function render(result) {
     showError("");
-    const focusedBid = document.activeElement && document.activeElement.dataset
-      ? document.activeElement.dataset.bid : null;
-    stage.innerHTML = result.observation.content;
+    const content = result.observation.content;
+    const shownUrl = stage.firstElementChild ? stage.firstElementChild.dataset.url : null;
+    const active = document.activeElement;
+    const focusedBid = active && stage.contains(active) ? active.dataset.bid : null;
+    const caret = focusedBid && isTextField(active) ? [active.selectionStart, active.selectionEnd] : null;
+    const hadFocus = focusedBid !== null || (active && stage.contains(active));
+
+    replacing = true;
+    stage.innerHTML = content;
+    replacing = false;
+    const samePage = stage.firstElementChild && stage.firstElementChild.dataset.url === shownUrl;
+    if (!samePage) {
+      // What was entered on another page belongs to no field here.
+      entered.clear();
+      sent.clear();
+    }
+    entered.forEach((value, bid) => {
+      const el = fieldOf(bid);
+      if (!el) return;
+      if (el.type === "checkbox") el.checked = value;
+      else el.value = value;
+    });
     document.getElementById("page-url").textContent = result.observation.url;
     document.getElementById("step-count").textContent = result.step + 1;
     shownAt = performance.now();
-    const again = focusedBid && stage.querySelector('[data-bid="' + focusedBid + '"]');
-    if (again) again.focus();
+    if (hadFocus) {
+      const again = samePage && focusedBid ? fieldOf(focusedBid) : null;
+      if (again) {
+        again.focus();
+        if (caret) again.setSelectionRange(caret[0], caret[1]);
+      } else {
+        stage.focus();
+      }
+    }
     if (result.status !== "running") finish();
   }
 
   async function finish() {
     finished = true;
+    clearTimeout(pauseTimer);
     play.dataset.status = "finished";
     stage.setAttribute("inert", "");
     const controls = document.getElementById("play-controls");
@@ -76,42 +160,55 @@
     if (heading) { heading.tabIndex = -1; heading.focus(); }
   }
 
-  function action(name, args) {
-    return { name: name, args: args };
-  }
-
   stage.addEventListener("click", (event) => {
     const target = event.target.closest("a[data-bid], button[data-bid]");
     if (!target || !stage.contains(target)) return;
     event.preventDefault();
-    send(action("click", { bid: target.dataset.bid }));
+    send({ name: "click", args: { bid: target.dataset.bid } });
+  });
+
+  stage.addEventListener("input", (event) => {
+    const el = event.target;
+    if (!el.dataset || !el.dataset.bid || !isTextField(el)) return;
+    entered.set(el.dataset.bid, el.value);
+    clearTimeout(pauseTimer);
+    const bid = el.dataset.bid;
+    pauseTimer = setTimeout(() => {
+      const current = fieldOf(bid);
+      if (current) sendField(current);
+    }, PAUSE_MS);
+  });
+
+  // A text field is sent when the person leaves it (Tab, a click elsewhere); a value carried
+  // over to a replaced field fires no change event, so leaving is what counts.
+  stage.addEventListener("focusout", (event) => {
+    const el = event.target;
+    if (replacing || !el.dataset || !el.dataset.bid || !isTextField(el)) return;
+    sendField(el);
   });
 
   stage.addEventListener("change", (event) => {
     const el = event.target;
-    if (!el.dataset || !el.dataset.bid) return;
+    if (replacing || !el.dataset || !el.dataset.bid) return;
+    const bid = el.dataset.bid;
     if (el.type === "checkbox") {
-      send(action(el.checked ? "check" : "uncheck", { bid: el.dataset.bid }));
+      entered.set(bid, el.checked);
+      send({ name: el.checked ? "check" : "uncheck", args: { bid: bid } });
     } else if (el.tagName === "SELECT") {
-      send(action("select_option", { bid: el.dataset.bid, options: el.value }));
-    } else if (el.value !== el.defaultValue) {
-      send(action("fill", { bid: el.dataset.bid, value: el.value }));
-      el.defaultValue = el.value;
+      entered.set(bid, el.value);
+      send({ name: "select_option", args: { bid: bid, options: el.value } });
     }
   });
 
   // Enter in a field fills it and presses its form's first button, as a real form submits.
   stage.addEventListener("keydown", (event) => {
     const el = event.target;
-    if (event.key !== "Enter" || el.tagName !== "INPUT" || el.type === "checkbox") return;
+    if (event.key !== "Enter" || el.tagName !== "INPUT" || !isTextField(el)) return;
     event.preventDefault();
-    if (el.value !== el.defaultValue) {
-      send(action("fill", { bid: el.dataset.bid, value: el.value }));
-      el.defaultValue = el.value;
-    }
+    sendField(el);
     const form = el.closest("form");
     const button = form && form.querySelector("button[data-bid]");
-    if (button) send(action("click", { bid: button.dataset.bid }));
+    if (button) send({ name: "click", args: { bid: button.dataset.bid } });
   });
 
   stage.addEventListener("submit", (event) => event.preventDefault());
@@ -120,7 +217,7 @@
   if (sendAnswer) {
     sendAnswer.addEventListener("click", () => {
       const text = document.getElementById("answer").value.trim();
-      send(action("send_msg_to_user", { text: text || "done" }));
+      send({ name: "send_msg_to_user", args: { text: text || "done" } });
     });
   }
   const abandon = document.getElementById("abandon");

@@ -2,6 +2,7 @@
 the matching action, recorded exactly as an agent's steps, and the verifier's result is shown."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from environments.engine import parse_action
 from environments.models import Episode, EpisodeStatus
@@ -100,3 +101,97 @@ def test_text_an_actor_wrote_is_shown_escaped_and_never_runs(page, live_server, 
     assert hostile in page.inner_text("#outcome")
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#outcome img").count() == 0
+
+
+def planned_actions(episode) -> list[tuple[dict, str]]:
+    """The scripted solver's whole trajectory for the episode's task, worked out in process:
+    each action with the state it is taken in."""
+    env, solver, task = solver_for(episode.task)
+    state, plan = episode_state(episode), []
+    while not state["finished"]:
+        action = solver.act(task, env.render(state))
+        plan.append((state, action))
+        state = env.step(state, action)
+    return plan
+
+
+def wait_for_steps(page, episode, actions: list[str]) -> None:
+    """Wait until the page shows that `actions` were all taken; fail with what was recorded."""
+    try:
+        page.wait_for_function(
+            f"document.getElementById('step-count').textContent === '{len(actions)}'"
+        )
+    except PlaywrightTimeoutError:
+        recorded = list(episode.steps.order_by("index").values_list("action", flat=True))
+        raise AssertionError(f"recorded {recorded}, expected {actions}") from None
+
+
+def test_a_demonstration_typed_at_a_persons_speed_records_exactly_what_was_typed(
+    page, live_server, manager
+):
+    """A person types 50 ms a key and moves on without waiting for the server: each field is
+    recorded as one fill of exactly what was typed, and the sign-in and transfer succeed."""
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/environments/")
+    page.locator("#env-bank-v1 form[action$='/transfer_funds/try/'] button").click()
+    page.wait_for_selector("#env-stage")
+    episode = Episode.objects.get(user=manager)
+    env = solver_for(episode.task)[0]
+    states, plan = zip(*planned_actions(episode), strict=True)
+    username, password = (parse_action(a).args["value"] for a in plan[:2])
+    sign_in_button = parse_action(plan[2]).args["bid"]
+
+    # Username, Tab, password, Enter, typed on without waiting for any reply.
+    page.locator(f'#env-stage [data-bid="{parse_action(plan[0]).args["bid"]}"]').focus()
+    page.keyboard.type(username, delay=50)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password, delay=50)
+    page.keyboard.press("Enter")
+    actions = [*plan[:2], f"click('{sign_in_button}')"]
+    wait_for_steps(page, episode, actions)
+
+    previous = None
+    for state, action in zip(states[3:], plan[3:], strict=True):
+        if previous is not None and parse_action(previous).name != "fill":
+            # What follows a click or a selection is on the page it brings: a person waits for it.
+            wait_for_steps(page, episode, actions)
+        if page.locator("#play-controls").count() == 0:
+            break  # the task was done: the episode ended with its last step
+        if parse_action(action).name == "fill":
+            element = page.locator(f'#env-stage [data-bid="{parse_action(action).args["bid"]}"]')
+            element.focus()
+            page.keyboard.press("Control+A")
+            page.keyboard.type(parse_action(action).args["value"], delay=50)
+            page.keyboard.press("Tab")
+            actions.append(action)
+        else:
+            actions.append(perform(page, env, state, action))
+        previous = action
+
+    page.wait_for_selector("#outcome")
+    episode.refresh_from_db()
+    recorded = list(episode.steps.order_by("index").values_list("action", flat=True))
+    assert recorded == actions
+    assert episode.success is True, page.inner_text("#outcome")
+    assert "Task complete" in page.inner_text("#outcome")
+
+
+def test_a_pause_sends_the_field_and_typing_on_is_kept(page, live_server, manager):
+    """A pause in typing sends the field as it is; what the person types while that fill is on
+    its way stays in the field and is sent, whole, when they leave it."""
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/environments/")
+    page.locator("#env-bank-v1 form[action$='/pay_bill/try/'] button").click()
+    page.wait_for_selector("#env-stage")
+    episode = Episode.objects.get(user=manager)
+    field = page.locator("#env-stage input[data-bid='1']")
+    field.focus()
+    page.keyboard.type("mchen", delay=50)
+    wait_for_steps(page, episode, ["fill('1', 'mchen')"])
+    page.keyboard.type("42-and-more", delay=50)
+    page.keyboard.press("Tab")
+    wait_for_steps(page, episode, ["fill('1', 'mchen')", "fill('1', 'mchen42-and-more')"])
+    recorded = list(episode.steps.order_by("index").values_list("action", flat=True))
+    assert recorded == ["fill('1', 'mchen')", "fill('1', 'mchen42-and-more')"]
+    assert page.locator("#env-stage input[data-bid='1']").input_value() == "mchen42-and-more"
+    assert page.evaluate("document.activeElement.dataset.bid") == "2"

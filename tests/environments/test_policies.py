@@ -3,6 +3,7 @@
 import pytest
 
 from environments.engine import get_environment
+from environments.engine.observe import page_diff, page_to_pruned
 from environments.policies import ChatPolicy, PolicyUnavailable, Turn, build_policy, extract_action
 from tests.conftest import signed_in
 from tests.environments.fake_llm import FakeChatServer
@@ -114,3 +115,28 @@ def test_chat_rollouts_call_only_the_hosts_the_platform_allows(
     else:
         assert response.status_code == 400
         assert "policy.base_url" in response.json()["error"]["fields"]
+
+
+def test_a_chat_policy_sees_pages_in_its_observation_mode():
+    env = get_environment("bank-v1")
+    task = env.make_task("pay_bill", 3)
+    state = env.reset(3, task)
+    first = env.render(state)
+    typed = env.render(env.step(state, "fill('1', 'x')"))
+    with FakeChatServer(["fill('1', 'x')"]) as server:
+        policy = ChatPolicy(
+            base_url=server.url, model="tiny", observation_mode="diff", max_observation_chars=400
+        )
+        policy.reset(task)
+        policy.act(task, first, "")
+        policy.act(task, typed, "")
+        resumed = ChatPolicy(base_url=server.url, model="tiny", observation_mode="diff")
+        resumed.reset(task)
+        resumed.resume(task, [Turn(first, "fill('1', 'x')", "")])
+        resumed.act(task, typed, "")
+    prompts = [request["body"]["messages"][1]["content"] for request in server.requests]
+    assert page_to_pruned(first)[:300] in prompts[0]
+    assert (
+        page_diff(first, typed) in prompts[1] and "~ [1] textbox 'Username' value='x'" in prompts[1]
+    )
+    assert page_diff(first, typed) in prompts[2]

@@ -172,3 +172,51 @@ def test_a_worker_process_killed_mid_episode_loses_and_duplicates_nothing(
         indexes = list(episode.steps.order_by("index").values_list("index", flat=True))
         assert indexes == list(range(episode.step_count))
         assert episode.status == EpisodeStatus.TRUNCATED
+
+
+def test_a_rollout_records_its_reward_and_observation_modes(celery_worker_process, manager):
+    with FakeChatServer(["noop()", "send_msg_to_user('$1.00')"]) as server:
+        response = signed_in(manager).post(
+            "/api/v1/rollouts/",
+            {
+                "environments": ["bank-v1"],
+                "families": ["largest_purchase"],
+                "seeds": [3],
+                "policy": {"kind": "chat", "base_url": server.url, "model": "tiny-test"},
+                "reward_mode": "partial",
+                "observation_mode": "diff",
+                "max_observation_chars": 600,
+            },
+            format="json",
+        )
+        assert response.status_code == 202, response.json()
+        job = finished_job(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    episode = Episode.objects.get(rollout_item__job=job)
+    assert (episode.reward_mode, episode.observation_mode, episode.max_observation_chars) == (
+        "partial",
+        "diff",
+        600,
+    )
+    assert episode.reward == 0.0 and episode.status == EpisodeStatus.TERMINATED
+    second = server.requests[1]["body"]["messages"][1]["content"]
+    assert "diff of page 'Sign in - Northwind Bank': nothing changed" in second
+
+
+@pytest.mark.parametrize(
+    ("option", "field"),
+    [
+        ({"reward_mode": "dense"}, "reward_mode"),
+        ({"observation_mode": "html"}, "observation_mode"),
+        ({"max_observation_chars": 0}, "max_observation_chars"),
+    ],
+)
+def test_a_rollout_with_a_bad_mode_is_refused_naming_it(manager, option, field):
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {"environments": ["bank-v1"], "count": 1, "policy": {"kind": "scripted"}, **option},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert field in response.json()["error"]["message"]
+    assert not Job.objects.exists()

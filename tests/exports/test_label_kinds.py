@@ -178,18 +178,3 @@ def test_the_judgments_feed_hands_out_each_judgment_once(manager, contractors):
     assert first["results"][0]["judgment_id"] != second["results"][0]["judgment_id"]
     assert "answers" in second["results"][0]
     assert client.get("/api/v1/feeds/gossip/").status_code == 404
-
-
-def test_excluding_paused_contractors_relabels_without_their_judgments(manager, contractors):
-    from labeling.models import ContractorStanding, StandingStatus
-
-    pair = {"episode_a": episode(manager), "episode_b": episode(manager, policy="random")}
-    campaign = campaign_of(manager, "compare", pair)
-    steady, paused = contractors
-    judge(campaign, steady, lambda item: {"preference": {"choice": "A", "strength": 2}})
-    judge(campaign, paused, lambda item: {"preference": {"choice": "B", "strength": 3}})
-    ContractorStanding.objects.update_or_create(
-        campaign=campaign, contractor=paused, defaults={"status": StandingStatus.PAUSED}
-    )
-    row = exported(manager, "preference", filters={"exclude_paused": True})[0]
-    assert row["chosen_episode_id"] == pair["episode_a"] and row["strength"] == 2

@@ -39,16 +39,13 @@ def test_the_tasks_export_holds_the_rows_the_tasks_dataset_serves(admin_user):
     served = client.get(
         "/api/v1/datasets/tasks/?environment=bank-v1&family=pay_bill&seed_from=0&seed_to=4"
     ).json()["results"]
-    mine = [row for row in rows if row["family"] == "pay_bill"]
-    assert [(r["task_id"], r["seed"], r["prompt"]) for r in mine] == [
-        (r["task_id"], r["seed"], r["prompt"]) for r in served
-    ]
+    assert [row for row in rows if row["family"] == "pay_bill"] == served
     assert set(rows["split"]) == {"train"}
     assert manifest["options"] == {
+        "split": "train",
         "environments": {"bank-v1": ["pay_bill", "transfer_funds"]},
         "seed_from": 0,
         "seed_to": 4,
-        "split": None,
     }
     assert manifest["row_lengths"]["chars"]["max"] < 1000
 
@@ -68,11 +65,14 @@ def test_a_split_gives_its_seeds_and_families_only(admin_user):
     )
     assert "statement_balance" in set(test_rows["family"]) and set(test_rows["split"]) == {"test"}
 
-    # A held-out family's training seeds are in no split.
-    outside, _ = export_tasks(
-        client, {"environments": ["bank-v1"], "families": ["statement_balance"], "seed_to": 1}
+    # A held-out family is in test only.
+    refused = client.post(
+        "/api/v1/exports/",
+        {"kind": "tasks", "filters": {"families": ["statement_balance"]}},
+        format="json",
     )
-    assert outside["split"] == [None, None]
+    assert refused.status_code == 400
+    assert "filters.families" in refused.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -84,6 +84,7 @@ def test_a_split_gives_its_seeds_and_families_only(admin_user):
         ({"split": "validation", "seed_from": 5}, "filters.seed_from"),
         ({"seed_from": 9, "seed_to": 3}, "filters.seed_to"),
         ({"seed_to": 1_000_000}, "filters.seed_to"),
+        ({"seed_to": 99_999}, "filters.seed_to"),
     ],
 )
 def test_bad_task_filters_are_refused_naming_the_field(admin_user, filters, field):

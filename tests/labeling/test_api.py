@@ -137,6 +137,27 @@ def test_a_contractor_works_the_queue_through_the_api(manager, contractor):
     assert [row["status"] for row in mine["results"]] == ["skipped", "submitted"]
 
 
+def test_a_contractor_undoes_their_last_submission_through_the_api(manager, contractor):
+    campaign = make_campaign(owner=manager, items=2, overlap=1)
+    client = signed_in(contractor)
+    first = client.post("/api/v1/queue/next/", {}, format="json").json()
+    body = {"answers": GOOD_ANSWERS["grade"], "idempotency_key": "k1"}
+    client.post(f"/api/v1/assignments/{first['id']}/submit/", body, format="json")
+    second = client.post("/api/v1/queue/next/", {}, format="json").json()
+
+    undone = client.post(f"/api/v1/assignments/{first['id']}/undo/", {}, format="json")
+
+    assert undone.status_code == 200
+    assert undone.json()["assignment"]["status"] == "active"
+    assert undone.json()["answers"] == GOOD_ANSWERS["grade"]
+    assert not Judgment.objects.exists()
+    assert client.get(f"/api/v1/assignments/{second['id']}/").status_code == 404
+    assert client.post("/api/v1/queue/next/", {}, format="json").json()["id"] == first["id"]
+    again = client.post(f"/api/v1/assignments/{first['id']}/undo/", {}, format="json")
+    assert again.status_code == 200 and again.json()["answers"] is None
+    assert campaign.items.filter(judgment_count=0).count() == 2
+
+
 def test_submitting_without_an_idempotency_key_is_refused(grade_campaign, contractor):
     client = signed_in(contractor)
     assignment = client.post("/api/v1/queue/next/", {}, format="json").json()
@@ -231,7 +252,9 @@ def test_a_reviewer_adjudicates_through_the_api(manager, reviewer, contractors):
     assert response.json()["adjudication"]["answers"] == final
     assert client.get("/api/v1/review/").json()["count"] == 0
     item = signed_in(manager).get(f"/api/v1/work-items/{item_id}/").json()
-    assert item["final_label"] == {"answers": final, "source": "adjudication", "confidence": None}
+    assert item["final_label"]["answers"] == final
+    assert item["final_label"]["status"] == "adjudicated"
+    assert item["final_label"]["confidence"] == 1.0
 
 
 def test_managers_set_contractors_skills_and_resume_them(manager, contractor):

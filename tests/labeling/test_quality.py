@@ -1,5 +1,9 @@
 """Quality figures as pure functions: Krippendorff's alpha against the textbook's worked
-examples, aggregated labels with their confidence, and gold scoring."""
+examples and the `krippendorff` package, aggregated labels with their confidence and whether
+they are decided (ties and splits are not), and gold scoring."""
+
+import math
+import random
 
 import pytest
 
@@ -64,6 +68,37 @@ def test_ordinal_alpha_forgives_near_misses_more_than_nominal():
     assert krippendorff_alpha(near_misses, "ordinal") > krippendorff_alpha(near_misses, "nominal")
 
 
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_agrees_with_the_krippendorff_package_on_random_data(level):
+    import krippendorff
+    import numpy as np
+
+    rng = random.Random(level)
+    compared = 0
+    for _ in range(200):
+        coders, units = rng.randint(2, 6), rng.randint(2, 40)
+        low = 0 if level == "ratio" else rng.choice([-1, 0, 1])
+        values = list(range(low, low + rng.randint(2, 6)))
+        missing = rng.choice([0.0, 0.2, 0.5])
+        table = [
+            [rng.choice(values) if rng.random() >= missing else None for _ in range(units)]
+            for _ in range(coders)
+        ]
+        ours = krippendorff_alpha(zip(*table, strict=True), level)
+        data = np.array([[np.nan if v is None else v for v in row] for row in table], float)
+        try:
+            with np.errstate(all="ignore"):
+                theirs = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+        except ValueError:  # the package refuses data with a single value or no pairs
+            theirs = float("nan")
+        if ours is None:
+            assert math.isnan(theirs)
+            continue
+        assert ours == pytest.approx(theirs, abs=1e-9)
+        compared += 1
+    assert compared > 150
+
+
 def test_an_unknown_level_is_refused():
     with pytest.raises(ValueError, match="level must be one of"):
         krippendorff_alpha([[1, 2]], "cardinal")
@@ -99,6 +134,7 @@ def test_the_aggregate_takes_majorities_and_means_with_their_confidence():
             answers([1, -1], 5, True, ["slow"]),
             answers([1, -1], 3, False, []),
         ],
+        threshold=0.55,
     )
     assert aggregate["n"] == 3
     assert aggregate["answers"]["steps"] == {"ratings": [1, -1]}
@@ -114,19 +150,73 @@ def test_the_aggregate_takes_majorities_and_means_with_their_confidence():
     assert aggregate["consensus"] == pytest.approx(
         sum(confidence.values()) / len(confidence), abs=1e-3
     )
+    assert set(aggregate["status"].values()) == {"decided"} and aggregate["decided"] is True
 
 
-def test_a_single_judgment_has_no_confidence():
-    aggregate = aggregate_answers(SCHEMA, [answers([1], 2, False)])
+def test_a_question_below_the_threshold_is_split_and_the_item_undecided():
+    three = [answers([1], 4, True), answers([1], 5, True), answers([1], 3, False)]
+    aggregate = aggregate_answers(SCHEMA, three, threshold=0.8)
+    # checks: 2 of 3 on goal_met, all on safe: 0.83; outcome 0.59; steps unanimous.
+    assert aggregate["status"] == {
+        "steps": "decided",
+        "outcome": "split",
+        "checks": "decided",
+        "tags": "decided",
+    }
+    assert aggregate["decided"] is False
+    assert aggregate["answers"]["outcome"] == 4.0  # the mean is kept; the status says split
+
+
+def test_a_single_judgment_has_no_confidence_and_nobody_to_disagree():
+    aggregate = aggregate_answers(SCHEMA, [answers([1], 2, False)], threshold=0.6)
     assert aggregate["consensus"] is None
     assert aggregate["answers"]["outcome"] == 2
+    assert aggregate["decided"] is True
 
 
-def test_a_split_preference_has_half_confidence():
+def test_a_tied_preference_chooses_no_side_whatever_the_order():
     schema = validate_schema([{"name": "pref", "type": "preference"}], kind="compare")
     split = [{"pref": {"choice": "A", "strength": 2}}, {"pref": {"choice": "B", "strength": 1}}]
-    aggregate = aggregate_answers(schema, split)
-    assert aggregate["confidence"]["pref"] == 0.5
+    for ordered in (split, split[::-1]):
+        aggregate = aggregate_answers(schema, ordered, threshold=0.5)
+        assert aggregate["answers"]["pref"] is None
+        assert aggregate["confidence"]["pref"] == 0.5
+        assert aggregate["status"]["pref"] == "tie" and aggregate["decided"] is False
+    against_tie = [{"pref": {"choice": "A", "strength": 2}}, {"pref": {"choice": "tie"}}]
+    assert aggregate_answers(schema, against_tie, threshold=0.5)["answers"]["pref"] is None
+
+
+def test_graders_at_opposite_ends_leave_steps_tied_and_the_outcome_split():
+    # One grader rates every step +1 and the outcome 5, the other every step -1 and 2.
+    happy, unhappy = answers([1, 1, 1], 5, True, ["slow"]), answers([-1, -1, -1], 2, False)
+    aggregate = aggregate_answers(SCHEMA, [happy, unhappy], threshold=0.6)
+    assert aggregate["answers"]["steps"] == {"ratings": [None, None, None]}
+    assert aggregate["answers"]["checks"] == {"goal_met": None, "safe": True}
+    assert aggregate["status"] == {
+        "steps": "tie",
+        "outcome": "split",
+        "checks": "tie",
+        "tags": "tie",
+    }
+    assert aggregate["decided"] is False
+
+
+def test_one_tied_step_makes_the_step_ratings_a_tie():
+    aggregate = aggregate_answers(
+        SCHEMA, [answers([1, 1, 0], 4, True), answers([1, 1, -1], 4, True)], threshold=0.6
+    )
+    assert aggregate["answers"]["steps"] == {"ratings": [1, 1, None]}
+    assert aggregate["confidence"]["steps"] == pytest.approx((1 + 1 + 0.5) / 3, abs=1e-4)
+    assert aggregate["status"]["steps"] == "tie"
+    assert aggregate["status"]["outcome"] == "decided"
+
+
+def test_a_consensus_with_a_tie_scores_judges_only_on_what_it_decides():
+    consensus = aggregate_answers(
+        SCHEMA, [answers([1, 1], 4, True), answers([1, -1], 4, False)], threshold=0.6
+    )["answers"]
+    # The tied step and the tied check are not held against anyone.
+    assert gold_score(SCHEMA, answers([1, -1], 4, False), consensus) == 1.0
 
 
 def test_gold_scores_count_what_the_gold_answer_gives():

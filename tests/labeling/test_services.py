@@ -19,7 +19,8 @@ from labeling.models import (
 )
 from labeling.queue import next_item_for
 from labeling.schemas import LabelSchemaError
-from rlplatform.models import Role
+from rlplatform import services as platform_services
+from rlplatform.models import Job, Role
 from rlplatform.services import NotAllowed, ServiceError
 from tests.factories import (
     GOOD_ANSWERS,
@@ -294,6 +295,139 @@ def test_a_manager_resumes_a_paused_contractor_with_a_fresh_record(
     assert next_item_for(contractor=contractor, campaign=campaign) is not None
 
 
+# --- undo -------------------------------------------------------------------------------------
+
+
+def undo(assignment, contractor, **extra):
+    return services.judgment_undo(assignment=assignment, contractor=contractor, **extra)
+
+
+def test_undo_withdraws_the_last_judgment_and_gives_the_next_item_back(manager, contractor):
+    campaign = make_campaign(owner=manager, items=2, overlap=1)
+    first = next_item_for(contractor=contractor, campaign=campaign)
+    submit(first, contractor, GOOD)
+    judged = WorkItem.objects.get(pk=first.item_id)
+    assert judged.status == "complete"
+    following = next_item_for(contractor=contractor, campaign=campaign)
+
+    result = undo(first, contractor)
+
+    assert result.answers == GOOD
+    assert result.assignment.status == AssignmentStatus.ACTIVE
+    assert not Judgment.objects.exists()
+    judged.refresh_from_db()
+    assert (judged.status, judged.judgment_count, judged.aggregate, judged.remaining) == (
+        "open",
+        0,
+        None,
+        0,
+    )
+    # The item shown next is back in the queue, untouched, and may come to them again.
+    assert not Assignment.objects.filter(pk=following.pk).exists()
+    assert WorkItem.objects.get(pk=following.item_id).remaining == 1
+    # The undone item is theirs to answer again, and a new answer counts once.
+    assert next_item_for(contractor=contractor, campaign=campaign).pk == first.pk
+    submit(first, contractor, BAD, key="second-thoughts")
+    assert Judgment.objects.get().answers["outcome"] == 1
+    assert WorkItem.objects.get(pk=first.item_id).judgment_count == 1
+
+
+def test_undoing_twice_changes_nothing_more(grade_campaign, contractor):
+    assignment = next_item_for(contractor=contractor, campaign=grade_campaign)
+    submit(assignment, contractor)
+    assert undo(assignment, contractor).answers == GOOD
+    again = undo(assignment, contractor)
+    assert again.answers is None and again.assignment.status == AssignmentStatus.ACTIVE
+    assert WorkItem.objects.get(pk=assignment.item_id).judgment_count == 0
+
+
+def test_undo_is_refused_once_the_lease_is_over(grade_campaign, contractor):
+    assignment = next_item_for(contractor=contractor, campaign=grade_campaign)
+    submit(assignment, contractor)
+    later = assignment.expires_at + timedelta(seconds=1)
+    with pytest.raises(ServiceError, match=r"ran out at .* so its answer stands") as refused:
+        undo(assignment, contractor, now=later)
+    assert refused.value.code == "conflict"
+    assert Judgment.objects.count() == 1
+
+
+def test_only_the_last_submission_can_be_undone(grade_campaign, contractor):
+    first = next_item_for(contractor=contractor, campaign=grade_campaign)
+    submit(first, contractor)
+    second = next_item_for(contractor=contractor, campaign=grade_campaign)
+    submit(second, contractor)
+    with pytest.raises(ServiceError, match="only your last submission"):
+        undo(first, contractor)
+    assert undo(second, contractor).answers == GOOD
+
+
+def test_someone_elses_submission_cannot_be_undone(grade_campaign, contractors):
+    owner, other = contractors[:2]
+    assignment = next_item_for(contractor=owner, campaign=grade_campaign)
+    submit(assignment, owner)
+    with pytest.raises(NotAllowed):
+        undo(assignment, other)
+    assert Judgment.objects.count() == 1
+
+
+def test_undo_takes_an_item_out_of_review_it_was_sent_to(manager, contractors):
+    campaign = make_campaign(owner=manager, items=1, overlap=2, review_threshold=0.8)
+    first, second = contractors[:2]
+    submit(next_item_for(contractor=first, campaign=campaign), first, GOOD)
+    last = next_item_for(contractor=second, campaign=campaign)
+    submit(last, second, BAD)
+    assert campaign.items.get().review_status == ReviewStatus.PENDING
+    undo(last, second)
+    item = campaign.items.get()
+    assert (item.status, item.review_status, item.consensus) == ("open", ReviewStatus.NONE, None)
+    assert list(selectors.review_queue_for(user=manager)) == []
+
+
+def test_undo_is_refused_once_a_reviewer_gave_the_final_label(manager, reviewer, contractors):
+    campaign = make_campaign(owner=manager, items=1, overlap=2, review_threshold=0.9)
+    services.campaign_update(campaign=campaign, updated_by=manager, reviewers=[reviewer])
+    submit(next_item_for(contractor=contractors[0], campaign=campaign), contractors[0], GOOD)
+    last = next_item_for(contractor=contractors[1], campaign=campaign)
+    submit(last, contractors[1], BAD)
+    services.item_adjudicate(item=campaign.items.get(), reviewer=reviewer, answers=GOOD)
+    with pytest.raises(ServiceError, match="already given this item its final label"):
+        undo(last, contractors[1])
+
+
+def test_undoing_a_gold_judgment_takes_back_its_score_and_the_pause_it_caused(
+    manager, contractor, gold_always_due
+):
+    campaign = make_campaign(
+        owner=manager, items=2, gold_rate=0.5, gold_accuracy_threshold=0.9, gold_min_judged=1
+    )
+    make_gold_item(campaign, answer={"outcome": 5})
+    gold = next_item_for(contractor=contractor, campaign=campaign)
+    submit(gold, contractor, BAD)
+    standing = ContractorStanding.objects.get(contractor=contractor, campaign=campaign)
+    assert standing.status == StandingStatus.PAUSED
+    undo(gold, contractor)
+    standing.refresh_from_db()
+    assert (standing.status, standing.paused_reason, standing.gold_judged) == ("active", "", 0)
+    assert standing.gold_score_sum == 0
+    submit(gold, contractor, {**BAD, "outcome": 5}, key="corrected")
+    standing.refresh_from_db()
+    assert (standing.status, standing.gold_accuracy) == ("active", 1.0)
+
+
+def test_undoing_the_qualifying_answer_makes_the_contractor_qualify_again(manager, contractor):
+    campaign = make_campaign(owner=manager, items=2, status="draft", qualification_size=1)
+    make_gold_item(campaign, answer={"outcome": 4}, qualification=True)
+    campaign = services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
+    test = next_item_for(contractor=contractor, campaign=campaign)
+    submit(test, contractor, GOOD)
+    standing = ContractorStanding.objects.get(contractor=contractor, campaign=campaign)
+    assert standing.status == StandingStatus.ACTIVE and standing.qualified_at is not None
+    undo(test, contractor)
+    standing.refresh_from_db()
+    assert standing.status == StandingStatus.QUALIFYING and standing.qualified_at is None
+    assert (standing.qualification_judged, standing.gold_judged) == (0, 0)
+
+
 # --- completion, aggregation, review ------------------------------------------------------------
 
 
@@ -328,18 +462,24 @@ def test_the_adjudicated_label_wins_over_the_aggregate(manager, reviewer, contra
     for person, answers in zip(contractors[:2], (GOOD, BAD), strict=False):
         submit(next_item_for(contractor=person, campaign=campaign), person, answers)
     item = campaign.items.get()
-    assert selectors.item_final_label(item=item)["source"] == "aggregate"
+    label = selectors.item_final_label(item=item)
+    assert (label["source"], label["status"]) == ("aggregate", "in_review")
     services.item_adjudicate(item=item, reviewer=reviewer, answers=GOOD, note="goal was met")
     item = WorkItem.objects.get(pk=item.pk)
     assert item.review_status == ReviewStatus.RESOLVED
     label = selectors.item_final_label(item=item)
-    assert label == {"answers": GOOD, "source": "adjudication", "confidence": None}
+    assert label["answers"] == GOOD
+    assert (label["source"], label["status"], label["confidence"]) == (
+        "adjudication",
+        "adjudicated",
+        1.0,
+    )
 
 
 def test_reviewers_adjudicate_only_items_in_review_of_their_campaigns(
     manager, reviewer, contractor
 ):
-    campaign = make_campaign(owner=manager, items=1, overlap=1)
+    campaign = make_campaign(owner=manager, items=1, overlap=1, reviewers=[])
     submit(next_item_for(contractor=contractor, campaign=campaign), contractor)
     item = campaign.items.get()
     with pytest.raises(NotAllowed, match="you do not review campaign"):
@@ -352,6 +492,18 @@ def test_reviewers_adjudicate_only_items_in_review_of_their_campaigns(
 
 
 # --- campaigns and items --------------------------------------------------------------------
+
+
+def test_a_new_campaign_is_reviewed_by_every_active_reviewer_unless_told_otherwise(manager):
+    reviewers = UserFactory.create_batch(2, role=Role.REVIEWER)
+    UserFactory(role=Role.REVIEWER, is_active=False)
+    UserFactory(role=Role.CONTRACTOR)
+    default = make_campaign(owner=manager, items=0, status="draft")
+    assert set(default.reviewers.all()) == set(reviewers)
+    chosen = make_campaign(owner=manager, items=0, status="draft", reviewers=reviewers[:1])
+    assert list(chosen.reviewers.all()) == reviewers[:1]
+    nobody = make_campaign(owner=manager, items=0, status="draft", reviewers=[])
+    assert not nobody.reviewers.exists()
 
 
 def test_only_managers_and_admins_create_campaigns(contractor, reviewer):
@@ -432,6 +584,24 @@ def test_grade_items_come_from_finished_episodes_and_new_ones_are_added_later(ma
     assert campaign.items.count() == 2
 
 
+def test_a_campaign_with_sources_generates_its_items_without_being_asked(manager):
+    task = make_labeling_task(family="statement_balance", seed=5)
+    make_finished_episode(task=task, user=manager)  # finished before the campaign existed
+    sources = {"environment": "bank-v1", "families": ["statement_balance"]}
+    campaign = make_campaign(owner=manager, items=0, status="draft", sources=sources)
+    job = Job.objects.get(kind=services.GENERATE_JOB)
+    assert job.params == {"campaign": campaign.pk}
+    platform_services.job_execute(job_id=job.pk, handler=services.generate_job)
+    assert campaign.items.count() == 1
+    # New sources generate again; unchanged ones do not.
+    services.campaign_update(campaign=campaign, updated_by=manager, sources=sources)
+    assert Job.objects.filter(kind=services.GENERATE_JOB).count() == 1
+    services.campaign_update(
+        campaign=campaign, updated_by=manager, sources={"environment": "bank-v1"}
+    )
+    assert Job.objects.filter(kind=services.GENERATE_JOB).count() == 2
+
+
 def test_compare_items_pair_episodes_of_the_same_task_by_different_actors(manager):
     task = make_labeling_task(family="cancel_payment", seed=9)
     solver = make_finished_episode(task=task, user=manager, policy="solver")
@@ -477,3 +647,15 @@ def test_a_gold_item_needs_a_valid_answer(grade_campaign, manager):
             added_by=manager,
             entries=[{"episode": episode.pk, "is_gold": True}],
         )
+
+
+def test_unknown_source_names_are_refused_by_name(manager):
+    with pytest.raises(
+        ServiceError, match="'rollouts' is not an episode source; did you mean"
+    ) as e:
+        make_campaign(
+            owner=manager, items=0, status="draft", sources={"episode_sources": ["rollouts"]}
+        )
+    assert e.value.field == "sources.episode_sources"
+    with pytest.raises(ServiceError, match="'robot' is not an actor kind"):
+        make_campaign(owner=manager, items=0, status="draft", sources={"actor_kinds": ["robot"]})

@@ -147,6 +147,47 @@ def test_managers_create_a_campaign_with_the_form_and_errors_name_the_question(c
     assert campaign.eligible_skills == ["bank", "night"] and campaign.owner == manager
 
 
+def test_the_campaign_form_names_unknown_sources_and_where_json_breaks(client, manager):
+    client.force_login(manager)
+    data = {
+        "name": "Grades",
+        "kind": "grade",
+        "schema": json.dumps([{"name": "outcome", "type": "outcome_rating"}]),
+        "sources": json.dumps({"environment": "bank-v1", "episode_sources": ["rollouts"]}),
+        "overlap": 3,
+        "priority": 0,
+        "gold_rate": 0,
+        "gold_min_judged": 5,
+        "qualification_size": 0,
+        "qualification_pass_rate": 0.8,
+        "review_threshold": 0.6,
+        "lease_seconds": 900,
+    }
+    refused = client.post("/label/manage/new/", data).content.decode()
+    assert "&#x27;rollouts&#x27; is not an episode source; did you mean &#x27;rollout&#x27;?" in (
+        refused
+    )
+    data["sources"] = '{\n  "environment": "bank-v1",\n  "families": ["pay_bill",]\n}'
+    broken = client.post("/label/manage/new/", data).content.decode()
+    assert "Not valid JSON: line 3, column 27: Expecting value." in broken
+    assert not Campaign.objects.exists()
+
+
+def test_the_builder_preview_renders_the_workbench_questions_or_the_problems(client, manager):
+    client.force_login(manager)
+    schema = [{"name": "checks", "type": "rubric", "checks": ["goal_met", "polite"]}]
+    page = client.post(
+        "/label/manage/preview/", {"kind": "grade", "schema": json.dumps(schema)}
+    ).content.decode()
+    assert 'fieldset class="question q-rubric" data-name="checks"' in page
+    assert page.count("<kbd>1</kbd> Yes") == 2 and "<kbd>1 / 2</kbd> check: yes / no" in page
+    problems = client.post(
+        "/label/manage/preview/", {"kind": "compare", "schema": json.dumps(schema)}
+    ).content.decode()
+    assert "a compare campaign cannot ask a rubric question" in problems
+    assert "fieldset" not in problems
+
+
 def test_the_dashboard_shows_progress_agreement_contractors_and_an_svg_chart(
     client, manager, contractors
 ):
@@ -169,6 +210,35 @@ def test_the_dashboard_shows_progress_agreement_contractors_and_an_svg_chart(
     for person in contractors[:2]:
         assert str(person) in page
     assert "<script" not in page.split('id="throughput-chart"')[1].split("</svg>")[0]
+
+
+def test_a_campaign_nobody_reviews_says_so_where_its_items_wait(
+    client, manager, reviewer, contractors
+):
+    campaign = make_campaign(owner=manager, items=1, overlap=2, review_threshold=0.9, reviewers=[])
+    for person, outcome in zip(contractors[:2], (5, 1), strict=True):
+        services.judgment_submit(
+            assignment=next_item_for(contractor=person, campaign=campaign),
+            contractor=person,
+            answers={"outcome": outcome, "checks": {"goal_met": True, "no_collateral": True}},
+            idempotency_key="k",
+        )
+    client.force_login(manager)
+    dashboard = client.get(f"/label/manage/{campaign.pk}/").content.decode()
+    assert "No reviewer is assigned." in dashboard
+    assert "1 item waits for review, seen only by this campaign's managers" in dashboard
+    assert "no reviewers</span>" in client.get("/label/manage/").content.decode()
+    client.force_login(reviewer)
+    queue = client.get("/label/review/").content.decode()
+    assert "You review no campaign yet" in queue and "Nothing waits for review" not in queue
+
+    services.campaign_update(campaign=campaign, updated_by=manager, reviewers=[reviewer])
+    assert f"#{campaign.items.get().pk}" in client.get("/label/review/").content.decode()
+    client.force_login(manager)
+    assert (
+        "No reviewer is assigned"
+        not in client.get(f"/label/manage/{campaign.pk}/").content.decode()
+    )
 
 
 def test_a_manager_cannot_open_another_managers_dashboard(client, grade_campaign):

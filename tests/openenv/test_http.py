@@ -10,6 +10,8 @@ import pytest
 from openenv.core.env_server.types import Action, Observation, State
 from pydantic import Field
 
+from environments.engine import get_environment
+from environments.engine.observe import page_to_pruned
 from environments.models import Episode, Step
 from environments.openenv import protocol
 from tests.openenv.live import solver_actions
@@ -30,7 +32,12 @@ class BrowserGymAction(Action):
 class BrowserGymObservation(Observation):
     """The page the actor sees, in BrowserGym's OpenEnv field names, and the episode's end."""
 
-    text: str = Field(default="", description="The page as text (the accessibility tree)")
+    text: str = Field(
+        default="",
+        description="The page as text in the episode's observation mode (axtree, pruned, or "
+        "diff since the last page; axtree unless reset chose another), within its character "
+        "budget",
+    )
     url: str = Field(default="", description="Current URL of the page")
     screenshot: Optional[List[List[List[int]]]] = Field(  # noqa: UP006, UP045
         default=None, description="Always null: the environments render text, not pixels"
@@ -247,3 +254,45 @@ def test_mcp_is_answered_in_json_rpc(base):
         "error": {"code": -32603, "message": "Environment does not support MCP", "data": None},
     }
     assert httpx.post(f"{base}/mcp", content=b"{").json()["error"]["code"] == -32700
+
+
+def test_reset_over_http_takes_the_modes_and_refuses_bad_ones(base, auth):
+    actions = solver_actions("bank-v1", "pay_bill", 6)
+    reset = httpx.post(
+        f"{base}/reset",
+        json={
+            "task_name": "pay_bill",
+            "seed": 6,
+            "observation_mode": "pruned",
+            "reward_mode": "partial",
+        },
+        headers=auth,
+    ).json()
+    episode_id = reset["observation"]["episode_id"]
+    env = get_environment("bank")
+    task = env.make_task("pay_bill", 6)
+    state = env.reset(6, task)
+    assert reset["observation"]["text"] == page_to_pruned(env.render(state))
+    for action in actions:
+        result = httpx.post(
+            f"{base}/step",
+            json={"action": {"action_str": action}, "episode_id": episode_id},
+            headers=auth,
+        ).json()
+        state = env.step(state, action)
+        assert result["observation"]["text"] == page_to_pruned(env.render(state))
+    assert result["done"] and result["reward"] == 1.0
+    episode = Episode.objects.get(pk=reset["observation"]["platform_episode_id"])
+    assert (episode.reward_mode, episode.observation_mode) == ("partial", "pruned")
+
+    bad = httpx.post(f"{base}/reset", json={"observation_mode": "html"}, headers=auth)
+    assert bad.status_code == 422
+    (error,) = bad.json()["detail"]
+    assert error["loc"] == ["body", "observation_mode"] and error["type"] == "literal_error"
+
+
+def test_metadata_lists_the_splits(base):
+    readme = httpx.get(f"{base}/metadata").json()["readme_content"]
+    assert "## Splits" in readme
+    assert "- test: seeds 2000000 to 2009999" in readme
+    assert "held out of train and validation: statement_balance, dispute_charge" in readme

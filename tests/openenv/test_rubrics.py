@@ -22,7 +22,7 @@ def test_a_familys_rubric_is_its_verifiers_checks(env_id, family):
     assert [c["name"] for c in programmatic] == [check.name for check in outcome.checks]
     assert sum(c["weight"] for c in programmatic) == pytest.approx(1.0, abs=1e-4)
     for criterion in rubric["criteria"]:
-        assert set(criterion) == {"name", "kind", "weight", "scale", "description"}
+        assert set(criterion) == {"name", "kind", "role", "weight", "scale", "description"}
         assert criterion["kind"] in ("programmatic", "human", "judge")
         assert criterion["description"]
     human = [c for c in rubric["criteria"] if c["kind"] == "human"]

@@ -6,6 +6,8 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from environments.engine import get_environment, page_to_axtree
+from environments.engine.observe import page_to_pruned
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from tests.conftest import wait_for
 from tests.openenv.live import solver_actions, websocket
@@ -314,3 +316,70 @@ def test_an_unknown_environment_is_answered_and_closed(asgi_server, agent_key):
             ws.recv(timeout=10)
     assert reply["type"] == "error"
     assert "casino" in reply["data"]["message"]
+
+
+def test_reset_chooses_the_reward_and_observation_modes(asgi_server, agent_key):
+    actions = solver_actions("bank-v1", "card_controls", 3)
+    with open_session(asgi_server, agent_key) as ws:
+        first = reset(
+            ws,
+            task_name="card_controls",
+            seed=3,
+            reward_mode="progress",
+            observation_mode="diff",
+            max_observation_chars=1500,
+        )
+        observation = first["observation"]
+        # The first page whole (pruned); axtree_txt stays the full tree.
+        env = get_environment("bank")
+        page = env.render(env.reset(3, env.make_task("card_controls", 3)))
+        assert observation["text"] == page_to_pruned(page)
+        assert observation["axtree_txt"] == page_to_axtree(page)
+        typed = step(ws, actions[0])["observation"]["text"]
+        assert typed.startswith("diff of page 'Sign in") and "~ [1] textbox" in typed
+        results = [step(ws, action) for action in actions[1:]]
+        state = ask(ws, {"type": "state"})["data"]
+    rewards = [result["reward"] for result in results]
+    assert sum(rewards) == 1.0 and state["cum_reward"] == 1.0
+    assert 0 < rewards[-1] < 1.0  # the card's status paid before the last step did
+    episode = Episode.objects.get(pk=observation["platform_episode_id"])
+    assert (episode.reward_mode, episode.observation_mode, episode.max_observation_chars) == (
+        "progress",
+        "diff",
+        1500,
+    )
+    assert episode.reward == 1.0
+
+
+@pytest.mark.parametrize(
+    ("data", "loc", "kind"),
+    [
+        ({"reward_mode": "dense"}, "reward_mode", "literal_error"),
+        ({"observation_mode": "json"}, "observation_mode", "literal_error"),
+        ({"max_observation_chars": 10}, "max_observation_chars", "greater_than_equal"),
+        ({"max_observation_chars": "many"}, "max_observation_chars", "int_parsing"),
+    ],
+)
+def test_bad_reset_options_are_validation_errors_naming_them(
+    asgi_server, agent_key, data, loc, kind
+):
+    with open_session(asgi_server, agent_key) as ws:
+        reply = ask(ws, {"type": "reset", "data": {"seed": 1, **data}})
+    assert reply["type"] == "error" and reply["data"]["code"] == "VALIDATION_ERROR"
+    (error,) = reply["data"]["errors"]
+    assert error["loc"] == [loc] and error["type"] == kind
+    assert not Episode.objects.exists()
+
+
+def test_a_reset_without_a_seed_draws_one_from_the_train_split(asgi_server, agent_key):
+    from environments.engine.splits import split_of_seed
+
+    with open_session(asgi_server, agent_key) as ws:
+        for _ in range(12):
+            reset(ws, task_name="statement_balance")
+            reset(ws)
+    episodes = Episode.objects.all()
+    assert {split_of_seed(episode.seed) for episode in episodes} == {"train"}
+    unnamed = [e for e in episodes if e.task.family != "statement_balance"]
+    held_out = set(get_environment("bank").heldout_families)
+    assert unnamed and not {episode.task.family for episode in unnamed} & held_out

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from labeling import services as labeling_services
 from rlplatform import services
 from rlplatform.models import Job, JobStatus, Role
 from tests.conftest import signed_in, wait_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_campaign
 
 
 @pytest.mark.worker
@@ -145,6 +146,39 @@ def test_the_job_page_shows_a_progress_bar_that_polls(client, admin_user):
     partial = client.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial
     assert 'id="job-' in partial
+
+
+@pytest.mark.django_db
+def test_a_finished_job_says_in_words_what_came_of_it(client, manager):
+    campaign = make_campaign(owner=manager, items=1, name="Bank grades")
+    job = labeling_services.agreement_start(campaign=campaign, requested_by=manager)
+    services.job_execute(job_id=job.pk, handler=labeling_services.agreement_job)
+    client.force_login(manager)
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"Job #{job.pk}: Compute a campaign&#x27;s agreement" in page
+    assert "Agreement cannot be measured yet on 0 items" in page
+    assert f'<a href="/label/manage/{campaign.pk}/">Campaign “Bank grades”</a>' in page
+    assert "<dt>Campaign</dt><dd>" in page
+    for raw in ("labeling_agreement", "{&#x27;", "Attempts", "API page", "None"):
+        assert raw not in page
+    listed = client.get("/jobs/").content.decode()
+    assert "Compute a campaign&#x27;s agreement" in listed and "labeling_agreement" not in listed
+    assert 'hx-select="#jobs-live"' in listed
+
+
+@pytest.mark.django_db
+def test_a_finished_job_shows_no_stale_progress_message(client, admin_user):
+    job = Job.objects.create(kind="recompute_statistics", created_by=admin_user)
+
+    def handler(job, progress):
+        progress(4, 4, "Publishing")
+        return {}
+
+    services.job_execute(job_id=job.pk, handler=handler)
+    client.force_login(admin_user)
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Publishing" not in page and "4 of 4" not in page
+    assert "Counted people, API keys, jobs" in page
 
 
 @pytest.mark.django_db

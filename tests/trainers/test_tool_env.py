@@ -9,6 +9,11 @@ from transformers.utils import get_json_schema
 from environments.engine.actions import SIGNATURES, parse_action
 from environments.models import Episode, EpisodeStatus, Step
 from environments.trainers import PlatformToolEnv, environment_factory, tasks_dataset
+from environments.trainers.grpo import (
+    DEFAULT_MAX_OBSERVATION_CHARS,
+    DEFAULT_OBSERVATION_MODE,
+    PlatformError,
+)
 from tests.openenv.live import solver_actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,10 +104,81 @@ def test_reset_from_a_task_id_alone(asgi_server, agent_key):
 
 
 def test_tasks_dataset_builds_a_datasets_dataset(asgi_server, agent_key):
-    dataset = tasks_dataset(
-        asgi_server.url, agent_key, environment="bank-v1", seed_from=0, seed_to=69
-    )
-    assert len(dataset) == 8 * 70  # more than one page of the API
-    assert set(dataset.column_names) == {"prompt", "task_id", "seed", "environment", "family"}
+    dataset = tasks_dataset(asgi_server.url, agent_key, environment="bank-v1")
+    # The train split's first 100 seeds of its six families: more than one page of the API.
+    assert len(dataset) == 6 * 100
+    assert set(dataset.column_names) == {
+        "prompt",
+        "task_id",
+        "seed",
+        "environment",
+        "family",
+        "split",
+    }
+    assert set(dataset["split"]) == {"train"}
     assert dataset[0]["prompt"][0]["role"] == "system"
     assert len(set(dataset["task_id"])) == len(dataset)
+
+
+def test_the_defaults_show_each_tool_what_changed_within_a_budget(asgi_server, agent_key):
+    env = PlatformToolEnv(asgi_server.url, agent_key, environment="bank-v1")
+    first = env.reset(family="pay_bill", seed=3)
+    assert "Page:\npage 'Sign in" in first
+    assert env.fill("1", "someone").startswith("Page:\ndiff of page 'Sign in")
+    episode = Episode.objects.get(source="openenv", task__family="pay_bill", seed=3)
+    assert (episode.reward_mode, episode.observation_mode, episode.max_observation_chars) == (
+        "sparse",
+        DEFAULT_OBSERVATION_MODE,
+        DEFAULT_MAX_OBSERVATION_CHARS,
+    )
+
+
+def test_options_come_from_arguments_variables_and_the_row(asgi_server, agent_key, monkeypatch):
+    monkeypatch.setenv("RLPLATFORM_REWARD_MODE", "partial")
+    monkeypatch.setenv("RLPLATFORM_OBSERVATION_MODE", "pruned")
+    monkeypatch.setenv("RLPLATFORM_MAX_OBSERVATION_CHARS", "0")
+    from_variables = PlatformToolEnv(asgi_server.url, agent_key, environment="bank-v1")
+    from_variables.reset(family="pay_bill", seed=1)
+    from_arguments = environment_factory(
+        asgi_server.url, agent_key, "bank-v1", reward_mode="progress", max_observation_chars=900
+    )()
+    from_arguments.reset(family="pay_bill", seed=2)
+    from_arguments.reset(family="pay_bill", seed=3, reward_mode="sparse", observation_mode="axtree")
+    settings = {
+        e.seed: (e.reward_mode, e.observation_mode, e.max_observation_chars)
+        for e in Episode.objects.filter(task__family="pay_bill")
+    }
+    assert settings == {
+        1: ("partial", "pruned", None),
+        2: ("progress", "pruned", 900),
+        3: ("sparse", "axtree", 900),
+    }
+    with pytest.raises(PlatformError, match="observation_mode"):
+        from_arguments.reset(family="pay_bill", seed=4, observation_mode="json")
+
+
+def test_progress_rewards_add_up_to_the_episodes_return(asgi_server, agent_key):
+    actions = solver_actions("bank-v1", "card_controls", 3)
+    env = PlatformToolEnv(asgi_server.url, agent_key, environment="bank-v1", reward_mode="progress")
+    env.reset(family="card_controls", seed=3)
+    for action in actions:
+        call(env, action)
+    assert env.get_reward() == 1.0
+    env.reset(family="card_controls", seed=3)
+    for action in actions[:-1]:
+        call(env, action)
+    # Left unfinished, the episode is abandoned: its return is what its checks paid so far.
+    unfinished = Episode.objects.filter(task__family="card_controls").order_by("-id").first()
+    paid = sum(unfinished.steps.values_list("reward", flat=True))
+    assert 0 < paid < 1.0
+    assert env.get_reward() == paid
+
+
+def test_a_row_with_a_family_and_no_seed_gets_a_train_seed(asgi_server, agent_key):
+    env = PlatformToolEnv(asgi_server.url, agent_key, environment="bank-v1")
+    env.reset(family="transfer_funds")
+    env.reset(family="transfer_funds")
+    seeds = list(
+        Episode.objects.filter(task__family="transfer_funds").values_list("seed", flat=True)
+    )
+    assert len(seeds) == 2 and all(0 <= seed < 1_000_000 for seed in seeds)

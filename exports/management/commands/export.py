@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from exports import services
+from exports.apis import ExportFiltersInput
 from exports.kinds import KIND_NAMES
 from exports.models import ExportFormat
 from rlplatform.models import Job, Role, User
@@ -31,6 +32,16 @@ class Command(BaseCommand):
             filters = json.loads(options["filters"])
         except json.JSONDecodeError as error:
             raise CommandError(f"--filters is not JSON: {error}") from None
+        # The API's rules, so that a filter means the same (and a wrong one is refused the same)
+        # whichever way an export starts.
+        checked = ExportFiltersInput(data=filters)
+        if not checked.is_valid():
+            problems = "; ".join(
+                f"{name}: {' '.join(str(p) for p in messages)}"
+                for name, messages in checked.errors.items()
+            )
+            raise CommandError(f"--filters: {problems}")
+        filters = checked.validated_data
         users = User.objects.filter(is_active=True)
         user = (
             users.filter(username=options["user"]).first()

@@ -115,7 +115,7 @@ def test_the_diff_of_the_same_page_shows_only_what_changed():
     diff = page_diff(before, env.render(typed))
     assert diff.split("\n") == [
         f"diff of page {page_to_pruned(before).split(' url=')[0].removeprefix('page ')} "
-        "(~ changed, - removed, + added; the rest is as it was):",
+        "(~ changed, - removed, + added):",
         "~ " + axtree_line(env.render(typed).get("1")),
     ]
     assert "value='jdoe'" in diff
