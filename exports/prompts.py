@@ -8,8 +8,8 @@ is only ever in the prompt.
 
 The defaults keep a row (prompt and completion) under about 2,700 characters, so that it fits
 TRL's default context of 1,024 tokens even where pages are dense with amounts and dates, which
-tokenizers cut finer (2.6 characters a token on the ledger's reconciliation pages, against 3.4
-on average). The system turn (the rules and the goal) takes 450-750 characters; the page up to
+tokenizers cut finer (2.6 characters a token on the ledger's reconciliation pages, against 3.2
+on average). The system turn (the rules and the goal) takes 500-700 characters; the page up to
 `max_observation_chars` (1,800: the pruned page whole on 60-80% of steps; the element acted on
 is cut off for 0.4% of the bank solver's actions, 3% of the tickets', 14% of the ledger's);
 the history what is left of `PROMPT_BUDGET_CHARS`, at most `HISTORY_CHARS`, showing the most
@@ -160,7 +160,7 @@ def stored_page(observation: str) -> Page:
 def page_text(observation: str, mode: str, max_chars: int | None, previous: str | None) -> str:
     """A stored page rendered as text in `mode` within `max_chars` (`previous`: the page
     before, for `diff`), as the agent API renders it."""
-    before = stored_page(previous) if previous is not None and mode == "diff" else None
+    before = stored_page(previous) if previous is not None else None
     rendered = render_page(stored_page(observation), mode, previous=before, max_chars=max_chars)
     return rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
 
@@ -223,7 +223,9 @@ class StepPrompts:
 
     def page(self, index: int) -> str:
         budget = self.budget
-        previous = self.steps[index - 1].observation if index else None
+        # Only a diff depends on the page before (and only then is it part of the cache key).
+        diff = budget.observation_mode == "diff" and index > 0
+        previous = self.steps[index - 1].observation if diff else None
         return page_text(
             self.steps[index].observation,
             budget.observation_mode,

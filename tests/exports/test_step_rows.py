@@ -326,3 +326,13 @@ def test_the_exports_page_starts_whole_trajectory_rows_when_asked(manager):
     )
     assert response.status_code == 302
     assert Export.objects.get().filters == {"granularity": "trajectory"}
+
+
+def test_diff_rows_show_what_changed_since_the_page_before(manager):
+    demonstrations(manager)
+    rows, manifest = exported(manager, "sft", {"observation_mode": "diff"})
+    assert manifest["options"]["observation_mode"] == "diff"
+    pages = [row["prompt"][1]["content"].split("Current page:\n", 1)[1] for row in rows]
+    # The first step and a step on a new page show the page; a step on the same page its diff.
+    assert any(page.startswith("diff of page") for page in pages)
+    assert all(page.startswith("page ") for page, row in zip(pages, rows) if row["step"] == 0)
