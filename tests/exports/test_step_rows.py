@@ -335,4 +335,6 @@ def test_diff_rows_show_what_changed_since_the_page_before(manager):
     pages = [row["prompt"][1]["content"].split("Current page:\n", 1)[1] for row in rows]
     # The first step and a step on a new page show the page; a step on the same page its diff.
     assert any(page.startswith("diff of page") for page in pages)
-    assert all(page.startswith("page ") for page, row in zip(pages, rows) if row["step"] == 0)
+    assert all(
+        page.startswith("page ") for page, row in zip(pages, rows, strict=True) if row["step"] == 0
+    )
