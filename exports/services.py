@@ -167,10 +167,19 @@ def _manifest(
     }
 
 
+class WrittenFile(File):
+    """A file the export wrote in its private folder. Storage on the local disk moves it into
+    place (Django's storage does so for a file that names its path) instead of copying it;
+    other storage reads it."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
 def _publish(
     export: Export, workdir: Path, files: list[dict[str, Any]], manifest: dict[str, Any]
 ) -> None:
-    """Copy the files to storage, then the manifest, then mark the export published: readers
+    """Put the files in storage, then the manifest, then mark the export published: readers
     go by the published mark, so they never see a half-copied snapshot."""
     (workdir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     for name in [*(file["name"] for file in files), "manifest.json"]:
@@ -178,7 +187,7 @@ def _publish(
         if default_storage.exists(target):
             default_storage.delete(target)
         with open(workdir / name, "rb") as source:
-            default_storage.save(target, File(source))
+            default_storage.save(target, WrittenFile(source))
     Export.objects.filter(pk=export.pk).update(
         files=files, manifest=manifest, published_at=timezone.now()
     )
