@@ -114,6 +114,16 @@ class LabelStatus(models.TextChoices):
     IN_REVIEW = "in_review", "Waiting for review"
 
 
+class ItemState(models.TextChoices):
+    """Where an item stands, as the item browser filters and names it."""
+
+    QUEUED = "queued", "Queued"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETE = "complete", "Complete"
+    IN_REVIEW = "in_review", "In review"
+    ADJUDICATED = "adjudicated", "Adjudicated"
+
+
 class WorkItem(models.Model):
     """One thing to label: a task to demonstrate, an episode to grade, or two to compare."""
 

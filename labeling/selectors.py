@@ -12,7 +12,7 @@ from statistics import median
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.urls import reverse
@@ -25,6 +25,7 @@ from labeling.models import (
     AssignmentStatus,
     Campaign,
     ContractorStanding,
+    ItemState,
     Judgment,
     LabelStatus,
     ReviewStatus,
@@ -486,3 +487,137 @@ def campaigns_fed_description(job: Job) -> JobDescription:
             for campaign in fed
         ]
     )
+
+
+# --- the item browser -----------------------------------------------------------------------
+
+
+STATE_HELP = {
+    ItemState.QUEUED: "waiting for its first judgment",
+    ItemState.IN_PROGRESS: "judged by some, or held by a contractor now",
+    ItemState.COMPLETE: "fully judged and decided by the judges",
+    ItemState.IN_REVIEW: "waiting for a reviewer",
+    ItemState.ADJUDICATED: "a reviewer gave its final label",
+}
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """The item browser's filters; empty values filter nothing."""
+
+    states: tuple[str, ...] = ()
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    gold: str = ""  # "gold", "regular" or "" (both)
+    contractor: int | None = None
+    family: str = ""
+    search: str = ""
+
+
+def _state_filter(state: str) -> Q:
+    leased = Exists(Assignment.objects.filter(item=OuterRef("pk"), status=AssignmentStatus.ACTIVE))
+    open_ = Q(status=WorkItemStatus.OPEN, review_status=ReviewStatus.NONE)
+    return {
+        ItemState.QUEUED: open_ & Q(judgment_count=0) & ~Q(leased),
+        ItemState.IN_PROGRESS: open_ & (Q(judgment_count__gt=0) | Q(leased)),
+        ItemState.COMPLETE: Q(status=WorkItemStatus.COMPLETE, review_status=ReviewStatus.NONE),
+        ItemState.IN_REVIEW: Q(review_status=ReviewStatus.PENDING),
+        ItemState.ADJUDICATED: Q(review_status=ReviewStatus.RESOLVED),
+    }[ItemState(state)]
+
+
+def _search_filter(text: str) -> Q:
+    """An item id or episode id ("12", "#12", "episode 40"), else words of the task's goal."""
+    text = text.replace("\x00", "").strip()
+    if not text:
+        return Q()
+    number = text.lower().removeprefix("episode").lstrip(" :#")
+    if number.isascii() and number.isdigit() and len(number) <= 15:
+        value = int(number)
+        found = Q(episode_a_id=value) | Q(episode_b_id=value)
+        return found if text.lower().startswith("episode") else found | Q(pk=value)
+    return Q(task__goal__icontains=text[:200])
+
+
+def item_browse(*, campaign: Campaign, filters: ItemFilters) -> QuerySet[WorkItem]:
+    """A campaign's items matching the browser's filters, in id order. Each carries
+    `label_confidence`: the confidence of its final label as exports read it (an adjudicated
+    item 1.0, else the judges' consensus; none before it is fully judged)."""
+    items = (
+        WorkItem.objects.filter(campaign=campaign)
+        .select_related("task", "adjudication")
+        .annotate(
+            label_confidence=Case(
+                When(adjudication__isnull=False, then=Value(1.0)),
+                default=F("consensus"),
+                output_field=FloatField(),
+            )
+        )
+    )
+    if filters.states:
+        states = Q()
+        for state in filters.states:
+            states |= _state_filter(state)
+        items = items.filter(states)
+    if filters.min_confidence is not None:
+        items = items.filter(label_confidence__gte=filters.min_confidence)
+    if filters.max_confidence is not None:
+        items = items.filter(label_confidence__lte=filters.max_confidence)
+    if filters.gold == "gold":
+        items = items.filter(is_gold=True)
+    elif filters.gold == "regular":
+        items = items.filter(is_gold=False)
+    if filters.contractor is not None:
+        items = items.filter(
+            Exists(Judgment.objects.filter(item=OuterRef("pk"), contractor_id=filters.contractor))
+        )
+    if filters.family:
+        items = items.filter(task__family=filters.family)
+    if filters.search:
+        items = items.filter(_search_filter(filters.search))
+    return items.order_by("id")
+
+
+def item_state(item: WorkItem, *, leased: bool = False) -> ItemState:
+    if item.review_status == ReviewStatus.RESOLVED:
+        return ItemState.ADJUDICATED
+    if item.review_status == ReviewStatus.PENDING:
+        return ItemState.IN_REVIEW
+    if item.status == WorkItemStatus.COMPLETE:
+        return ItemState.COMPLETE
+    if item.judgment_count or leased:
+        return ItemState.IN_PROGRESS
+    return ItemState.QUEUED
+
+
+def items_leased(items: list[WorkItem]) -> set[int]:
+    """Which of these items a contractor holds now."""
+    return set(
+        Assignment.objects.filter(item__in=items, status=AssignmentStatus.ACTIVE).values_list(
+            "item_id", flat=True
+        )
+    )
+
+
+def campaign_families(*, campaign: Campaign) -> list[str]:
+    return list(
+        campaign.items.order_by("task__family").values_list("task__family", flat=True).distinct()
+    )
+
+
+def campaign_judges(*, campaign: Campaign) -> QuerySet[User]:
+    """The contractors who judged in the campaign."""
+    return User.objects.filter(
+        pk__in=Judgment.objects.filter(campaign=campaign).values("contractor_id")
+    ).order_by("username")
+
+
+def item_of_campaign(*, campaign: Campaign, item_id: int) -> WorkItem:
+    item = (
+        campaign.items.select_related("task", "adjudication", "episode_a", "episode_b")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404(f"no item {item_id} in this campaign")
+    return item

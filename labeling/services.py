@@ -533,6 +533,133 @@ def item_update(*, item: WorkItem, changed_by: User, **changes: Any) -> WorkItem
     return item
 
 
+# --- bulk actions on items (the item browser) ------------------------------------------------
+
+MAX_BULK_ITEMS = 10_000
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: how many items it changed, and why the others were left as
+    they were ({reason in words: count})."""
+
+    changed: int = 0
+    left: dict[str, int] | None = None
+
+    def leave(self, reason: str) -> None:
+        self.left = self.left or {}
+        self.left[reason] = self.left.get(reason, 0) + 1
+
+
+def _locked_items(campaign: Campaign, item_ids: list[int]) -> list[WorkItem]:
+    """The campaign's items among `item_ids`, locked in id order (the order every bulk action
+    takes its locks in, so two of them never deadlock). Ids of other campaigns are ignored."""
+    ids = sorted({int(pk) for pk in item_ids})
+    if not ids:
+        raise ServiceError("select at least one item", field="items")
+    if len(ids) > MAX_BULK_ITEMS:
+        raise ServiceError(
+            f"{len(ids):,} items are selected; act on at most {MAX_BULK_ITEMS:,} at once "
+            "(narrow the filters)",
+            field="items",
+        )
+    return list(
+        WorkItem.objects.select_for_update(no_key=True, of=("self",))
+        .filter(campaign=campaign, pk__in=ids)
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def items_requeue(*, campaign: Campaign, item_ids: list[int], requested_by: User) -> BulkResult:
+    """Ask for one more judgment on each item: a complete item (in review or not) opens again,
+    its aggregate set aside until the new judgment completes it once more; an open item whose
+    judgments are all given out wants one more. An item already waiting for a judgment is left
+    as it is, so running this twice asks for no more. Adjudicated and gold items are left as
+    they are (the first has its final label; the second is served from the gold pool)."""
+    _require_manager(requested_by, campaign)
+    result = BulkResult()
+    for item in _locked_items(campaign, item_ids):
+        if item.is_gold:
+            result.leave("gold items are served from their own pool")
+        elif item.review_status == ReviewStatus.RESOLVED:
+            result.leave("adjudicated: a reviewer gave the final label")
+        elif item.remaining > 0:
+            result.leave("already waiting for judgments")
+        else:
+            item.remaining = 1
+            item.status = WorkItemStatus.OPEN
+            item.aggregate = None
+            item.consensus = None
+            item.completed_at = None
+            item.review_status = ReviewStatus.NONE
+            item.save(
+                update_fields=[
+                    "remaining",
+                    "status",
+                    "aggregate",
+                    "consensus",
+                    "completed_at",
+                    "review_status",
+                ]
+            )
+            result.changed += 1
+    return result
+
+
+@transaction.atomic
+def items_send_to_review(
+    *, campaign: Campaign, item_ids: list[int], requested_by: User
+) -> BulkResult:
+    """Put fully judged items in the review queue, decided or not, for a reviewer to give
+    their final label. Items in review already, adjudicated items (reopen one from its review
+    page), items not fully judged yet and gold items are left as they are."""
+    _require_manager(requested_by, campaign)
+    result = BulkResult()
+    for item in _locked_items(campaign, item_ids):
+        if item.is_gold:
+            result.leave("gold items have a known answer")
+        elif item.review_status == ReviewStatus.PENDING:
+            result.leave("already in review")
+        elif item.review_status == ReviewStatus.RESOLVED:
+            result.leave("adjudicated: a reviewer gave the final label")
+        elif item.status != WorkItemStatus.COMPLETE:
+            result.leave("not fully judged yet")
+        else:
+            item.review_status = ReviewStatus.PENDING
+            item.save(update_fields=["review_status"])
+            result.changed += 1
+    return result
+
+
+@transaction.atomic
+def items_remove(*, campaign: Campaign, item_ids: list[int], requested_by: User) -> BulkResult:
+    """Delete items nobody has judged. An item with judgments is kept: the judgments are paid
+    work that agreement, gold accuracy, the contractors' records and published exports rest
+    on, so they are never deleted with it (re-queue it or send it to review instead). An item
+    a contractor holds now is kept too. Removing again removes nothing more."""
+    _require_manager(requested_by, campaign)
+    result = BulkResult()
+    items = _locked_items(campaign, item_ids)
+    held = set(
+        Assignment.objects.filter(item__in=items, status=AssignmentStatus.ACTIVE).values_list(
+            "item_id", flat=True
+        )
+    )
+    removable = []
+    for item in items:
+        if item.judgment_count:
+            result.leave("has judgments, which are kept")
+        elif item.pk in held:
+            result.leave("a contractor is working on it")
+        else:
+            removable.append(item.pk)
+    result.changed = (
+        WorkItem.objects.filter(pk__in=removable).delete()[1].get(WorkItem._meta.label, 0)
+    )
+    return result
+
+
 # --- contractors ----------------------------------------------------------------------------
 
 

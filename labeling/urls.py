@@ -123,6 +123,22 @@ urlpatterns = [
         views.campaign_agreement,
         name="labeling_campaign_agreement",
     ),
+    path("label/manage/<int:campaign_id>/items/", views.item_browser, name="labeling_items"),
+    path(
+        "label/manage/<int:campaign_id>/items/<int:item_id>/",
+        views.item_detail,
+        name="labeling_item",
+    ),
+    path(
+        "label/manage/<int:campaign_id>/items/bulk/",
+        views.items_bulk,
+        name="labeling_items_bulk",
+    ),
+    path(
+        "label/manage/<int:campaign_id>/items/export/",
+        views.items_export,
+        name="labeling_items_export",
+    ),
     path(
         "label/manage/<int:campaign_id>/standings/<int:user_id>/resume/",
         views.standing_resume,

@@ -11,12 +11,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import push_url
 
 from environments.selectors import environment_list
 from environments.views import play_context
+from exports import services as export_services
+from exports.kinds import KINDS
+from exports.models import ExportFormat
 from labeling import charts, quality, queue, schemas, selectors, services
 from labeling.examples import EXAMPLE_SCHEMAS, EXAMPLE_SOURCES
 from labeling.models import (
@@ -24,6 +30,8 @@ from labeling.models import (
     CampaignKind,
     CampaignStatus,
     ContractorStanding,
+    ItemState,
+    LabelStatus,
     SkipReason,
     StandingStatus,
 )
@@ -316,13 +324,41 @@ def assignment_undo(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @role_required(Role.REVIEWER, Role.MANAGER)
 def review_queue(request: HttpRequest) -> HttpResponse:
     items = selectors.review_queue_for(user=request.user)
+    recorded = recorded_label(request)
     if request.GET.get("next"):
         first = items.first()
         if first is not None:
-            return redirect("labeling_review_item", item_id=first.pk)
+            target = reverse("labeling_review_item", args=[first.pk])
+            if recorded:
+                target += f"?recorded={recorded['item'].pk}"
+            return redirect(target)
     rows = [{"item": item, "standing": standing_of(item.aggregate)} for item in items[:200]]
     reviews = selectors.campaign_list_for(user=request.user).exists()
-    return render(request, "labeling/review_queue.html", {"rows": rows, "reviews_any": reviews})
+    return render(
+        request,
+        "labeling/review_queue.html",
+        {"rows": rows, "reviews_any": reviews, "recorded": recorded},
+    )
+
+
+def recorded_label(request: HttpRequest) -> dict[str, Any] | None:
+    """The final label just recorded (`?recorded=<item id>`), in words, to confirm it on the
+    page the reviewer moves on to; None unless it names an adjudicated item they review."""
+    value = request.GET.get("recorded", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 15):
+        return None
+    try:
+        item = selectors.review_item_for(user=request.user, item_id=int(value))
+    except Http404:
+        return None
+    adjudication = getattr(item, "adjudication", None)
+    if adjudication is None:
+        return None
+    return {
+        "item": item,
+        "words": label_words(item.campaign.schema, adjudication.answers),
+        "note": adjudication.note,
+    }
 
 
 # What the review pages call an aggregate's questions that are not decided.
@@ -439,6 +475,7 @@ def review_item(request: HttpRequest, item_id: int) -> HttpResponse:
         "adjudication": getattr(item, "adjudication", None),
         "standing": standing_of(item.aggregate),
         "initial": _initial_answers(item),
+        "recorded": recorded_label(request),
     }
     if campaign.kind == CampaignKind.GRADE:
         trajectory = trajectory_of(item.episode_a)
@@ -810,3 +847,316 @@ def standing_resume(request: HttpRequest, campaign_id: int, user_id: int) -> Htt
         return f"{standing.contractor} may work on this campaign again."
 
     return _service_redirect(request, campaign, resume)
+
+
+# --- the item browser -----------------------------------------------------------------------
+
+ITEMS_PER_PAGE = 50
+BULK_ACTIONS = {
+    "requeue": (
+        services.items_requeue,
+        "Re-queue",
+        "Each item wants one more judgment: complete items open again (out of review) until "
+        "it arrives. Items already waiting for judgments, adjudicated items and gold items "
+        "are left as they are.",
+    ),
+    "review": (
+        services.items_send_to_review,
+        "Send to review",
+        "Fully judged items go to the review queue for a reviewer's final label. Items in "
+        "review already, adjudicated items, items not fully judged and gold items are left "
+        "as they are.",
+    ),
+    "remove": (
+        services.items_remove,
+        "Remove",
+        "Items nobody has judged are deleted. Items with judgments are kept, judgments and "
+        "all: they are paid work that agreement, gold accuracy and published exports rest on "
+        "(re-queue them or send them to review instead). Items a contractor holds now are "
+        "kept too.",
+    ),
+}
+BULK_DONE = {"requeue": "re-queued", "review": "sent to review", "remove": "removed"}
+
+
+class ItemFilterForm(forms.Form):
+    state = forms.MultipleChoiceField(
+        choices=ItemState.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    min_confidence = forms.FloatField(min_value=0, max_value=1, required=False)
+    max_confidence = forms.FloatField(min_value=0, max_value=1, required=False)
+    gold = forms.ChoiceField(
+        choices=[("", "Gold and regular"), ("gold", "Gold only"), ("regular", "Regular only")],
+        required=False,
+    )
+    contractor = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    family = forms.ChoiceField(required=False)
+    q = forms.CharField(max_length=200, required=False, strip=True)
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contractor"].choices = [("", "Anyone")] + [
+            (person.pk, person.username) for person in selectors.campaign_judges(campaign=campaign)
+        ]
+        self.fields["family"].choices = [("", "Every family")] + [
+            (family, family) for family in selectors.campaign_families(campaign=campaign)
+        ]
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].replace("\x00", "")
+
+    def filters(self) -> selectors.ItemFilters:
+        """The valid filters (a field with an error filters nothing; the page says why)."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return selectors.ItemFilters(
+            states=tuple(data.get("state") or ()),
+            min_confidence=data.get("min_confidence"),
+            max_confidence=data.get("max_confidence"),
+            gold=data.get("gold") or "",
+            contractor=data.get("contractor"),
+            family=data.get("family") or "",
+            search=data.get("q") or "",
+        )
+
+
+def _item_filters(request: HttpRequest, campaign: Campaign, query: str | None = None):
+    data = QueryDict(query) if query is not None else request.GET
+    form = ItemFilterForm(data, campaign=campaign)
+    form.is_valid()
+    return form, form.filters()
+
+
+def _filter_query(request: HttpRequest, query: str | None = None) -> str:
+    """The filters of a query string, without the page number and the empty ones, to carry
+    into forms and links."""
+    data = QueryDict(query) if query is not None else request.GET
+    kept = QueryDict(mutable=True)
+    for name, values in data.lists():
+        values = [value for value in values if value]
+        if name != "page" and values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+def export_kinds_for(campaign: Campaign) -> list:
+    """The label export kinds that read a question this campaign asks."""
+    asked = {(campaign.kind, question["type"]) for question in campaign.schema}
+    return [kind for kind in KINDS.values() if kind.label_source in asked]
+
+
+def export_filters_for(campaign: Campaign, filters: selectors.ItemFilters) -> dict[str, Any]:
+    """The export filters that say what the browser's filters say: the campaign, the minimum
+    confidence (both read the final label's confidence) and the family. Exports have no
+    equivalent of the others, so they are not passed on."""
+    exported: dict[str, Any] = {"campaigns": [campaign.pk]}
+    if filters.min_confidence is not None:
+        exported["min_confidence"] = filters.min_confidence
+    if filters.family:
+        exported["families"] = [filters.family]
+    return exported
+
+
+def _not_exported(filters: selectors.ItemFilters) -> list[str]:
+    names = []
+    if filters.states:
+        names.append("status")
+    if filters.max_confidence is not None:
+        names.append("maximum confidence")
+    if filters.gold:
+        names.append("gold")
+    if filters.contractor is not None:
+        names.append("contractor")
+    if filters.search:
+        names.append("search")
+    return names
+
+
+@role_required(Role.MANAGER)
+def item_browser(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    form, filters = _item_filters(request, campaign)
+    query = _filter_query(request)
+    items = selectors.item_browse(campaign=campaign, filters=filters)
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    leased = selectors.items_leased(list(page.object_list))
+    rows = []
+    for item in page.object_list:
+        state = selectors.item_state(item, leased=item.pk in leased)
+        label = selectors.item_final_label(item=item)
+        rows.append(
+            {
+                "item": item,
+                "state": state,
+                "state_help": selectors.STATE_HELP[state],
+                "label": _label_status(label),
+            }
+        )
+    response = render(
+        request,
+        "labeling/items.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "actions": [(name, title) for name, (_, title, _) in BULK_ACTIONS.items()],
+            "states": [
+                (value, label, selectors.STATE_HELP[value]) for value, label in ItemState.choices
+            ],
+            "chosen_states": filters.states,
+            "export_kinds": export_kinds_for(campaign),
+            "export_formats": ExportFormat.choices,
+            "export_filters": export_filters_for(campaign, filters),
+            "not_exported": _not_exported(filters),
+        },
+    )
+    if request.htmx:
+        # The address the filters were applied at, without the empty fields the form sent.
+        page_part = f"&page={page.number}" if page.number > 1 else ""
+        response = push_url(response, f"{request.path}?{query}{page_part}".rstrip("?"))
+    return response
+
+
+def _label_status(label: dict | None) -> str:
+    return LabelStatus(label["status"]).label if label else "No label yet"
+
+
+def label_words(schema: list[dict], answers: dict) -> list[tuple[str, str]]:
+    """A label in words: (question, answer) for each question it answers."""
+    words = []
+    for question in schema:
+        answer = answers.get(question["name"])
+        if answer is None:
+            continue
+        if question["type"] == schemas.STEP_RATING:
+            ratings = answer.get("ratings") or []
+            counts = [
+                (ratings.count(value), word)
+                for value, word in ((1, "good"), (0, "neutral"), (-1, "bad"))
+            ]
+            text = ", ".join(f"{count} {word}" for count, word in counts if count)
+            if None in ratings:
+                text += f", {ratings.count(None)} tied"
+            words.append((question["prompt"], f"{len(ratings)} steps: {text}"))
+        else:
+            words.append((question["prompt"], _shown(question, answer)))
+    return words
+
+
+@role_required(Role.MANAGER)
+def item_detail(request: HttpRequest, campaign_id: int, item_id: int) -> HttpResponse:
+    """An item's judgments side by side, a column per contractor, and its final label."""
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    item = selectors.item_of_campaign(campaign=campaign, item_id=item_id)
+    judgments = item.judgments.select_related("contractor").order_by("id")
+    judges = [
+        {"label": judgment.contractor.username, "judgment": judgment, "answers": judgment.answers}
+        for judgment in judgments
+    ]
+    label = selectors.item_final_label(item=item)
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "item": item,
+        "state": selectors.item_state(item, leased=bool(selectors.items_leased([item]))),
+        "judges": judges,
+        "answer_rows": answer_rows(campaign.schema, judges, item.aggregate),
+        "label": label,
+        "label_status": _label_status(label),
+        "label_words": label_words(campaign.schema, label["answers"]) if label else [],
+        "back": request.GET.get("back", ""),
+    }
+    if campaign.kind == CampaignKind.GRADE and item.episode_a_id:
+        context["step_table"] = step_rows(
+            campaign.schema, judges, item.aggregate, item.episode_a.step_count
+        )
+    return render(request, "labeling/item_detail.html", context)
+
+
+def _bulk_item_ids(request: HttpRequest, campaign: Campaign, query: str) -> list[int]:
+    if request.POST.get("scope") == "filtered":
+        _, filters = _item_filters(request, campaign, query)
+        items = selectors.item_browse(campaign=campaign, filters=filters)
+        return list(items.values_list("pk", flat=True)[: services.MAX_BULK_ITEMS + 1])
+    return [
+        int(pk)
+        for pk in request.POST.getlist("items")
+        if pk.isascii() and pk.isdigit() and len(pk) <= 15
+    ]
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def items_bulk(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """A bulk action on the selected items (or on every item the filters match): first a
+    confirmation saying what it does to how many items, then, confirmed, the action."""
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    query = _filter_query(request, request.POST.get("query", ""))
+    browser = f"{reverse('labeling_items', args=[campaign.pk])}?{query}"
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose what to do with the items.")
+        return redirect(browser)
+    service, title, explanation = BULK_ACTIONS[action]
+    item_ids = _bulk_item_ids(request, campaign, query)
+    if not item_ids:
+        messages.error(request, "Select at least one item, or choose every item the filters match.")
+        return redirect(browser)
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "labeling/items_confirm.html",
+            {
+                "campaign": campaign,
+                "action": action,
+                "title": title,
+                "explanation": explanation,
+                "item_ids": item_ids,
+                "count": min(len(item_ids), services.MAX_BULK_ITEMS),
+                "too_many": len(item_ids) > services.MAX_BULK_ITEMS,
+                "scope": request.POST.get("scope", "selected"),
+                "query": query,
+                "browser": browser,
+            },
+        )
+    try:
+        result = service(campaign=campaign, item_ids=item_ids, requested_by=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(browser)
+    done = f"{_count_items(result.changed)} {BULK_DONE[action]}."
+    left = "; ".join(f"{_count_items(n)} ({why})" for why, n in (result.left or {}).items())
+    messages.success(request, f"{done} Not changed: {left}." if left else done)
+    return redirect(browser)
+
+
+def _count_items(count: int) -> str:
+    return f"{count:,} item{'' if count == 1 else 's'}"
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def items_export(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Export the campaign's labels with the browser's filters that exports share."""
+    campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
+    query = _filter_query(request, request.POST.get("query", ""))
+    _, filters = _item_filters(request, campaign, query)
+    kind = request.POST.get("kind", "")
+    if kind not in {export_kind.name for export_kind in export_kinds_for(campaign)}:
+        messages.error(request, "Choose one of the export kinds this campaign's labels give.")
+        return redirect(f"{reverse('labeling_items', args=[campaign.pk])}?{query}")
+    export_filters = export_filters_for(campaign, filters)
+    if request.POST.get("include_unresolved"):
+        export_filters["include_unresolved"] = True
+    try:
+        export = export_services.export_start(
+            kind=kind,
+            format=request.POST.get("format", ""),
+            filters=export_filters,
+            created_by=request.user,
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('labeling_items', args=[campaign.pk])}?{query}")
+    messages.success(request, f"Export #{export.pk} started with the filters shown.")
+    return redirect("exports")

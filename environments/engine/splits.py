@@ -79,6 +79,15 @@ def draw_seed(rng: random.Random, split: str = "train", *, env_id: str | None = 
     return rng.randrange(seeds.start, seeds.stop)
 
 
+def family_of_seed(env_id: str, seed: int) -> str:
+    """The family a seed alone starts, the same in every interface: the seed picks among its
+    split's families (so a train seed never picks a held-out one); a seed outside every split
+    picks among all of the environment's families."""
+    split = split_of_seed(seed, env_id=env_id)
+    families = split_families(env_id, split) if split else list(get_environment(env_id).families)
+    return random.Random(seed).choice(sorted(families))
+
+
 def environment_splits(env_id: str) -> dict:
     """An environment's splits as JSON: each split's inclusive `seed_from` and `seed_to` and
     its families and UI variants, and the held-out families and UI variants."""

@@ -25,7 +25,7 @@ from environments import services as episode_services
 from environments.engine import Page, page_to_axtree, page_to_html
 from environments.engine.observe import observe
 from environments.engine.rewards import progress_paid, reward_rubric
-from environments.engine.splits import draw_seed, split_families, split_of_seed
+from environments.engine.splits import draw_seed, family_of_seed
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
@@ -334,13 +334,7 @@ def _pick_task(env_id: str, params: protocol.ResetParams) -> Task:
         return task
     # No seed: a fresh one from the train split, so that a trainer never meets held-out tasks.
     seed = params.seed if params.seed is not None else draw_seed(_SYSTEM_RANDOM, "train")
-    family = params.task_name
-    if family is None:
-        # Seeded, so that the same seed always starts the same task; from its split's families
-        # (a train seed never picks a held-out family).
-        split = split_of_seed(seed)
-        families = split_families(env.id, split) if split else list(env.families)
-        family = random.Random(seed).choice(sorted(families))  # noqa: S311
+    family = params.task_name or family_of_seed(env.id, seed)
     return episode_services.task_get_or_create(env_id=env.id, family=family, seed=seed)
 
 

@@ -548,7 +548,9 @@
   async function adjudicate() {
     const note = panel.querySelector(".adjudication-note");
     await post(root.dataset.submitUrl, { answers: collect(), note: note ? note.value : "" }, "application/json");
-    window.location.href = root.dataset.nextUrl;
+    showFlash("Label recorded. Opening the next item…", "success");
+    // The next page says what was recorded, in words.
+    window.location.href = root.dataset.nextUrl + "&recorded=" + encodeURIComponent(root.dataset.item);
   }
 
   function count(by) {

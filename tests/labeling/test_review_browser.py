@@ -114,11 +114,15 @@ def test_a_reviewer_sees_a_split_as_a_split_with_no_side_filled_in(page, live_se
     page.keyboard.press("b")
     page.keyboard.press("2")
     page.keyboard.press("Enter")
-    # Recorded, the next item waiting for review opens: the grade.
-    page.wait_for_url(f"{live_server.url}/label/review/{grade.pk}/")
+    # Recorded, the next item waiting for review opens, the grade, and confirms in words
+    # what was recorded.
+    page.wait_for_url(f"{live_server.url}/label/review/{grade.pk}/?recorded={compare.pk}")
     assert Adjudication.objects.get(item=compare).answers == {
         "preference": {"choice": "B", "strength": 2}
     }
+    confirmation = page.inner_text("#recorded")
+    assert f"Recorded the final label of item #{compare.pk}" in confirmation
+    assert "Preference: B (clearly)" in confirmation
 
     # The grade: the agreed steps and check are filled in; the tied step, the tied check and
     # the split outcome are left for the reviewer.

@@ -274,3 +274,42 @@ def test_the_review_page_shows_every_judgment_side_by_side(client, manager, revi
     assert "Judge 1" in page and "Judge 2" in page and "Aggregate" in page
     assert str(contractors[0]) not in page  # judges are anonymous to reviewers
     assert 'id="initial-answers"' in page and "Record label" in page
+
+
+def test_after_the_last_adjudication_the_queue_confirms_the_label_in_words(
+    client, manager, reviewer
+):
+    campaign = make_campaign(owner=manager, items=1, overlap=2, review_threshold=0.9)
+    services.campaign_update(campaign=campaign, updated_by=manager, reviewers=[reviewer])
+    for answers in (
+        GOOD_ANSWERS["grade"],
+        {"outcome": 1, "checks": {"goal_met": False, "no_collateral": True}},
+    ):
+        contractor = UserFactory(role=Role.CONTRACTOR)
+        assignment = next_item_for(contractor=contractor, campaign=campaign)
+        services.judgment_submit(
+            assignment=assignment, contractor=contractor, answers=answers, idempotency_key="k"
+        )
+    item = campaign.items.get(review_status="pending")
+    client.force_login(reviewer)
+    recorded = post_json(
+        client,
+        f"/api/v1/review/{item.pk}/",
+        {"answers": {"outcome": 3, "checks": {"goal_met": True, "no_collateral": False}}},
+    )
+    assert recorded.status_code == 200
+    # Nothing else waits: the queue itself confirms what was recorded.
+    page = client.get(f"/label/review/?next=1&recorded={item.pk}").content.decode()
+    assert (
+        f'Recorded the final label of <a href="/label/review/{item.pk}/">item #{item.pk}</a>'
+        in page
+    )
+    assert "Outcome: <strong>3</strong>" in page
+    assert "Checks: <strong>goal met: yes; no collateral: no</strong>" in page
+    # Someone who does not review the campaign is told nothing of it; junk is ignored.
+    client.force_login(UserFactory(role=Role.REVIEWER))
+    assert "Recorded" not in client.get(f"/label/review/?recorded={item.pk}").content.decode()
+    client.force_login(reviewer)
+    for junk in ("%00", "99999999999999999999999", "-1", "%D9%A1"):
+        response = client.get(f"/label/review/?recorded={junk}")
+        assert response.status_code == 200 and "Recorded" not in response.content.decode()
