@@ -6,14 +6,14 @@ did: the page it led to, a new alert, or why it was refused) and the page the ac
 pruned and cut to `max_observation_chars`. Its completion is the action alone: environment text
 is only ever in the prompt.
 
-The defaults keep a row (prompt and completion) under about 2,700 characters, so that it fits
-TRL's default context of 1,024 tokens even where pages are dense with amounts and dates, which
-tokenizers cut finer (2.6 characters a token on the ledger's reconciliation pages, against 3.2
-on average). The system turn (the rules and the goal) takes 500-700 characters; the page up to
-`max_observation_chars` (1,800: the pruned page whole on 60-80% of steps; the element acted on
-is cut off for 0.4% of the bank solver's actions, 3% of the tickets', 14% of the ledger's);
-the history what is left of `PROMPT_BUDGET_CHARS`, at most `HISTORY_CHARS`, showing the most
-recent steps that fit. The rest is for the action.
+The defaults keep a row (prompt and completion) under about 2,750 characters, so that it fits
+TRL's default context of 1,024 tokens even where pages are dense with amounts, codes and times,
+which tokenizers cut finer (2.5-2.6 characters a token there, against 3.2 on average). The
+system turn (the rules and the goal) takes 500-700 characters; the page up to
+`max_observation_chars` (1,800: the pruned page whole on 18-94% of the solvers' steps,
+depending on the environment; the element acted on cut off for 0.4-6% of their actions, 14% on
+the ledger's long tables); the history what is left of `PROMPT_BUDGET_CHARS`, at most
+`HISTORY_CHARS`, showing the most recent steps that fit. The rest is for the action.
 """
 
 from __future__ import annotations

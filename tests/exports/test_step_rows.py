@@ -10,7 +10,7 @@ import datasets
 import pytest
 from django.core.files.storage import default_storage
 
-from environments.engine import RandomPolicy, get_environment, run_episode
+from environments.engine import RandomPolicy, list_environments, run_episode
 from environments.models import Episode
 from environments.policies import SYSTEM_PROMPT
 from exports import services
@@ -227,8 +227,8 @@ def long_episodes(manager) -> list[Episode]:
     """Every family of every environment by its solver, and long random runs of each
     environment (up to the task's step limit)."""
     played = []
-    for env_id in ("bank-v1", "tickets-v1", "ledger-v1"):
-        env = get_environment(env_id)
+    for env in list_environments():
+        env_id = env.id
         for family in env.families:
             played.append(
                 play_actions(
@@ -261,7 +261,7 @@ def test_the_default_budget_holds_on_long_trajectories_of_every_environment(mana
     assert max(e.step_count for e in played) >= 30
     rows, manifest = exported(manager, "sft", {"success": None})
     assert rows.num_rows == sum(e.steps.filter(error="").count() for e in played)
-    assert set(rows["environment"]) == {"bank-v1", "tickets-v1", "ledger-v1"}
+    assert set(rows["environment"]) == {env.id for env in list_environments()}
     lengths = [row_chars(row) for row in rows]
     within = sum(length <= ROW_BUDGET_CHARS for length in lengths) / len(lengths)
     assert within >= 0.95

@@ -40,7 +40,13 @@ from trl import (
     SFTTrainer,
 )
 
-from environments.engine import RandomPolicy, get_environment, page_to_json, run_episode
+from environments.engine import (
+    RandomPolicy,
+    get_environment,
+    list_environments,
+    page_to_json,
+    run_episode,
+)
 from exports import services
 from exports.kinds import StepRow
 from exports.models import Export
@@ -92,8 +98,7 @@ def corpus() -> list[str]:
     """Step-row text of every family, by the solver and a random policy, on seeds the tests do
     not export."""
     texts = []
-    for env_id in ("bank-v1", "tickets-v1", "ledger-v1"):
-        env = get_environment(env_id)
+    for env in list_environments():
         for family, seed in itertools.product(env.families, (0, 1)):
             task = env.make_task(family, seed)
             for policy in (env.solver(), RandomPolicy(seed)):
