@@ -9,6 +9,7 @@ What each principal reads is scoped in `labeling/selectors.py`.
 from contextlib import contextmanager
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -108,6 +109,7 @@ class CampaignOutput(serializers.ModelSerializer):
             "eligible_skills",
             "priority",
             "lease_seconds",
+            "allow_takeover",
             "created_at",
             "updated_at",
         ]
@@ -141,6 +143,11 @@ class CampaignSettingsFields(serializers.Serializer):
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
     lease_seconds = serializers.IntegerField(required=False)
+    allow_takeover = serializers.BooleanField(
+        required=False,
+        help_text="grade campaigns: a contractor may take over the agent's episode from just "
+        "before its first wrong step (POST /assignments/{id}/takeover/)",
+    )
     managers = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )
@@ -956,6 +963,42 @@ class AssignmentSkipApi(APIView):
             note=data.validated_data.get("note", ""),
         )
         return Response(AssignmentOutput(assignment).data)
+
+
+class AssignmentTakeoverApi(APIView):
+    """Take over the graded agent's episode at its first wrong step (grade campaigns that allow
+    it): a new episode of yours with the agent's earlier steps replayed, to finish by hand in
+    the play view (`play_url`). Asking again for the same step returns the same takeover."""
+
+    permission_classes = [Contractors]
+
+    class TakeoverInput(serializers.Serializer):
+        step = serializers.IntegerField(min_value=0)
+        category = serializers.CharField(required=False, allow_blank=True, max_length=80)
+
+    class TakeoverOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        agent_episode = serializers.IntegerField(source="agent_episode_id")
+        replaced_step = serializers.IntegerField()
+        category = serializers.CharField()
+        episode = serializers.IntegerField(source="episode_id")
+        play_url = serializers.SerializerMethodField()
+
+        def get_play_url(self, takeover) -> str:
+            return reverse("play", args=[takeover.episode_id])
+
+    @extend_schema(request=TakeoverInput, responses={201: TakeoverOutput})
+    def post(self, request, assignment_id: int):
+        assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+        data = self.TakeoverInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        takeover = services.takeover_start(
+            assignment=assignment,
+            contractor=request.user,
+            step=data.validated_data["step"],
+            category=data.validated_data.get("category", ""),
+        )
+        return Response(self.TakeoverOutput(takeover).data, status=201)
 
 
 class AssignmentUndoApi(APIView):

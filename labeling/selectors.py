@@ -6,6 +6,7 @@ they review; managers see the campaigns they own or manage; admins see everythin
 are read by admins only, everywhere.
 """
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -18,6 +19,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from environments.models import EpisodeStatus
 from labeling import quality
 from labeling.models import (
     AgreementReport,
@@ -30,9 +32,11 @@ from labeling.models import (
     LabelStatus,
     ReviewStatus,
     StandingStatus,
+    Takeover,
     WorkItem,
     WorkItemStatus,
 )
+from labeling.questions import FIRST_ERROR
 from labeling.queue import open_campaigns_for, profile_of
 from labeling.services import AGREEMENT_JOB, GENERATE_JOB, can_manage, can_review
 from rlplatform.jobs import JobDescription
@@ -494,6 +498,65 @@ def campaigns_fed_description(job: Job) -> JobDescription:
             for campaign in fed
         ]
     )
+
+
+def campaign_first_errors(*, campaign: Campaign) -> dict[str, Any] | None:
+    """How the graders' first errors fall, per task family and per policy (the agent's
+    `metadata.policy`): {"categories": [(value, label)] with (None, "No step went wrong")
+    last, "by_family" and "by_policy": [(name, {category value or None: count})], "judged"}.
+    None when the campaign asks no first_error question."""
+    question = next((q for q in campaign.schema if q["type"] == FIRST_ERROR), None)
+    if question is None:
+        return None
+    name = question["name"]
+    by_family: dict[str, Counter] = defaultdict(Counter)
+    by_policy: dict[str, Counter] = defaultdict(Counter)
+    rows = Judgment.objects.filter(campaign=campaign).values_list(
+        "answers", "item__episode_a__task__family", "item__episode_a__metadata__policy"
+    )
+    judged = 0
+    for answers, family, policy in rows.iterator():
+        answer = answers.get(name)
+        if not answer:
+            continue
+        judged += 1
+        category = answer.get("category") if answer.get("step") is not None else None
+        by_family[family or "?"][category] += 1
+        by_policy[str(policy) if policy else "unnamed"][category] += 1
+    categories = [(c["value"], c["label"]) for c in question["categories"]]
+    return {
+        "categories": [*categories, (None, "No step went wrong")],
+        "by_family": sorted(by_family.items()),
+        "by_policy": sorted(by_policy.items()),
+        "judged": judged,
+    }
+
+
+def campaign_takeovers(*, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's takeovers by how their episodes stand: started, succeeded (the verifier
+    said done), failed (ended unsolved), abandoned (given up) and running, with the success
+    rate among those that ended."""
+    counts = Counter(
+        (status, success)
+        for status, success in Takeover.objects.filter(assignment__campaign=campaign).values_list(
+            "episode__status", "episode__success"
+        )
+    )
+    running = sum(n for (status, _), n in counts.items() if status == EpisodeStatus.RUNNING)
+    abandoned = sum(n for (status, _), n in counts.items() if status == EpisodeStatus.ABANDONED)
+    succeeded = sum(
+        n for (status, success), n in counts.items() if status != EpisodeStatus.RUNNING and success
+    )
+    started = sum(counts.values())
+    ended = started - running
+    return {
+        "started": started,
+        "succeeded": succeeded,
+        "abandoned": abandoned,
+        "failed": ended - succeeded - abandoned,
+        "running": running,
+        "success_rate": succeeded / ended if ended else None,
+    }
 
 
 # --- the item browser -----------------------------------------------------------------------

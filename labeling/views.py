@@ -36,7 +36,7 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.questions import DEFAULT_ERROR_CATEGORIES, STRENGTHS, TYPE_TITLES
 from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
@@ -109,9 +109,15 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("+ or =", "rate this step good (+1), then go on")]
         keys += [("0", "rate this step neutral (0)"), ("-", "rate this step bad (-1)")]
         keys += [("N", "write a note on this step")]
+    if schemas.FIRST_ERROR in types:
+        keys += [("X", "mark this step as the first that went wrong")]
+        keys += [("1 to 9", "what went wrong at the marked step")]
+        keys += [("G", "no step went wrong"), ("N", "write a note on the first error")]
+        if campaign.allow_takeover and not review:
+            keys += [("O", "submit, then finish the task yourself from before that step")]
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
-    if types - {schemas.STEP_RATING, schemas.TEXT}:
+    if types - {schemas.STEP_RATING, schemas.FIRST_ERROR, schemas.TEXT}:
         keys += [("↑ / ↓", "previous / next question")]
     if types & {
         schemas.OUTCOME_RATING,
@@ -157,6 +163,11 @@ def question_views(schema: list[dict]) -> list[dict[str, Any]]:
             view["choices"] = [
                 {"key": key, "value": option["value"], "label": option["label"]}
                 for key, option in enumerate(question["options"], start=1)
+            ]
+        elif question["type"] == schemas.FIRST_ERROR:
+            view["choices"] = [
+                {"key": category["key"], "value": category["value"], "label": category["label"]}
+                for category in question["categories"]
             ]
         elif question["type"] == schemas.RUBRIC:
             view["choices"] = [
@@ -427,6 +438,12 @@ def _shown(question: dict, answer: Any) -> str:
         )
     if qtype == schemas.MULTIPLE_CHOICE:
         return ", ".join(answer) or "none"
+    if qtype == schemas.FIRST_ERROR:
+        if answer["step"] is None:
+            return "no step went wrong"
+        labels = {category["value"]: category["label"] for category in question["categories"]}
+        shown = f"step {answer['step'] + 1}: {labels.get(answer['category'], answer['category'])}"
+        return shown + (f" ({answer['note']})" if answer.get("note") else "")
     return str(answer)
 
 
@@ -576,6 +593,11 @@ class CampaignForm(forms.Form):
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
+    allow_takeover = forms.BooleanField(
+        required=False,
+        help_text="Grade campaigns: after marking an agent's first wrong step, a contractor may "
+        "finish the task by hand from just before it (key O).",
+    )
     reviewers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
         required=False,
@@ -622,6 +644,7 @@ def builder_data() -> dict[str, Any]:
         "actor_kinds": list(ACTOR_KINDS),
         "rollout_modes": list(ROLLOUT_MODES),
         "max_keyed": schemas.MAX_KEYED,
+        "error_categories": list(DEFAULT_ERROR_CATEGORIES),
     }
 
 
@@ -757,6 +780,12 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # The agreement job while it is queued or running (the report shows its outcome after).
     agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
     generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
+    first_errors = selectors.campaign_first_errors(campaign=campaign)
+    if first_errors is not None:
+        for group in ("by_family", "by_policy"):
+            first_errors[f"{group}_chart"] = charts.stacked_bar_chart(
+                first_errors[group], first_errors["categories"]
+            )
     return render(
         request,
         "labeling/dashboard.html",
@@ -771,6 +800,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "reviewers": list(campaign.reviewers.all()),
             "agreement_jobs": agreement_jobs,
             "generate_jobs": generate_jobs,
+            "first_errors": first_errors,
+            "takeovers": selectors.campaign_takeovers(campaign=campaign)
+            if campaign.allow_takeover
+            else None,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices
