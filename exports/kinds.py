@@ -888,9 +888,11 @@ class Tasks(ExportKind):
         "One row per task (a family and a seed) of a split, for GRPOTrainer's train_dataset "
         "with environments.trainers' environment_factory: the conversational `prompt` (the "
         "rules; the environment's reset adds the goal and the first page), `task_id`, "
-        "`environment`, `family`, `seed` and `split`. Filtered as GET /api/v1/datasets/tasks/ "
-        "is: `split` (train by default; its seeds and families: held-out families are in test "
-        "only), `environments` (all by default), `families`, `seed_from` and `seed_to` "
+        "`environment`, `family`, `seed`, `variant` (the UI variant the row's task is shown in, "
+        "the split's variants in turn by seed) and `split`. Filtered as "
+        "GET /api/v1/datasets/tasks/ is: `split` (train by default; its seeds and families: "
+        "held-out families are in test only), `environments` (all by default), `families`, "
+        "`seed_from` and `seed_to` "
         "(inclusive, within the split's seeds; by default its first 100). Tasks not stored yet "
         f"are created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
     )
@@ -901,6 +903,7 @@ class Tasks(ExportKind):
             ("environment", pa.string()),
             ("family", pa.string()),
             ("seed", pa.int64()),
+            ("variant", pa.string()),
             ("split", pa.string()),
         ]
     )

@@ -35,7 +35,15 @@ def test_the_tasks_export_holds_the_rows_the_tasks_dataset_serves(admin_user):
         {"environments": ["bank-v1"], "families": ["pay_bill", "transfer_funds"], "seed_to": 4},
     )
     assert rows.num_rows == manifest["rows"] == 10
-    assert set(rows.column_names) == {"prompt", "task_id", "environment", "family", "seed", "split"}
+    assert set(rows.column_names) == {
+        "prompt",
+        "task_id",
+        "environment",
+        "family",
+        "seed",
+        "variant",
+        "split",
+    }
     served = client.get(
         "/api/v1/datasets/tasks/?environment=bank-v1&family=pay_bill&seed_from=0&seed_to=4"
     ).json()["results"]
