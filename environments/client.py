@@ -56,17 +56,13 @@ from gymnasium.vector.utils import (
 )
 
 from environments.engine import list_environments
-from environments.engine.actions import (
-    MAX_ACTION_CHARS,
-    SIGNATURES,
-    storable_escaped,
-    storable_text,
-)
+from environments.engine.actions import MAX_ACTION_CHARS, SIGNATURES
 from environments.engine.observe import MAX_OBSERVATION_CHARS, MIN_OBSERVATION_CHARS
 from environments.engine.observe import OBSERVATION_MODES as TEXT_MODES
 from environments.engine.page import quote
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS, family_of_seed, split_seed_range
+from environments.engine.text import storable_escaped, storable_text
 
 OBSERVATION_MODES = (*TEXT_MODES, "json", "html")
 # The observation space's bounds. Goals and urls are short by construction (the longest today:

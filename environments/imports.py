@@ -14,6 +14,7 @@ for each bad line, and nothing of it is stored.
 """
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from environments.engine import ActionError, get_environment, page_to_axtree, page_to_json
+from environments.engine.text import json_parse
 from environments.models import ActorKind, EpisodeStatus, Task
 from environments.services import (
     StepRequest,
@@ -32,6 +34,8 @@ from environments.services import (
 )
 from rlplatform.models import Job, User
 from rlplatform.services import JobFailed, ServiceError, job_create
+
+logger = logging.getLogger(__name__)
 
 MAX_LINES = 10_000
 MAX_ACTIONS = 500
@@ -64,11 +68,8 @@ class ImportRejected(Exception):
         self.errors = errors
 
 
-def _parse_line(number: int, text: str) -> tuple[Trajectory, list]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not JSON: {error.msg} at column {error.colno}") from None
+def _parse_line(number: int, text: str | bytes) -> tuple[Trajectory, list]:
+    data = json_parse(text)  # BadJSON, a ValueError, says what is wrong and where
     if not isinstance(data, dict):
         raise ValueError("a line must be a JSON object")
     env_id = data.get("environment")
@@ -79,6 +80,8 @@ def _parse_line(number: int, text: str) -> tuple[Trajectory, list]:
     except KeyError as error:
         raise ValueError(f"environment: {error.args[0]}") from None
     if "task" in data:
+        if not isinstance(data["task"], int) or isinstance(data["task"], bool):
+            raise ValueError("task: a task id, an integer")
         task = Task.objects.filter(pk=data["task"], env_id=env.id).first()
         if task is None:
             raise ValueError(f"task: no task {data['task']!r} of {env.id}")
@@ -87,6 +90,8 @@ def _parse_line(number: int, text: str) -> tuple[Trajectory, list]:
         family, seed = data.get("family"), data.get("seed")
         if family is None:
             raise ValueError("family: required unless task is given")
+        if not isinstance(family, str):
+            raise ValueError("family: a task family's name, a string")
         if family not in env.families:
             raise ValueError(f"family: {env.id} has no task family {family!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**31:
@@ -147,7 +152,7 @@ def _replay(trajectory: Trajectory, observations: list) -> None:
             ended_at = index
 
 
-def import_validate(lines: list[str], progress=None) -> list[Trajectory]:
+def import_validate(lines: list[str] | list[bytes], progress=None) -> list[Trajectory]:
     """Parse and replay every line; raise ImportRejected listing each bad line and why."""
     if len(lines) > MAX_LINES:
         raise ImportRejected([LineError(0, f"{len(lines)} lines; at most {MAX_LINES} a file")])
@@ -160,6 +165,10 @@ def import_validate(lines: list[str], progress=None) -> list[Trajectory]:
             _replay(trajectory, observations)
         except ValueError as error:
             errors.append(LineError(number, str(error)))
+        except Exception as error:
+            # Whatever else is wrong with a line is reported as its own, never as the job's.
+            logger.exception("import line %s could not be checked", number)
+            errors.append(LineError(number, f"could not be read ({type(error).__name__})"))
         else:
             trajectories.append(trajectory)
         if progress is not None and number % 100 == 0:
@@ -172,7 +181,12 @@ def import_validate(lines: list[str], progress=None) -> list[Trajectory]:
 
 
 def import_trajectories(
-    *, lines: list[str], user: User, import_id: str, agents_only: bool = False, progress=None
+    *,
+    lines: list[str] | list[bytes],
+    user: User,
+    import_id: str,
+    agents_only: bool = False,
+    progress=None,
 ) -> list:
     """Validate every line, then store each trajectory as an episode stepped through the
     stepping service; all or nothing. Returns the new episodes' ids. With `agents_only` (an
@@ -240,11 +254,11 @@ def import_start(*, file: File, user: User, by_program: bool = False) -> Job:
 
 def import_job_run(job: Job, progress) -> dict[str, Any]:
     """The import job's handler: a rejected file fails the job with its line report."""
+    # Lines of bytes: each is decoded on its own, so a line that is not UTF-8 is reported as
+    # such, and a line break is only ever \n or \r (str.splitlines also breaks at U+2028,
+    # which JSON strings may hold).
     with default_storage.open(job.params["path"], "rb") as uploaded:
-        try:
-            lines = uploaded.read().decode("utf-8").splitlines()
-        except UnicodeDecodeError:
-            raise JobFailed("the file is not UTF-8 text", {"errors": []}) from None
+        lines = uploaded.read().splitlines()
     progress(0, len(lines), "Checking every line")
     try:
         episode_ids = import_trajectories(

@@ -16,6 +16,7 @@ import httpx
 
 from environments.engine import Page, RandomPolicy, Task, get_environment
 from environments.engine.observe import observe
+from rlplatform import outbound
 
 ACTION_NAMES = (
     "click",
@@ -132,7 +133,8 @@ class ChatPolicy:
         # The page of the last turn, which a diff observation compares with.
         self.previous: Page | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = http or httpx.Client(
+        # Guarded: the URL is a user's choice, and the workers must not reach internal addresses.
+        self.http = http or outbound.client(
             base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout
         )
         self.turns: list[tuple[str, str]] = []
@@ -197,9 +199,9 @@ class ChatPolicy:
                 problem = f"HTTP {response.status_code}"
                 continue
             if response.status_code >= 400:
+                # Its status only: the body is whatever the server at a user's URL says.
                 raise PolicyUnavailable(
-                    f"the model server refused the request: HTTP {response.status_code} "
-                    f"{response.text[:300]}"
+                    f"the model server refused the request: {outbound.status_line(response)}"
                 )
             try:
                 return response.json()["choices"][0]["message"]["content"] or ""

@@ -37,7 +37,7 @@ from environments.services import (
     episodes_step,
     task_get_or_create,
 )
-from rlplatform import jobs
+from rlplatform import jobs, outbound
 from rlplatform.models import ApiKey, Job, JobStatus, User
 from rlplatform.services import ServiceError, job_create
 
@@ -122,7 +122,8 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
 
 
 def _check_base_url(base_url: str) -> None:
-    """Workers call a chat policy's base_url: it must be http(s) on an allowed host."""
+    """Workers call a chat policy's base_url: it must be http(s) on an allowed host, at an
+    address the platform may call (rlplatform/outbound.py)."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
@@ -142,6 +143,7 @@ def _check_base_url(base_url: str) -> None:
             "(an admin lists them in CHAT_POLICY_ALLOWED_HOSTS)",
             field="policy.base_url",
         )
+    outbound.check_url(base_url, field="policy.base_url")
 
 
 def _settings_of(params: dict[str, Any]) -> observations.EpisodeSettings:

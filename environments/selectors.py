@@ -27,9 +27,13 @@ def episode_list_for(*, user: User, api_key: ApiKey | None = None) -> QuerySet[E
     """The episodes a principal may read: a key, its owner's; admins and managers, all;
     everyone else, their own."""
     episodes = Episode.objects.select_related("task", "user")
-    if api_key is None and (user.is_admin or user.is_manager):
+    if reads_every_episode(user=user, api_key=api_key):
         return episodes
     return episodes.filter(user=user)
+
+
+def reads_every_episode(*, user: User, api_key: ApiKey | None = None) -> bool:
+    return api_key is None and (user.is_admin or user.is_manager)
 
 
 def episode_steps(*, episode: Episode) -> QuerySet[Step]:

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from environments.engine import ActionError, Outcome, Page, get_environment, parse_action
 from environments.engine import Task as EngineTask
-from environments.engine.actions import storable_escaped
 from environments.engine.base import Environment
 from environments.engine.page import page_from_json, page_to_json
 from environments.engine.rewards import final_reward, reward_rubric, step_reward
+from environments.engine.text import storable_escaped
 from environments.models import ActorKind, Episode, EpisodeStatus, Step, Task
 from environments.observations import EpisodeSettings
 from rlplatform import rawsql
@@ -594,3 +594,80 @@ def page_after(episode: Episode, step: Step) -> Page:
 def episode_page(episode: Episode) -> Page:
     """The page the episode shows now."""
     return environment_get(episode.env_id).render(episode_state(episode))
+
+
+@transaction.atomic
+def episode_branch(
+    *, episode: Episode, at_step: int, user: User, source: str, metadata: dict | None = None
+) -> Episode:
+    """A new episode of `episode`'s task and seed that has replayed its first `at_step` steps
+    through the engine and continues from the state just before step `at_step` (a person
+    taking over from an agent's mistake). Every page on the way, and the page it stops on,
+    must equal the observation recorded then: the replay is refused (409, naming the step) when
+    a page differs, and when the episode was recorded under another version of its
+    environment."""
+    env = environment_get(episode.env_id.rsplit("-v", 1)[0])
+    if env.id != episode.env_id:
+        raise ServiceError(
+            f"episode {episode.pk} was recorded in {episode.env_id}; the environment is now "
+            f"{env.id}, so its steps cannot be replayed",
+            field="episode",
+            code="conflict",
+        )
+    if not 0 <= at_step < episode.step_count:
+        raise ServiceError(
+            f"step {at_step} is out of range; episode {episode.pk} has steps 0 to "
+            f"{episode.step_count - 1}",
+            field="step",
+        )
+    recorded = list(episode.steps.order_by("index")[: at_step + 1])
+    task = engine_task(episode.task)
+    initial = env.reset(episode.seed, task)
+    state, paid = initial, []
+    rubric = reward_rubric(task.env, task.family)
+    replayed: list[Step] = []
+    for step in recorded:
+        page = env.render(state)
+        if page_to_json(page) != step.observation:
+            raise ServiceError(
+                f"step {step.index} of episode {episode.pk}: the page now differs from the one "
+                "recorded, so the episode cannot be replayed",
+                field="step",
+                code="conflict",
+            )
+        if step.index == at_step:
+            break
+        if not step.error:
+            state = env.step(state, parse_action(step.action), page)
+        outcome = env.evaluate(state, task)
+        reward, paid = step_reward(
+            episode.reward_mode, rubric=rubric, outcome=outcome, paid=paid, done=False
+        )
+        replayed.append(
+            Step(
+                index=step.index,
+                action=step.action,
+                observation=step.observation,
+                reward=reward,
+                error=step.error,
+            )
+        )
+    branch = Episode.objects.create(
+        task=episode.task,
+        env_id=episode.env_id,
+        seed=episode.seed,
+        actor_kind=ActorKind.CONTRACTOR,
+        user=user,
+        source=source,
+        state=state_changes(initial, state),
+        step_count=at_step,
+        metadata={**(metadata or {}), "branched_from": episode.pk, "replayed_steps": at_step},
+        reward_mode=episode.reward_mode,
+        paid_checks=paid,
+        observation_mode=episode.observation_mode,
+        max_observation_chars=episode.max_observation_chars,
+    )
+    for step in replayed:
+        step.episode = branch
+    Step.objects.bulk_create(replayed)
+    return branch

@@ -8,7 +8,7 @@ from django.db import DatabaseError
 
 from environments import imports, rollouts
 from environments.policies import PolicyUnavailable
-from rlplatform.services import job_execute
+from rlplatform.services import job_error_text, job_execute
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def run_rollout_item(self, item_id: int, policy_api_key: str = "") -> None:
         if self.request.retries >= INFRASTRUCTURE_RETRIES:
             rollouts.rollout_item_failed(
                 item_id=item_id,
-                error=f"{type(error).__name__}: {error}",
+                error=job_error_text(error),
                 policy_api_key=policy_api_key,
             )
             return
@@ -40,7 +40,7 @@ def run_rollout_item(self, item_id: int, policy_api_key: str = "") -> None:
     except Exception as error:
         logger.exception("rollout item %s failed", item_id)
         rollouts.rollout_item_failed(
-            item_id=item_id, error=f"{type(error).__name__}: {error}", policy_api_key=policy_api_key
+            item_id=item_id, error=job_error_text(error), policy_api_key=policy_api_key
         )
 
 

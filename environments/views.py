@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from environments import imports, rollouts, selectors, services
 from environments.engine import page_to_html
+from environments.engine.text import ascii_digits
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
@@ -41,7 +42,7 @@ def try_family(request: HttpRequest, env_id: str, family: str) -> HttpResponse:
         task = services.task_get_or_create(
             env_id=env_id,
             family=family,
-            seed=int(seed) if seed.isascii() and seed.isdigit() else secrets.randbelow(1_000_000),
+            seed=int(seed) if ascii_digits(seed) else secrets.randbelow(1_000_000),
         )
     except services.ServiceError as error:
         raise Http404(error.message) from None

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from environments.models import Episode, EpisodeStatus
 from exports.kinds import Judgments, Trajectories, episodes_with_steps
 from exports.models import FeedEntry, FeedLock
+from exports.selectors import ReadScope
 
 PUBLISH_AT_ONCE = 5000
 FEEDS = ("trajectories", "judgments")
@@ -23,10 +24,15 @@ def _publishable(feed: str):
     return Judgment.objects.all()
 
 
-def _rows(feed: str, ids: list[int], filters: dict[str, Any]) -> dict[int, dict[str, Any]]:
+def _rows(
+    feed: str, ids: list[int], filters: dict[str, Any], scope: ReadScope
+) -> dict[int, dict[str, Any]]:
+    """The rows of these published ids that the reader's scope holds."""
     if feed == "trajectories":
         kind = Trajectories()
         episodes = Episode.objects.filter(pk__in=ids).select_related("task").order_by("pk")
+        if scope.episodes_of is not None:
+            episodes = episodes.filter(user_id=scope.episodes_of)
         return {
             episode.pk: kind.row(episode, steps, filters)
             for episode, steps in episodes_with_steps(episodes, "default")
@@ -34,6 +40,8 @@ def _rows(feed: str, ids: list[int], filters: dict[str, Any]) -> dict[int, dict[
     from labeling.models import Judgment
 
     judgments = Judgment.objects.filter(pk__in=ids).select_related("campaign", "item__task")
+    if scope.campaigns is not None:
+        judgments = judgments.filter(campaign_id__in=scope.campaigns)
     return {judgment.pk: Judgments().row(judgment) for judgment in judgments}
 
 
@@ -57,13 +65,16 @@ def feed_publish(*, feed: str) -> int:
     return len(new_ids)
 
 
-def feed_page(*, feed: str, since: int, limit: int, filters: dict[str, Any]) -> dict[str, Any]:
-    """Rows after position `since` (at most `limit`), with the position to ask from next."""
+def feed_page(
+    *, feed: str, since: int, limit: int, filters: dict[str, Any], scope: ReadScope
+) -> dict[str, Any]:
+    """Rows after position `since` (at most `limit`) that the reader's scope holds (positions
+    outside it are skipped), with the position to ask from next."""
     feed_publish(feed=feed)
     entries = list(
         FeedEntry.objects.filter(feed=feed, position__gt=since).order_by("position")[:limit]
     )
-    rows_by_id = _rows(feed, [entry.object_id for entry in entries], filters)
+    rows_by_id = _rows(feed, [entry.object_id for entry in entries], filters, scope)
     rows = [
         {"position": entry.position, **rows_by_id[entry.object_id]}
         for entry in entries

@@ -7,9 +7,11 @@ import logging
 import secrets
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -17,8 +19,11 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from exports.kinds import KINDS, LEFT_OUT_REASONS, SCHEMA_VERSION
+from exports.lengths import RowLengths, tokenizer_dir
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
+from exports.selectors import read_scope_for
 from exports.writers import WRITERS, sha256_of
+from rlplatform import outbound
 from rlplatform.models import Job, User
 from rlplatform.services import ServiceError, job_create
 
@@ -38,6 +43,19 @@ def export_start(*, kind: str, format: str, filters: dict[str, Any], created_by:
             field="format",
         )
     filters = {**KINDS[kind].default_filters, **filters}
+    if not filters.get("campaigns"):
+        filters.pop("campaigns", None)  # none named: every campaign in the creator's scope
+    scope = read_scope_for(user=created_by)
+    if scope.campaigns is not None:
+        outside = [pk for pk in filters.get("campaigns", []) if pk not in scope.campaigns]
+        if outside:
+            raise ServiceError(
+                f"no campaign {', '.join(map(str, outside))} that you manage",
+                field="filters.campaigns",
+            )
+    KINDS[kind].options(filters)
+    if filters.get("tokenizer") is not None:
+        tokenizer_dir(filters["tokenizer"])
     with transaction.atomic():
         job = job_create(
             kind="export", params={"kind": kind, "format": format}, created_by=created_by
@@ -77,24 +95,32 @@ def export_run(job: Job, progress) -> dict[str, Any]:
 
 def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
     kind = KINDS[export.kind]
+    # Read as its creator reads the pages, then: a manager who lost a campaign meanwhile
+    # exports nothing of it.
+    filters = read_scope_for(user=export.created_by).filters(export.filters)
     workdir = Path(tempfile.mkdtemp(prefix=f"export-{export.pk}-", dir=_tmp_dir()))
     try:
         with transaction.atomic(using=SNAPSHOT):
             _begin_snapshot()
-            total = kind.count(export.filters, SNAPSHOT)
+            total = kind.count(filters, SNAPSHOT)
             progress(0, total, "Writing rows")
-            writer = WRITERS[export.format](workdir / f"data.{export.format}", kind.schema)
+            schema = kind.schema_for(export.filters)
+            writer = WRITERS[export.format](workdir / f"data.{export.format}", schema)
+            lengths = RowLengths(export.filters.get("tokenizer"))
+            counts: Counter[str] = Counter()
+            batch_rows = kind.rows_per_batch(export.filters)
             batch: list[dict[str, Any]] = []
-            for row in kind.rows(export.filters, SNAPSHOT):
+            for row in kind.rows(filters, SNAPSHOT, counts):
+                lengths.add(kind.sequences(row))
                 batch.append(row)
-                if len(batch) == kind.batch_rows:
+                if len(batch) == batch_rows:
                     writer.write(batch)
                     batch = []
                     progress(writer.rows, total)
             if batch or not writer.rows:
                 writer.write(batch)
             writer.close()
-            left_out = kind.left_out(export.filters, SNAPSHOT)
+            left_out = kind.left_out(filters, SNAPSHOT)
         # The last word a cancel can have: after this, the snapshot is published.
         progress(writer.rows, total, "Publishing")
         files = [
@@ -105,7 +131,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
                 "sha256": sha256_of(writer.path),
             }
         ]
-        manifest = _manifest(export, kind, files, left_out)
+        manifest = _manifest(export, kind, schema, files, lengths, counts, left_out)
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -119,8 +145,17 @@ def _tmp_dir() -> Path:
 
 
 def _manifest(
-    export: Export, kind, files: list[dict[str, Any]], left_out: dict[str, int]
+    export: Export,
+    kind,
+    schema,
+    files: list[dict[str, Any]],
+    lengths: RowLengths,
+    counts: Counter[str],
+    left_out: dict[str, int],
 ) -> dict[str, Any]:
+    """What a reader needs to know of a snapshot: its rows and files, their columns, the
+    options the rows were made with, how long the rows are (against TRL's default context),
+    counts of rows that took another form, and the labelled items that gave no row."""
     loader = "json" if export.format == "jsonl" else "parquet"
     return {
         "export": export.pk,
@@ -135,7 +170,10 @@ def _manifest(
             for reason, items in left_out.items()
         },
         "files": files,
-        "columns": [{"name": field.name, "type": str(field.type)} for field in kind.schema],
+        "columns": [{"name": field.name, "type": str(field.type)} for field in schema],
+        "options": kind.options(export.filters),
+        "row_lengths": lengths.summary(),
+        "counts": dict(sorted(counts.items())),
         "schema_version": SCHEMA_VERSION,
         "platform_version": settings.PLATFORM_VERSION,
         "created_by": export.created_by.username,
@@ -145,10 +183,19 @@ def _manifest(
     }
 
 
+class WrittenFile(File):
+    """A file the export wrote in its private folder. Storage on the local disk moves it into
+    place (Django's storage does so for a file that names its path) instead of copying it;
+    other storage reads it."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
 def _publish(
     export: Export, workdir: Path, files: list[dict[str, Any]], manifest: dict[str, Any]
 ) -> None:
-    """Copy the files to storage, then the manifest, then mark the export published: readers
+    """Put the files in storage, then the manifest, then mark the export published: readers
     go by the published mark, so they never see a half-copied snapshot."""
     (workdir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     for name in [*(file["name"] for file in files), "manifest.json"]:
@@ -156,7 +203,7 @@ def _publish(
         if default_storage.exists(target):
             default_storage.delete(target)
         with open(workdir / name, "rb") as source:
-            default_storage.save(target, File(source))
+            default_storage.save(target, WrittenFile(source))
     Export.objects.filter(pk=export.pk).update(
         files=files, manifest=manifest, published_at=timezone.now()
     )
@@ -177,6 +224,8 @@ def export_file_open(*, export: Export, name: str):
 
 
 def webhook_create(*, url: str, created_by: User) -> Webhook:
+    """A webhook to `url`, which must be one the platform may call (rlplatform/outbound.py)."""
+    outbound.check_url(url, field="url")
     return Webhook.objects.create(url=url, secret=secrets.token_hex(32), created_by=created_by)
 
 
@@ -211,9 +260,8 @@ def webhook_payload(export: Export) -> bytes:
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """POST the signed notice once; True when delivered (or delivered before)."""
-    import httpx
-
+    """POST the signed notice once, through the outbound guard; True when delivered (or
+    delivered before)."""
     delivery = WebhookDelivery.objects.select_related("webhook", "export").get(pk=delivery_id)
     if delivery.delivered_at is not None:
         return True
@@ -226,8 +274,9 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     }
     delivery.attempts += 1
     try:
-        response = httpx.post(delivery.webhook.url, content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as error:
+        with outbound.client(timeout=10) as client:
+            response = client.post(delivery.webhook.url, content=body, headers=headers)
+    except (httpx.HTTPError, outbound.OutboundRefused) as error:
         delivery.last_error = f"{type(error).__name__}: {error}"[:500]
         delivery.save(update_fields=["attempts", "last_error"])
         return False
@@ -236,6 +285,6 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
     else:
-        delivery.last_error = f"HTTP {response.status_code}"
+        delivery.last_error = outbound.status_line(response)
     delivery.save(update_fields=["attempts", "last_status", "delivered_at", "last_error"])
     return delivery.delivered_at is not None

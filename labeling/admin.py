@@ -37,11 +37,17 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ["status", "skip_reason"]
     readonly_fields = [field.name for field in Assignment._meta.fields]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # every field is read-only: leases are made by the queue
+
 
 @admin.register(Judgment)
 class JudgmentAdmin(admin.ModelAdmin):
     list_display = ["id", "item", "contractor", "submitted_at", "time_spent_ms", "gold_score"]
     readonly_fields = [field.name for field in Judgment._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # every field is read-only: judgments are submitted through the services
 
 
 @admin.register(ContractorStanding)

@@ -9,6 +9,7 @@ What each principal reads is scoped in `labeling/selectors.py`.
 from contextlib import contextmanager
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 
 from environments import observations
 from environments.engine import page_to_json
+from environments.engine.text import small_int
 from labeling import queue, selectors, services
 from labeling.models import (
     AgreementReport,
@@ -107,6 +109,7 @@ class CampaignOutput(serializers.ModelSerializer):
             "eligible_skills",
             "priority",
             "lease_seconds",
+            "allow_takeover",
             "created_at",
             "updated_at",
         ]
@@ -140,6 +143,11 @@ class CampaignSettingsFields(serializers.Serializer):
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
     priority = serializers.IntegerField(required=False)
     lease_seconds = serializers.IntegerField(required=False)
+    allow_takeover = serializers.BooleanField(
+        required=False,
+        help_text="grade campaigns: a contractor may take over the agent's episode from just "
+        "before its first wrong step (POST /assignments/{id}/takeover/)",
+    )
     managers = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), many=True, required=False
     )
@@ -438,8 +446,8 @@ class JudgmentListApi(APIView):
         judgments = selectors.judgment_list_for(user=request.user)
         for name in ("campaign", "item"):
             value = request.query_params.get(name)
-            if value and value.isdigit():
-                judgments = judgments.filter(**{f"{name}_id": int(value)})
+            if value and (number := small_int(value)) is not None:
+                judgments = judgments.filter(**{f"{name}_id": number})
         return paginated_with_context(self, request, judgments, JudgmentOutput)
 
 
@@ -529,7 +537,7 @@ class CampaignDashboardApi(APIView):
     def get(self, request, campaign_id: int):
         campaign = selectors.campaign_managed_by(user=request.user, campaign_id=campaign_id)
         hours = request.query_params.get("hours", "24")
-        hours = min(max(int(hours), 1), 168) if hours.isdigit() else 24
+        hours = min(max(small_int(hours) or 24, 1), 168)
         report = selectors.agreement_latest(campaign=campaign)
         throughput = selectors.campaign_throughput(campaign=campaign, hours=hours)
         return Response(
@@ -659,8 +667,8 @@ class ReviewQueueApi(APIView):
     )
     def get(self, request):
         campaign = None
-        if (value := request.query_params.get("campaign")) and value.isdigit():
-            campaign = get_object_or_404(Campaign, pk=int(value))
+        if (number := small_int(request.query_params.get("campaign") or "")) is not None:
+            campaign = get_object_or_404(Campaign, pk=number)
         items = selectors.review_queue_for(user=request.user, campaign=campaign)
         return paginated(self, request, items, ReviewItemOutput)
 
@@ -878,8 +886,8 @@ class AssignmentListApi(APIView):
         )
         if value := request.query_params.get("status"):
             assignments = assignments.filter(status=value)
-        if (value := request.query_params.get("campaign")) and value.isdigit():
-            assignments = assignments.filter(campaign_id=int(value))
+        if (number := small_int(request.query_params.get("campaign") or "")) is not None:
+            assignments = assignments.filter(campaign_id=number)
         return paginated(self, request, assignments, AssignmentOutput)
 
 
@@ -955,6 +963,42 @@ class AssignmentSkipApi(APIView):
             note=data.validated_data.get("note", ""),
         )
         return Response(AssignmentOutput(assignment).data)
+
+
+class AssignmentTakeoverApi(APIView):
+    """Take over the graded agent's episode at its first wrong step (grade campaigns that allow
+    it): a new episode of yours with the agent's earlier steps replayed, to finish by hand in
+    the play view (`play_url`). Asking again for the same step returns the same takeover."""
+
+    permission_classes = [Contractors]
+
+    class TakeoverInput(serializers.Serializer):
+        step = serializers.IntegerField(min_value=0)
+        category = serializers.CharField(required=False, allow_blank=True, max_length=80)
+
+    class TakeoverOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        agent_episode = serializers.IntegerField(source="agent_episode_id")
+        replaced_step = serializers.IntegerField()
+        category = serializers.CharField()
+        episode = serializers.IntegerField(source="episode_id")
+        play_url = serializers.SerializerMethodField()
+
+        def get_play_url(self, takeover) -> str:
+            return reverse("play", args=[takeover.episode_id])
+
+    @extend_schema(request=TakeoverInput, responses={201: TakeoverOutput})
+    def post(self, request, assignment_id: int):
+        assignment = selectors.assignment_of(contractor=request.user, assignment_id=assignment_id)
+        data = self.TakeoverInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        takeover = services.takeover_start(
+            assignment=assignment,
+            contractor=request.user,
+            step=data.validated_data["step"],
+            category=data.validated_data.get("category", ""),
+        )
+        return Response(self.TakeoverOutput(takeover).data, status=201)
 
 
 class AssignmentUndoApi(APIView):

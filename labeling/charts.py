@@ -96,3 +96,99 @@ def throughput_chart(
         total=sum(count for _, count in series),
         peak=peak,
     )
+
+
+# One colour per error category, in taxonomy order (at most nine, one per number key), and a
+# grey for "no step went wrong".
+CATEGORY_COLOURS = (
+    "#c0392b",
+    "#d35400",
+    "#f39c12",
+    "#8e44ad",
+    "#2980b9",
+    "#16a085",
+    "#27ae60",
+    "#7f8c8d",
+    "#2c3e50",
+)
+NO_ERROR_COLOUR = "#d5d8dc"
+
+
+@dataclass
+class Segment:
+    x: float
+    width: float
+    count: int
+    label: str
+    colour: str
+
+
+@dataclass
+class StackedRow:
+    y: float
+    label: str
+    total: int
+    segments: list[Segment]
+
+
+@dataclass
+class StackedBarChart:
+    width: int
+    height: int
+    left: int
+    bar_height: int
+    rows: list[StackedRow]
+    legend: list[tuple[str, str]]
+
+
+def stacked_bar_chart(
+    groups: list[tuple[str, dict[str, int]]],
+    categories: list[tuple[str, str]],
+    *,
+    width: int = 760,
+    bar_height: int = 18,
+) -> StackedBarChart:
+    """Horizontal bars, one per group (a family, a policy), each split into its counts per
+    category in `categories` order ((value, label); the value None is "no step went wrong"),
+    every bar as long as its share of the largest group."""
+    left, right, gap = 170, 60, 8
+    plot_width = width - left - right
+    colours = {
+        value: NO_ERROR_COLOUR if value is None else CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+        for index, (value, _) in enumerate(categories)
+    }
+    peak = max((sum(counts.values()) for _, counts in groups), default=0) or 1
+    rows = []
+    for index, (name, counts) in enumerate(groups):
+        x, segments = float(left), []
+        for value, label in categories:
+            count = counts.get(value, 0)
+            if not count:
+                continue
+            length = plot_width * count / peak
+            segments.append(
+                Segment(
+                    x=round(x, 2),
+                    width=round(length, 2),
+                    count=count,
+                    label=label,
+                    colour=colours[value],
+                )
+            )
+            x += length
+        rows.append(
+            StackedRow(
+                y=index * (bar_height + gap),
+                label=name,
+                total=sum(counts.values()),
+                segments=segments,
+            )
+        )
+    return StackedBarChart(
+        width=width,
+        height=max(len(rows), 1) * (bar_height + gap),
+        left=left,
+        bar_height=bar_height,
+        rows=rows,
+        legend=[(label, colours[value]) for value, label in categories],
+    )

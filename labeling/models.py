@@ -79,6 +79,8 @@ class Campaign(models.Model):
     eligible_skills = models.JSONField(default=list, blank=True)
     priority = models.IntegerField(default=0)
     lease_seconds = models.PositiveIntegerField(default=900)
+    # Grade campaigns: after marking an agent's first error, a contractor may take over.
+    allow_takeover = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -403,3 +405,30 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement of {self.campaign_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class Takeover(models.Model):
+    """A contractor's correction of an agent's episode: their own episode of the same task and
+    seed, whose steps before `replaced_step` are the agent's, replayed, and whose later steps
+    are the person's. Succeeded or abandoned is the episode's own status and outcome."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="takeovers")
+    agent_episode = models.ForeignKey(
+        "environments.Episode", on_delete=models.PROTECT, related_name="takeovers_of"
+    )
+    replaced_step = models.PositiveIntegerField()
+    category = models.CharField(max_length=80, blank=True)
+    episode = models.OneToOneField(
+        "environments.Episode", on_delete=models.PROTECT, related_name="takeover"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "replaced_step"], name="takeover_unique_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"takeover of episode {self.agent_episode_id} at step {self.replaced_step}"

@@ -112,28 +112,71 @@ def question_units(
         elif qtype == schemas.MULTIPLE_CHOICE:
             for option in question["options"]:
                 units.append((item, [option["value"] in answer for answer in given]))
+        elif qtype == schemas.FIRST_ERROR:
+            units.append((item, [first_error_step_code(answer) for answer in given]))
     return units
+
+
+def first_error_step_code(answer: dict) -> int | None:
+    """The step of a first_error answer as a number on one interval scale: the marked step, or
+    the trajectory's length when no step went wrong (one past its last step), None when that
+    length is unknown."""
+    if answer["step"] is not None:
+        return answer["step"]
+    return answer.get("steps")
+
+
+def first_error_category_units(
+    question: dict, answers_by_item: dict[Any, list[dict]]
+) -> list[tuple[Any, list[Hashable]]]:
+    """The nominal units of a first_error question's category: one per item, the categories of
+    the answers that mark an error (an answer of "no error" has no category to agree on)."""
+    name = question["name"]
+    units: list[tuple[Any, list[Hashable]]] = []
+    for item, answers_list in answers_by_item.items():
+        given = [a[name]["category"] for a in answers_list if (a.get(name) or {}).get("category")]
+        if given:
+            units.append((item, given))
+    return units
+
+
+def first_error_step_labels(answer: dict | None, steps: int) -> list[bool | None]:
+    """Per-step labels from a first_error answer, by PRM800K's convention: the steps before the
+    marked one are good (True), the marked one bad (False), the later ones unlabelled (None);
+    with no step marked every step is good. No answer (or a tie): all unlabelled."""
+    if answer is None:
+        return [None] * steps
+    marked = answer.get("step")
+    if marked is None:
+        return [True] * steps
+    return [True] * marked + [False] + [None] * (steps - marked - 1)
 
 
 def campaign_agreement(schema: list[dict], answers_by_item: dict[Any, list[dict]]) -> dict:
     """Alpha per question at the question's level (ordinal for ratings, nominal for choices,
-    checks and preferences), and for the campaign: the question alphas weighted by how many
-    pairable values each rests on. Each figure comes with the number of items it rests on
-    (items with at least two answers to the question)."""
+    checks and preferences; a first_error question twice: `name` for its step, interval, and
+    `name.category` for its category, nominal), and for the campaign: the question alphas
+    weighted by how many pairable values each rests on. Each figure comes with the number of
+    items it rests on (items with at least two answers to the question)."""
     questions = []
     weighted, weights = 0.0, 0
+    parts = []
     for question in schema:
         level = schemas.LEVELS.get(question["type"])
         if level is None:
             continue
-        units = question_units(question, answers_by_item)
+        parts.append((question, None, level, question_units(question, answers_by_item)))
+        if question["type"] == schemas.FIRST_ERROR:
+            units = first_error_category_units(question, answers_by_item)
+            parts.append((question, "category", "nominal", units))
+    for question, part, level, units in parts:
         pairable = [(item, values) for item, values in units if len(values) >= 2]
         alpha = krippendorff_alpha((values for _, values in pairable), level)
         values = sum(len(values) for _, values in pairable)
         items = len({item for item, _ in pairable})
         questions.append(
             {
-                "name": question["name"],
+                "name": question["name"] + (f".{part}" if part else ""),
                 "type": question["type"],
                 "level": level,
                 "alpha": None if alpha is None else round(alpha, 4),
@@ -172,6 +215,27 @@ def _majority(values: list[Hashable]) -> tuple[Hashable | None, float]:
     return ranked[0][0], best / len(values)
 
 
+def _first_error_majority(given: list[dict], shares: list[float]) -> tuple[dict | None, bool]:
+    """The majority step (None, no error, counts as a value like any step) and, among the answers
+    that mark it, the majority category; appends each share to `shares`. Returns (the answer or
+    None on a tie of steps, whether anything tied)."""
+    steps = [("none" if a["step"] is None else a["step"]) for a in given]
+    step, share = _majority(steps)
+    shares.append(share)
+    if step is None:
+        return None, True
+    out: dict[str, Any] = {"step": None if step == "none" else step, "category": None}
+    lengths = [a["steps"] for a in given if "steps" in a]
+    if lengths:
+        out["steps"] = max(lengths)
+    if step == "none":
+        return out, False
+    category, share = _majority([a["category"] for a in given if a["step"] == step])
+    shares.append(share)
+    out["category"] = category
+    return out, category is None
+
+
 def aggregate_answers(schema: list[dict], answers_list: list[dict], *, threshold: float) -> dict:
     """The aggregated label of one item from its judgments' answers.
 
@@ -182,7 +246,9 @@ def aggregate_answers(schema: list[dict], answers_list: list[dict], *, threshold
     Nominal questions take the majority (confidence: its share of the votes); a tie leaves the
     value None (a step's rating, a rubric check's value, a preference or single choice). Outcome
     ratings take the mean (confidence: 1 - standard deviation / half the scale's range); step
-    ratings the majority per step (confidence: the mean per-step share). A question is decided
+    ratings the majority per step (confidence: the mean per-step share); a first error the
+    majority step, then the majority category among the answers marking that step (confidence:
+    the mean of the two shares). A question is decided
     when it has no tie and its confidence is at least `threshold`; with a single judgment,
     confidence is None and the question is decided (nobody disagrees).
     """
@@ -243,6 +309,8 @@ def aggregate_answers(schema: list[dict], answers_list: list[dict], *, threshold
                 tied = tied or share == 0.5
                 shares.append(max(share, 1 - share))
             answers_out[name] = chosen
+        elif qtype == schemas.FIRST_ERROR:
+            answers_out[name], tied = _first_error_majority(given, shares)
         several = len(given) >= 2
         confidence[name] = round(mean(shares), 4) if several and shares else None
         if not several:
@@ -295,6 +363,13 @@ def answer_score(question: dict, answer: Any, expected: Any) -> float | None:
         if not checks:
             return None
         return sum(answer.get(name) == expected[name] for name in checks) / len(checks)
+    if qtype == schemas.FIRST_ERROR:
+        # The step is what matters most; the category only counts on the right step.
+        if answer["step"] != expected["step"]:
+            return 0.0
+        if expected["step"] is None or expected.get("category") is None:
+            return 1.0
+        return 1.0 if answer.get("category") == expected["category"] else 0.5
     if qtype == schemas.MULTIPLE_CHOICE:
         given, wanted = set(answer), set(expected)
         return 1.0 if not given | wanted else len(given & wanted) / len(given | wanted)

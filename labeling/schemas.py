@@ -15,6 +15,13 @@ Question types and their answers:
 | single_choice | options: [{value, label}] | one option value |
 | multiple_choice | options, min_selected, max_selected | a list of option values |
 | text | min_length, max_length | a string |
+| first_error | categories: [{value, label}] | {"step": 0.. or null, "category": value, "note"} |
+
+A first_error question's `categories` are the campaign's error taxonomy (a default for web agents
+when left out). `step` counts from 0; null says no step went wrong; `category` is required with a
+step and absent without one; `note` is optional.
+A first_error answer, once checked, also records `steps`, the length of the trajectory it was
+given on, so that "no step went wrong" can be coded as that length when agreement is computed.
 
 Every question has `name` (an identifier), `prompt`, and `required` (default true). Each scale
 point, option and check gets a number key in the contractor UI, hence at most nine of each.
@@ -23,7 +30,10 @@ point, option and check gets a number key in the contractor UI, hence at most ni
 import re
 from typing import Any
 
+from environments.engine.text import small_int
 from labeling.questions import (
+    DEFAULT_ERROR_CATEGORIES,
+    FIRST_ERROR,
     LEVELS,
     MULTIPLE_CHOICE,
     OUTCOME_RATING,
@@ -41,7 +51,15 @@ from rlplatform.services import ServiceError
 
 # Which questions make sense for each kind of campaign.
 ALLOWED_TYPES = {
-    "grade": (STEP_RATING, OUTCOME_RATING, RUBRIC, SINGLE_CHOICE, MULTIPLE_CHOICE, TEXT),
+    "grade": (
+        STEP_RATING,
+        FIRST_ERROR,
+        OUTCOME_RATING,
+        RUBRIC,
+        SINGLE_CHOICE,
+        MULTIPLE_CHOICE,
+        TEXT,
+    ),
     "compare": (PREFERENCE, SINGLE_CHOICE, MULTIPLE_CHOICE, TEXT),
     "demonstrate": (OUTCOME_RATING, RUBRIC, SINGLE_CHOICE, MULTIPLE_CHOICE, TEXT),
 }
@@ -143,7 +161,7 @@ def validate_schema(schema: Any, *, kind: str) -> list[dict]:
             "required": required if isinstance(required, bool) else True,
         }
         _SETTINGS[qtype](question, clean, label, where, problems)
-        known = set(clean) | {"options", "checks"}
+        known = set(clean) | {"options", "checks", "categories"}
         unknown = sorted(set(question) - known)
         if unknown:
             problems.add(where, f"{label}: unknown setting {', '.join(map(repr, unknown))}")
@@ -154,6 +172,8 @@ def validate_schema(schema: Any, *, kind: str) -> list[dict]:
         problems.add("schema", "a compare campaign needs a preference question")
     if sum(1 for q in normalised if q["type"] == STEP_RATING) > 1:
         problems.add("schema", "at most one step_rating question: steps have one rating each")
+    if sum(1 for q in normalised if q["type"] == FIRST_ERROR) > 1:
+        problems.add("schema", "at most one first_error question: a trajectory has one first error")
     problems.raise_any()
     return normalised
 
@@ -263,6 +283,17 @@ def _text_settings(question, clean, label, where, problems) -> None:
     clean["min_length"], clean["max_length"] = low, high
 
 
+def _first_error_settings(question, clean, label, where, problems) -> None:
+    raw = question.get("categories")
+    if raw is None:
+        clean["categories"] = [dict(category) for category in DEFAULT_ERROR_CATEGORIES]
+    else:
+        _options({"options": raw}, clean, label, where, problems, "options")
+        clean["categories"] = clean.pop("options")
+    for position, category in enumerate(clean["categories"], start=1):
+        category["key"] = str(position)
+
+
 _SETTINGS = {
     STEP_RATING: _step_rating_settings,
     OUTCOME_RATING: _outcome_settings,
@@ -271,6 +302,7 @@ _SETTINGS = {
     SINGLE_CHOICE: _single_settings,
     MULTIPLE_CHOICE: _multiple_settings,
     TEXT: _text_settings,
+    FIRST_ERROR: _first_error_settings,
 }
 
 
@@ -321,6 +353,7 @@ def _ask(question: dict) -> str:
         SINGLE_CHOICE: "choose one option",
         MULTIPLE_CHOICE: "choose the options that apply",
         TEXT: "write an answer",
+        FIRST_ERROR: "mark the first step that went wrong, or say that none did",
     }[question["type"]]
 
 
@@ -331,6 +364,8 @@ def _check_answer(
     qtype = question["type"]
     if qtype == STEP_RATING:
         return _check_steps(question, value, steps, where, name, problems, partial=partial)
+    if qtype == FIRST_ERROR:
+        return _check_first_error(question, value, steps, where, name, problems)
     if qtype == OUTCOME_RATING:
         low, high = question["min"], question["max"]
         if not _is_int(value):
@@ -460,7 +495,8 @@ def _check_steps(question, value, steps, where, name, problems, *, partial=False
         problems.add(where, f"{name}: this question takes no notes")
         return None
     for key, note in notes.items():
-        index = int(key) if str(key).isdigit() else -1
+        index = small_int(str(key), max_digits=6)
+        index = -1 if index is None else index
         if not 0 <= index < len(ratings):
             problems.add(where, f"{name}: a note for step {key}, which does not exist")
             continue
@@ -472,4 +508,52 @@ def _check_steps(question, value, steps, where, name, problems, *, partial=False
     out: dict[str, Any] = {"ratings": list(ratings)}
     if clean_notes:
         out["notes"] = clean_notes
+    return out
+
+
+def _check_first_error(question, value, steps, where, name, problems) -> dict | None:
+    if not isinstance(value, dict) or "step" not in value:
+        problems.add(where, f'{name}: give {{"step": a step number from 0, or null, "category"}}')
+        return None
+    extra = sorted(set(value) - {"step", "category", "note", "steps"})
+    if extra:
+        problems.add(where, f"{name}: unknown field {', '.join(map(repr, extra))}")
+        return None
+    step, category, note = value["step"], value.get("category"), value.get("note")
+    categories = [option["value"] for option in question["categories"]]
+    out: dict[str, Any] = {"step": step, "category": None}
+    if step is not None:
+        if not _is_int(step):
+            problems.add(where, f"{name}: step is a whole number from 0, or null (no error)")
+            return None
+        if step < 0 or (steps is not None and step >= steps):
+            last = f"0 to {steps - 1}" if steps else "none"
+            problems.add(
+                where, f"{name}: step {step} is out of range; the trajectory's steps are {last}"
+            )
+            return None
+        if category is None:
+            problems.add(where, f"{name}: say what went wrong at step {step}: give a category")
+            return None
+        if category not in categories:
+            problems.add(
+                where,
+                f"{name}: category {category!r} is not in the taxonomy; "
+                f"categories: {', '.join(categories)}",
+            )
+            return None
+        out["category"] = category
+    elif category is not None:
+        problems.add(where, f"{name}: no step went wrong, so there is no category")
+        return None
+    if note is not None:
+        if not isinstance(note, str) or len(note) > MAX_NOTE:
+            problems.add(where, f"{name}: the note is text of at most {MAX_NOTE} characters")
+            return None
+        if note.strip():
+            out["note"] = note.strip()
+    if steps is not None:
+        out["steps"] = steps
+    elif _is_int(value.get("steps")) and value["steps"] > 0:
+        out["steps"] = value["steps"]
     return out

@@ -6,6 +6,7 @@ they review; managers see the campaigns they own or manage; admins see everythin
 are read by admins only, everywhere.
 """
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -18,6 +19,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from environments.models import EpisodeStatus
 from labeling import quality
 from labeling.models import (
     AgreementReport,
@@ -30,9 +32,11 @@ from labeling.models import (
     LabelStatus,
     ReviewStatus,
     StandingStatus,
+    Takeover,
     WorkItem,
     WorkItemStatus,
 )
+from labeling.questions import FIRST_ERROR
 from labeling.queue import open_campaigns_for, profile_of
 from labeling.services import AGREEMENT_JOB, GENERATE_JOB, can_manage, can_review
 from rlplatform.jobs import JobDescription
@@ -48,19 +52,26 @@ WAITING_CAP = 1000
 def campaign_list_for(*, user: User) -> QuerySet[Campaign]:
     """Admins: every campaign. Managers: those they own or manage. Reviewers: those they
     review. Contractors: none (they see their queue instead)."""
+    if user.is_reviewer:
+        return Campaign.objects.select_related("owner").filter(reviewers=user).distinct()
+    return campaigns_managed_by(user=user)
+
+
+def campaigns_managed_by(*, user: User) -> QuerySet[Campaign]:
+    """The campaigns whose pages, items and judgments a person reads in full: every one for
+    admins, those they own or manage for managers, none for anyone else. Exports and feeds
+    read labels through this too."""
     campaigns = Campaign.objects.select_related("owner")
     if user.is_admin:
         return campaigns
     if user.is_manager:
         return campaigns.filter(Q(owner=user) | Q(managers=user)).distinct()
-    if user.is_reviewer:
-        return campaigns.filter(reviewers=user).distinct()
     return campaigns.none()
 
 
 def campaign_managed_by(*, user: User, campaign_id: int) -> Campaign:
-    campaign = Campaign.objects.select_related("owner").filter(pk=campaign_id).first()
-    if campaign is None or not can_manage(user, campaign):
+    campaign = campaigns_managed_by(user=user).filter(pk=campaign_id).first()
+    if campaign is None:
         raise Http404(f"no campaign {campaign_id} that you manage")
     return campaign
 
@@ -487,6 +498,65 @@ def campaigns_fed_description(job: Job) -> JobDescription:
             for campaign in fed
         ]
     )
+
+
+def campaign_first_errors(*, campaign: Campaign) -> dict[str, Any] | None:
+    """How the graders' first errors fall, per task family and per policy (the agent's
+    `metadata.policy`): {"categories": [(value, label)] with (None, "No step went wrong")
+    last, "by_family" and "by_policy": [(name, {category value or None: count})], "judged"}.
+    None when the campaign asks no first_error question."""
+    question = next((q for q in campaign.schema if q["type"] == FIRST_ERROR), None)
+    if question is None:
+        return None
+    name = question["name"]
+    by_family: dict[str, Counter] = defaultdict(Counter)
+    by_policy: dict[str, Counter] = defaultdict(Counter)
+    rows = Judgment.objects.filter(campaign=campaign).values_list(
+        "answers", "item__episode_a__task__family", "item__episode_a__metadata__policy"
+    )
+    judged = 0
+    for answers, family, policy in rows.iterator():
+        answer = answers.get(name)
+        if not answer:
+            continue
+        judged += 1
+        category = answer.get("category") if answer.get("step") is not None else None
+        by_family[family or "?"][category] += 1
+        by_policy[str(policy) if policy else "unnamed"][category] += 1
+    categories = [(c["value"], c["label"]) for c in question["categories"]]
+    return {
+        "categories": [*categories, (None, "No step went wrong")],
+        "by_family": sorted(by_family.items()),
+        "by_policy": sorted(by_policy.items()),
+        "judged": judged,
+    }
+
+
+def campaign_takeovers(*, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's takeovers by how their episodes stand: started, succeeded (the verifier
+    said done), failed (ended unsolved), abandoned (given up) and running, with the success
+    rate among those that ended."""
+    counts = Counter(
+        (status, success)
+        for status, success in Takeover.objects.filter(assignment__campaign=campaign).values_list(
+            "episode__status", "episode__success"
+        )
+    )
+    running = sum(n for (status, _), n in counts.items() if status == EpisodeStatus.RUNNING)
+    abandoned = sum(n for (status, _), n in counts.items() if status == EpisodeStatus.ABANDONED)
+    succeeded = sum(
+        n for (status, success), n in counts.items() if status != EpisodeStatus.RUNNING and success
+    )
+    started = sum(counts.values())
+    ended = started - running
+    return {
+        "started": started,
+        "succeeded": succeeded,
+        "abandoned": abandoned,
+        "failed": ended - succeeded - abandoned,
+        "running": running,
+        "success_rate": succeeded / ended if ended else None,
+    }
 
 
 # --- the item browser -----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from labeling.models import (
     ReviewStatus,
     SkipReason,
     StandingStatus,
+    Takeover,
     WorkItem,
     WorkItemStatus,
 )
@@ -88,6 +89,7 @@ SETTINGS = (
     "eligible_skills",
     "priority",
     "lease_seconds",
+    "allow_takeover",
 )
 
 
@@ -136,6 +138,14 @@ def _validate_settings(kind: str, values: dict) -> dict:
         values["schema"] = schemas.validate_schema(values["schema"] or [], kind=kind)
     if "sources" in values:
         values["sources"] = sources.validate_sources(kind, values["sources"])
+    if "allow_takeover" in values:
+        if not isinstance(values["allow_takeover"], bool):
+            raise ServiceError("allow_takeover is true or false", field="allow_takeover")
+        if values["allow_takeover"] and kind != CampaignKind.GRADE:
+            raise ServiceError(
+                "only grade campaigns allow a takeover (of the agent's episode being graded)",
+                field="allow_takeover",
+            )
     if kind == CampaignKind.DEMONSTRATE and (
         values.get("gold_rate") or values.get("qualification_size")
     ):
@@ -452,8 +462,10 @@ def items_add(*, campaign: Campaign, added_by: User, entries: list[dict]) -> lis
 
 
 def _steps_for(campaign: Campaign, item: WorkItem) -> int | None:
-    """The trajectory length that step ratings must match, when the schema rates steps."""
-    if not any(question["type"] == schemas.STEP_RATING for question in campaign.schema):
+    """The trajectory length that step ratings and first errors must match, when the schema
+    asks either."""
+    stepwise = (schemas.STEP_RATING, schemas.FIRST_ERROR)
+    if not any(question["type"] in stepwise for question in campaign.schema):
         return None
     return _steps_of(item.episode_a_id)
 
@@ -803,6 +815,53 @@ def assignment_start_episode(*, assignment: Assignment) -> Episode | None:
     assignment.episode = episode
     assignment.save(update_fields=["episode"])
     return episode
+
+
+@transaction.atomic
+def takeover_start(
+    *, assignment: Assignment, contractor: User, step: int, category: str = ""
+) -> Takeover:
+    """The contractor takes over the graded agent's episode at `step`, its first wrong step:
+    a new episode of theirs replays the agent's steps before it (pages checked equal) and
+    continues from there, in the play view, until the verifier says done or they give up. The
+    assignment is theirs, active or just submitted; a second request for the same step returns
+    the same takeover."""
+    assignment = _mine(assignment, contractor)
+    campaign = assignment.campaign
+    if campaign.kind != CampaignKind.GRADE or not campaign.allow_takeover:
+        raise ServiceError("this campaign does not allow a takeover", field="campaign")
+    if assignment.status not in (AssignmentStatus.ACTIVE, AssignmentStatus.SUBMITTED):
+        raise ServiceError(
+            f"this assignment is {assignment.status}: take over an item you are grading",
+            field="assignment",
+            code="conflict",
+        )
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise ServiceError("step is the index (from 0) of the first wrong step", field="step")
+    known = [c["value"] for q in campaign.schema for c in q.get("categories", [])]
+    if category and category not in known:
+        raise ServiceError(
+            f"category {category!r} is not in the taxonomy; categories: {', '.join(known)}",
+            field="category",
+        )
+    existing = assignment.takeovers.filter(replaced_step=step).select_related("episode").first()
+    if existing is not None:
+        return existing
+    agent_episode = assignment.item.episode_a
+    episode = environment_services.episode_branch(
+        episode=agent_episode,
+        at_step=step,
+        user=contractor,
+        source="takeover",
+        metadata={"assignment": assignment.pk, "campaign": campaign.pk, "replaced_step": step},
+    )
+    return Takeover.objects.create(
+        assignment=assignment,
+        agent_episode=agent_episode,
+        replaced_step=step,
+        category=category,
+        episode=episode,
+    )
 
 
 @dataclass

@@ -68,6 +68,11 @@ api_urlpatterns = [
         name="api_assignment_skip",
     ),
     path(
+        "assignments/<int:assignment_id>/takeover/",
+        apis.AssignmentTakeoverApi.as_view(),
+        name="api_assignment_takeover",
+    ),
+    path(
         "assignments/<int:assignment_id>/undo/",
         apis.AssignmentUndoApi.as_view(),
         name="api_assignment_undo",

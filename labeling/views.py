@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
+from environments.engine.text import BadJSON, format_path, json_parse
 from environments.selectors import environment_list
 from environments.views import play_context
 from exports import services as export_services
@@ -35,12 +36,13 @@ from labeling.models import (
     SkipReason,
     StandingStatus,
 )
-from labeling.questions import STRENGTHS, TYPE_TITLES
+from labeling.questions import DEFAULT_ERROR_CATEGORIES, STRENGTHS, TYPE_TITLES
 from labeling.sources import ACTOR_KINDS, EPISODE_SOURCES, ROLLOUT_MODES
 from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
+from rlplatform.inputs import StorableJSONField, json_mistake
 from rlplatform.models import Role, User
 from rlplatform.services import NotAllowed, ServiceError
 
@@ -107,9 +109,15 @@ def keys_for(campaign: Campaign, *, review: bool = False) -> list[tuple[str, str
         keys += [("+ or =", "rate this step good (+1), then go on")]
         keys += [("0", "rate this step neutral (0)"), ("-", "rate this step bad (-1)")]
         keys += [("N", "write a note on this step")]
+    if schemas.FIRST_ERROR in types:
+        keys += [("X", "mark this step as the first that went wrong")]
+        keys += [("1 to 9", "what went wrong at the marked step")]
+        keys += [("G", "no step went wrong"), ("N", "write a note on the first error")]
+        if campaign.allow_takeover and not review:
+            keys += [("O", "submit, then finish the task yourself from before that step")]
     if schemas.PREFERENCE in types:
         keys += [("A / B / T", "A is better / B is better / tie")]
-    if types - {schemas.STEP_RATING, schemas.TEXT}:
+    if types - {schemas.STEP_RATING, schemas.FIRST_ERROR, schemas.TEXT}:
         keys += [("↑ / ↓", "previous / next question")]
     if types & {
         schemas.OUTCOME_RATING,
@@ -155,6 +163,11 @@ def question_views(schema: list[dict]) -> list[dict[str, Any]]:
             view["choices"] = [
                 {"key": key, "value": option["value"], "label": option["label"]}
                 for key, option in enumerate(question["options"], start=1)
+            ]
+        elif question["type"] == schemas.FIRST_ERROR:
+            view["choices"] = [
+                {"key": category["key"], "value": category["value"], "label": category["label"]}
+                for category in question["categories"]
             ]
         elif question["type"] == schemas.RUBRIC:
             view["choices"] = [
@@ -238,9 +251,9 @@ def assignment_panel(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 def _json_body(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ServiceError("the request body is not JSON") from None
+        body = json_parse(request.body or b"{}")
+    except BadJSON as error:
+        raise ServiceError(error.problem, field=format_path(error.path) or "body") from None
     if not isinstance(body, dict):
         raise ServiceError("the request body is a JSON object")
     return body
@@ -425,6 +438,12 @@ def _shown(question: dict, answer: Any) -> str:
         )
     if qtype == schemas.MULTIPLE_CHOICE:
         return ", ".join(answer) or "none"
+    if qtype == schemas.FIRST_ERROR:
+        if answer["step"] is None:
+            return "no step went wrong"
+        labels = {category["value"]: category["label"] for category in question["categories"]}
+        shown = f"step {answer['step'] + 1}: {labels.get(answer['category'], answer['category'])}"
+        return shown + (f" ({answer['note']})" if answer.get("note") else "")
     return str(answer)
 
 
@@ -530,24 +549,13 @@ class TagsField(forms.CharField):
         return ", ".join(value) if isinstance(value, list) else value
 
 
-class PrettyJSONField(forms.JSONField):
+class PrettyJSONField(StorableJSONField):
     """JSON shown indented, and refused with the line and column of the first problem."""
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False)
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip():
-            try:
-                json.loads(value)
-            except json.JSONDecodeError as error:
-                raise forms.ValidationError(
-                    f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.",
-                    code="invalid",
-                ) from None
-        return super().to_python(value)
 
 
 class CampaignForm(forms.Form):
@@ -585,6 +593,11 @@ class CampaignForm(forms.Form):
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
+    allow_takeover = forms.BooleanField(
+        required=False,
+        help_text="Grade campaigns: after marking an agent's first wrong step, a contractor may "
+        "finish the task by hand from just before it (key O).",
+    )
     reviewers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(role=Role.REVIEWER, is_active=True),
         required=False,
@@ -631,6 +644,7 @@ def builder_data() -> dict[str, Any]:
         "actor_kinds": list(ACTOR_KINDS),
         "rollout_modes": list(ROLLOUT_MODES),
         "max_keyed": schemas.MAX_KEYED,
+        "error_categories": list(DEFAULT_ERROR_CATEGORIES),
     }
 
 
@@ -645,9 +659,9 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     problems: list[str] = []
     questions: list[dict] = []
     try:
-        schema = json.loads(request.POST.get("schema") or "[]")
-    except json.JSONDecodeError as error:
-        problems.append(f"Not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}.")
+        schema = json_parse(request.POST.get("schema") or "[]")
+    except BadJSON as error:
+        problems.append(json_mistake(error))
     else:
         try:
             questions = schemas.validate_schema(schema, kind=kind)
@@ -766,6 +780,12 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
     # The agreement job while it is queued or running (the report shows its outcome after).
     agreement_jobs = jobs.filter(kind=services.AGREEMENT_JOB, finished_at__isnull=True)[:1]
     generate_jobs = jobs.filter(kind=services.GENERATE_JOB)[:2]
+    first_errors = selectors.campaign_first_errors(campaign=campaign)
+    if first_errors is not None:
+        for group in ("by_family", "by_policy"):
+            first_errors[f"{group}_chart"] = charts.stacked_bar_chart(
+                first_errors[group], first_errors["categories"]
+            )
     return render(
         request,
         "labeling/dashboard.html",
@@ -780,6 +800,10 @@ def dashboard(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "reviewers": list(campaign.reviewers.all()),
             "agreement_jobs": agreement_jobs,
             "generate_jobs": generate_jobs,
+            "first_errors": first_errors,
+            "takeovers": selectors.campaign_takeovers(campaign=campaign)
+            if campaign.allow_takeover
+            else None,
             "transitions": [
                 (value, label)
                 for value, label in CampaignStatus.choices

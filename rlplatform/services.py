@@ -1,5 +1,6 @@
 """Writes of the platform core: users and roles, API keys, sign-in throttling, jobs, audit."""
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -12,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -145,7 +146,9 @@ def user_set_role(
     return user
 
 
-# Sign-in throttling: counters in the shared cache, per username and per address. While the
+# Sign-in throttling: counters in the shared cache, per username and per address. An attempt
+# is counted (one atomic increment) before its password is checked, so that parallel attempts
+# past the limit are refused without a check; a success then takes its count back. While the
 # cache is unreachable, sign-in works without them (availability over throttling during an
 # outage): no lockout is enforced and failures go uncounted.
 
@@ -155,41 +158,56 @@ def _signin_keys(username: str, ip_address: str | None) -> tuple[str, str]:
     return f"signin:fail:user:{digest}", f"signin:fail:ip:{ip_address or 'unknown'}"
 
 
-def _signin_failures(key: str) -> int:
-    return cache_call(lambda: int(cache.get(key, 0)), default=0, purpose="sign-in lockout")
+def _signin_count(key: str) -> int:
+    from rlplatform.throttling import cache_increment
+
+    return cache_call(
+        partial(cache_increment, key, settings.SIGNIN_LOCKOUT_SECONDS),
+        default=0,
+        purpose="sign-in lockout",
+    )
 
 
-def signin_check_allowed(*, username: str, ip_address: str | None) -> None:
+def _signin_uncount(key: str) -> None:
+    def uncount() -> None:
+        # ValueError: the window ended meanwhile, taking the counter with it.
+        with contextlib.suppress(ValueError):
+            cache.decr(key)
+
+    cache_call(uncount, default=None, purpose="sign-in lockout")
+
+
+def signin_attempt_start(*, username: str, ip_address: str | None) -> None:
+    """Count a sign-in attempt, to be called before its password is checked: raise
+    SignInLocked (the attempt uncounted) when the name has SIGNIN_MAX_FAILURES failures and
+    attempts under way, or the address four times that."""
     user_key, ip_key = _signin_keys(username, ip_address)
     limit = settings.SIGNIN_MAX_FAILURES
+    user_count, ip_count = _signin_count(user_key), _signin_count(ip_key)
     # An address gets more room than a name, since several people may share one.
-    if _signin_failures(user_key) >= limit or _signin_failures(ip_key) >= limit * 4:
-        minutes = max(1, settings.SIGNIN_LOCKOUT_SECONDS // 60)
-        audit_record(
-            action=AuditEvent.Action.SIGN_IN_LOCKED,
-            actor_label=username[:150],
-            target=f"user:{username}"[:200],
-            ip_address=ip_address,
-        )
-        raise SignInLocked(
-            f"Too many failed sign-ins. Sign-in is locked for {minutes} minutes; "
-            "try again later or ask an admin to reset your password."
-        )
+    if user_count <= limit and ip_count <= limit * 4:
+        return
+    _signin_uncount(user_key)
+    _signin_uncount(ip_key)
+    minutes = max(1, settings.SIGNIN_LOCKOUT_SECONDS // 60)
+    audit_record(
+        action=AuditEvent.Action.SIGN_IN_LOCKED,
+        actor_label=username[:150],
+        target=f"user:{username}"[:200],
+        ip_address=ip_address,
+    )
+    raise SignInLocked(
+        f"Too many failed sign-ins. Sign-in is locked for {minutes} minutes; "
+        "try again later or ask an admin to reset your password."
+    )
 
 
-def _signin_count_failure(key: str) -> None:
-    cache.add(key, 0, timeout=settings.SIGNIN_LOCKOUT_SECONDS)
-    cache.incr(key)
-
-
-def signin_record_failure(*, username: str, ip_address: str | None) -> None:
-    for key in _signin_keys(username, ip_address):
-        cache_call(partial(_signin_count_failure, key), default=None, purpose="sign-in lockout")
-
-
-def signin_clear_failures(*, username: str) -> None:
-    user_key = _signin_keys(username, None)[0]
+def signin_attempt_succeeded(*, username: str, ip_address: str | None) -> None:
+    """The attempt signed in: the name's failures are forgotten, and the address's count of
+    this attempt taken back (a failed attempt stays counted)."""
+    user_key, ip_key = _signin_keys(username, ip_address)
     cache_call(lambda: cache.delete(user_key), default=False, purpose="sign-in lockout")
+    _signin_uncount(ip_key)
 
 
 # API keys
@@ -330,6 +348,14 @@ def _api_key_sql() -> str:
     )
 
 
+def job_error_text(error: Exception) -> str:
+    """What a job's page shows of the exception that failed it: a database's own message
+    (SQL, the rows it saw) stays in the log."""
+    if isinstance(error, DatabaseError):
+        return f"{type(error).__name__}: the database refused a write or read; see the log"
+    return f"{type(error).__name__}: {error}"[:5000]
+
+
 # Jobs: a Job row is created in the request, the Celery task is sent once the row is committed,
 # and the worker runs the kind's handler through job_execute.
 
@@ -433,7 +459,7 @@ def job_execute(*, job_id: int, handler: JobHandler) -> None:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _this_attempt(job).update(
             status=JobStatus.FAILED,
-            error=f"{type(error).__name__}: {error}"[:5000],
+            error=job_error_text(error),
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )

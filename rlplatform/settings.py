@@ -38,6 +38,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from error
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from error
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 PLATFORM_VERSION = "0.1.0"
@@ -86,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "rlplatform.inputs.StorableInputMiddleware",
 ]
 
 ROOT_URLCONF = "rlplatform.urls"
@@ -189,6 +200,8 @@ if os.environ.get("S3_BUCKET"):
         },
     }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Tokenizers an export may measure its rows with (the `tokenizer` filter names a folder here).
+TOKENIZERS_DIR = Path(os.environ.get("TOKENIZERS_DIR", VAR_DIR / "tokenizers"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -295,9 +308,14 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 CHAT_POLICY_BASE_URL = os.environ.get("CHAT_POLICY_BASE_URL", "")
 CHAT_POLICY_API_KEY = os.environ.get("CHAT_POLICY_API_KEY", "")
 # The hosts a chat policy's base_url may name (comma-separated; "*.example.com" matches its
-# subdomains, "*" any host). Managers and agent keys choose the URL and the workers call it: in
-# production, list the model servers, so that nobody points workers at internal addresses.
+# subdomains, "*" any host). Whatever it lists, no call reaches a loopback, private or
+# link-local address unless allowed below (rlplatform/outbound.py).
 CHAT_POLICY_ALLOWED_HOSTS = env_list("CHAT_POLICY_ALLOWED_HOSTS", "*")
+# Outbound calls to addresses users name (chat policies, evaluations, webhooks) reach public
+# addresses only; these internal hosts too (the platform's own CHAT_POLICY_BASE_URL always).
+OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "")
+# Development and tests only: any address, loopback included (a model server on this machine).
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -407,6 +425,9 @@ OPENENV_STEP_TIMEOUT_SECONDS = env_int("OPENENV_STEP_TIMEOUT_SECONDS", 30)
 OPENENV_STEP_THREADS = env_int("OPENENV_STEP_THREADS", 1)
 OPENENV_IO_THREADS = env_int("OPENENV_IO_THREADS", 4)
 OPENENV_MAX_BATCH = env_int("OPENENV_MAX_BATCH", 256)
+# How often each server process checks again the keys and session URLs its open sessions were
+# opened with: a session whose credential was revoked or expired meanwhile is closed.
+OPENENV_CREDENTIAL_CHECK_SECONDS = env_float("OPENENV_CREDENTIAL_CHECK_SECONDS", 0.5)
 # Session URLs: how long one works unless asked otherwise, and at most.
 OPENENV_SESSION_URL_TTL_SECONDS = env_int("OPENENV_SESSION_URL_TTL_SECONDS", 3600)
 OPENENV_SESSION_URL_MAX_TTL_SECONDS = env_int("OPENENV_SESSION_URL_MAX_TTL_SECONDS", 7 * 86400)

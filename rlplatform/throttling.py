@@ -51,7 +51,9 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         self.window_ends = (window + 1) * self.duration
         window_key = f"{key}:{window}"
         count = cache_call(
-            lambda: _count(window_key, self.duration + 1), default=0, purpose="API throttle"
+            lambda: cache_increment(window_key, self.duration + 1),
+            default=0,
+            purpose="API throttle",
         )
         return count <= self.num_requests
 
@@ -59,8 +61,9 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         return max(0.0, self.window_ends - self.now)
 
 
-def _count(key: str, timeout: int) -> int:
-    """Add one to a window's counter and return it: on Redis in one round trip."""
+def cache_increment(key: str, timeout: int) -> int:
+    """Add one to a counter that lives `timeout` seconds from its first count, and return it:
+    atomic, and on Redis in one round trip."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)

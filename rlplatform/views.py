@@ -20,21 +20,20 @@ from rlplatform.requests import client_ip
 
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in form, refusing attempts while the name or address is locked out."""
+    """Django's sign-in form, counting each attempt before its password is checked and
+    refusing attempts while the name or address is locked out."""
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
+        username = self.cleaned_data.get("username")
+        if username is None or not self.cleaned_data.get("password"):
+            return super().clean()  # a field is missing: no password is checked
         ip_address = client_ip(self.request) if self.request else None
         try:
-            services.signin_check_allowed(username=username, ip_address=ip_address)
+            services.signin_attempt_start(username=username, ip_address=ip_address)
         except services.SignInLocked as locked:
             raise ValidationError(str(locked), code="locked") from None
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            services.signin_record_failure(username=username, ip_address=ip_address)
-            raise
-        services.signin_clear_failures(username=username)
+        cleaned = super().clean()  # a failure raises, and stays counted
+        services.signin_attempt_succeeded(username=username, ip_address=ip_address)
         return cleaned
 
 

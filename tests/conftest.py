@@ -186,11 +186,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     _purge_broker()
     with django_db_blocker.unblock():
         # Short leases and visibility: tests kill workers and wait for the work to come back.
+        # Rollouts call the tests' local fake model server (tests/environments/fake_llm.py).
         process = start_celery_worker(
             queues="default,rollouts,exports",
             log_path=Path(settings.VAR_DIR) / "worker.log",
             ROLLOUT_LEASE_SECONDS="3",
             CELERY_VISIBILITY_TIMEOUT="20",
+            OUTBOUND_ALLOW_PRIVATE="true",
         )
     yield process
     stop_process_group(process)

@@ -19,10 +19,10 @@ JSON form (a dict, or a JSON string starting with `{`):
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import dataclass, field
 
 from .page import quote
+from .text import BadJSON, json_parse_unchecked, storable_text
 
 # Action name -> its parameter names, in BrowserGym's order.
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -147,24 +147,6 @@ def _build(name: str, positional: list[str], named: dict[str, str]) -> Action:
     return Action(name, {p: args[p] for p in params})
 
 
-def storable_text(text: str) -> bool:
-    """Whether a database can store `text`: PostgreSQL takes no NUL character (in text or JSON)
-    and no lone surrogate (which is not UTF-8), and JSON or an escape can carry both."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def storable_escaped(text: str, nul: str) -> str:
-    """`text` with what `storable_text` refuses escaped: NUL as `nul` (the escape of the
-    grammar the text is shown in), lone surrogates as backslash escapes."""
-    return text.replace("\x00", nul).encode("utf-8", "backslashreplace").decode()
-
-
 def _parse_call(text: str) -> Action:
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -242,8 +224,9 @@ def parse_action(action: Action | str | dict) -> Action:
     stripped = action.strip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
-        except (ValueError, RecursionError) as exc:
+            # Unchecked text: each argument is held to the text rule by name below.
+            data = json_parse_unchecked(stripped)
+        except BadJSON as exc:
             raise ActionError("malformed_action", f"invalid JSON action: {exc}") from None
         return _parse_dict(data)
     return _parse_call(stripped)

@@ -178,6 +178,21 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             await self._end(self.session)
         await self._quietly(self.close(code=protocol.CLOSE_IDLE, reason="idle"))
 
+    async def close_refused(self, refused: services.Unauthorized) -> None:
+        """Called by the credential watcher: the key or session URL this session opened with
+        was revoked or has expired. Stop taking messages, say why, end the episode, close."""
+        session, self.session = self.session, None
+        await self._quietly(
+            self.send(
+                text_data=protocol.error_message(
+                    protocol.SESSION_ERROR, refused.message, reason=refused.reason
+                )
+            )
+        )
+        if session is not None:
+            await self._end(session)
+        await self._quietly(self.close(code=refused.close_code, reason=refused.reason))
+
     async def disconnect(self, code: int) -> None:
         if self.session is not None:
             await self._end(self.session)

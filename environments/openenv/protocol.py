@@ -21,13 +21,18 @@ from typing import Any
 
 import orjson
 
-from environments.engine.actions import storable_text
 from environments.engine.observe import (
     MAX_OBSERVATION_CHARS,
     MIN_OBSERVATION_CHARS,
     OBSERVATION_MODES,
 )
 from environments.engine.rewards import REWARD_MODES
+from environments.engine.text import (
+    BadJSON,
+    json_parse_unchecked,
+    storable_text,
+    unstorable_path,
+)
 
 # OpenEnv's WSErrorCode.
 INVALID_JSON = "INVALID_JSON"
@@ -69,8 +74,27 @@ def invalid(errors: list[dict]) -> ProtocolError:
     return ProtocolError(VALIDATION_ERROR, "Invalid message", errors=errors)
 
 
+# What an answer repeats of the client's input: enough to recognise it, never a megabyte back
+# (which a client's own message-size limit would turn into a dropped connection).
+MAX_ECHO = 200
+
+
+def echo(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else value[:MAX_ECHO] + "..."
+    if isinstance(value, dict | list):
+        text = json.dumps(value)
+        return value if len(text) <= 5 * MAX_ECHO else text[:MAX_ECHO] + "..."
+    return value
+
+
 def field_error(kind: str, loc: list, message: str, value: Any, **ctx: Any) -> dict:
-    error = {"type": kind, "loc": loc, "msg": message, "input": value}
+    error = {
+        "type": kind,
+        "loc": [echo(part) for part in loc],
+        "msg": message,
+        "input": echo(value),
+    }
     if ctx:
         error["ctx"] = ctx
     return error
@@ -112,18 +136,19 @@ def parse_message(raw: str | None) -> ClientMessage:
     if raw is None:
         raise invalid([field_error("string_type", [], "Input should be a valid string", None)])
     try:
-        message = json.loads(raw)
-    except json.JSONDecodeError as error:
+        message = json_parse_unchecked(raw)
+    except BadJSON as error:
         raise ProtocolError(INVALID_JSON, f"Invalid JSON: {error}") from None
     if not isinstance(message, dict):
         raise invalid([field_error("dict_type", [], "Input should be a valid dictionary", message)])
+    unstorable_error(message, ACTION_TEXT)
     kind = message.get("type", "")
     if kind == "mcp":
         return ClientMessage(
             "mcp", message.get("data") if isinstance(message.get("data"), dict) else {}
         )
     if not isinstance(kind, str) or kind not in _MESSAGE_FIELDS:
-        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type: {kind}")
+        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type: {echo(kind)}")
     fields = _MESSAGE_FIELDS[kind]
     allowed = {"type", fields[0]} if fields else {"type"}
     errors = [
@@ -145,6 +170,25 @@ def parse_message(raw: str | None) -> ClientMessage:
     if errors:
         raise invalid(errors)
     return ClientMessage(kind, data)
+
+
+# A step's action text is the actor's own: when it cannot be stored, the step that refuses it is
+# recorded with it escaped, as any refused action is, so a model's output never ends a rollout.
+ACTION_TEXT = frozenset({("data", "action_str")})
+TEXT_ONLY_STORABLE = "Input should be text without NUL or lone surrogates"
+
+
+def unstorable_error(value: Any, skip: frozenset = frozenset(), loc: tuple = ()) -> None:
+    """Raise the validation error naming the first text in a message (or body) that no
+    database can store; locations leave out `data`, as the model's own errors do."""
+    path = unstorable_path(value, skip)
+    if path is None:
+        return
+    found = value
+    for part in path[:-1]:
+        found = found[part]
+    inner = path[1:] if path[:1] == ("data",) else path
+    raise invalid([field_error("string_type", [*loc, *inner], TEXT_ONLY_STORABLE, found[path[-1]])])
 
 
 @dataclass(frozen=True)
@@ -219,11 +263,7 @@ def _text(value: Any, loc: list, errors: list[dict], max_length: int = 255) -> s
         errors.append(field_error("string_type", loc, "Input should be a valid string", value))
         return None
     if not storable_text(value):
-        errors.append(
-            field_error(
-                "string_type", loc, "Input should be text without NUL or lone surrogates", value
-            )
-        )
+        errors.append(field_error("string_type", loc, TEXT_ONLY_STORABLE, value))
         return None
     if len(value) > max_length:
         errors.append(
@@ -343,7 +383,7 @@ def parse_action(data: dict[str, Any], loc: tuple = ()) -> str:
 
 def mcp_not_supported(data: dict[str, Any]) -> str:
     """OpenEnv's answer to an MCP message for an environment that is not an MCP environment."""
-    request_id = data.get("id") if isinstance(data.get("id"), str | int) else None
+    request_id = echo(data.get("id")) if isinstance(data.get("id"), str | int) else None
     return dumps(
         {
             "type": "mcp",

@@ -26,6 +26,7 @@ from environments.engine import Page, page_to_axtree, page_to_html
 from environments.engine.observe import observe
 from environments.engine.rewards import progress_paid, reward_rubric
 from environments.engine.splits import draw_seed, family_of_seed
+from environments.engine.text import small_int
 from environments.models import ActorKind, Episode, EpisodeStatus, Task
 from environments.openenv import protocol
 from environments.openenv.models import SessionUrl
@@ -125,24 +126,9 @@ def _principal_from_session_url(token: str, env_id: str) -> Principal:
     # Compare digests in constant time even though the lookup already matched one.
     if found is None or not hmac.compare_digest(found.token_hash, _digest(token)):
         raise Unauthorized("invalid", f"this session URL is not valid; {MINT_HINT}")
-    if found.is_revoked:
-        raise Unauthorized(
-            "revoked",
-            f"this session URL was revoked at {found.revoked_at.isoformat(timespec='seconds')}; "
-            + MINT_HINT,
-        )
-    if found.is_expired:
-        raise Unauthorized(
-            "expired",
-            f"this session URL expired at {found.expires_at.isoformat(timespec='seconds')}; "
-            + MINT_HINT,
-        )
-    key = found.api_key
-    if key.is_revoked or key.is_expired:
-        state = "revoked" if key.is_revoked else "expired"
-        raise Unauthorized(state, f"the API key that minted this session URL was {state}")
-    if not key.owner.is_active:
-        raise Unauthorized("revoked", "the owner of the API key behind this URL is deactivated")
+    refused = _refusal(found.api_key, found)
+    if refused is not None:
+        raise refused
     if found.env_id != environment_id(env_id):
         raise Unauthorized(
             "forbidden", f"this session URL is for {found.env_id}, not {environment_id(env_id)}"
@@ -150,7 +136,56 @@ def _principal_from_session_url(token: str, env_id: str) -> Principal:
     now = timezone.now()
     if found.last_used_at is None or now - found.last_used_at > timedelta(minutes=1):
         SessionUrl.objects.filter(pk=found.pk).update(last_used_at=now)
-    return _with_agent_scope(Principal(user=key.owner, api_key=key, session_url_id=found.pk))
+    return Principal(user=found.api_key.owner, api_key=found.api_key, session_url_id=found.pk)
+
+
+def _refusal(key: ApiKey, session_url: SessionUrl | None = None) -> Unauthorized | None:
+    """Why a key (reached through this session URL, if any) may no longer act, or None."""
+    if session_url is not None and session_url.is_revoked:
+        return Unauthorized(
+            "revoked",
+            "this session URL was revoked at "
+            f"{session_url.revoked_at.isoformat(timespec='seconds')}; {MINT_HINT}",
+        )
+    if session_url is not None and session_url.is_expired:
+        return Unauthorized(
+            "expired",
+            "this session URL expired at "
+            f"{session_url.expires_at.isoformat(timespec='seconds')}; {MINT_HINT}",
+        )
+    if key.is_revoked or key.is_expired:
+        state = "revoked" if key.is_revoked else "expired"
+        through = "that minted this session URL" if session_url is not None else "of this session"
+        return Unauthorized(state, f"the API key {through} was {state}")
+    if not key.owner.is_active:
+        return Unauthorized(
+            "revoked", "the owner of the API key behind this session is deactivated"
+        )
+    if ApiKeyScope.AGENT not in key.scopes:
+        return Unauthorized("forbidden", "this API key needs the 'agent' scope to open sessions")
+    return None
+
+
+def principals_refused(principals: list[Principal]) -> dict[tuple[int, int | None], Unauthorized]:
+    """The credentials of open sessions, checked again (the WebSocket pool asks every
+    OPENENV_CREDENTIAL_CHECK_SECONDS): for each (key id, session URL id) that may no longer
+    act, revoked, expired or its owner deactivated since the session opened, why."""
+    keys = ApiKey.objects.select_related("owner").in_bulk({p.api_key.pk for p in principals})
+    urls = SessionUrl.objects.in_bulk({p.session_url_id for p in principals if p.session_url_id})
+    refused = {}
+    for principal in principals:
+        credential = (principal.api_key.pk, principal.session_url_id)
+        key = keys.get(principal.api_key.pk)
+        url = urls.get(principal.session_url_id) if principal.session_url_id else None
+        if key is None or (principal.session_url_id and url is None):
+            refused[credential] = Unauthorized(
+                "revoked", "the credentials of this session were deleted"
+            )
+            continue
+        reason = _refusal(key, url)
+        if reason is not None:
+            refused[credential] = reason
+    return refused
 
 
 def _with_agent_scope(principal: Principal) -> Principal:
@@ -486,8 +521,9 @@ def episode_for(*, principal: Principal, env_id: str, episode_id: str) -> Episod
     )
     found = episodes.filter(**{f"metadata__{SOURCE}__episode_id": episode_id}).order_by("-id")
     episode = found.first()
-    if episode is None and episode_id.isdigit():
-        episode = episodes.filter(pk=int(episode_id)).first()
+    platform_id = small_int(episode_id)
+    if episode is None and platform_id is not None:
+        episode = episodes.filter(pk=platform_id).first()
     if episode is None:
         raise ServiceError(
             f"no episode '{episode_id}' of yours", field="episode_id", code="not_found"

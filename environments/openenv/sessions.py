@@ -162,9 +162,12 @@ class CapacityReached(Exception):
 
 
 class SessionOwner(Protocol):
-    """What the pool needs of a connection: a way to close it for being idle."""
+    """What the pool needs of a connection: ways to close it for being idle, and for
+    credentials that no longer hold."""
 
     async def close_idle(self, idle_seconds: float) -> None: ...
+
+    async def close_refused(self, refused: services.Unauthorized) -> None: ...
 
 
 @dataclass(eq=False)
@@ -187,7 +190,9 @@ class Session:
 
 class SessionPool:
     """The sessions of one event loop (one server process): at most `OPENENV_MAX_SESSIONS`,
-    and a reaper that closes those idle longer than `OPENENV_IDLE_TIMEOUT_SECONDS`."""
+    a reaper that closes those idle longer than `OPENENV_IDLE_TIMEOUT_SECONDS`, and a watcher
+    that closes, every `OPENENV_CREDENTIAL_CHECK_SECONDS`, those whose key or session URL was
+    revoked or expired since they opened (one query for all of them, not one per message)."""
 
     def __init__(self) -> None:
         self.sessions: set[Session] = set()
@@ -206,15 +211,20 @@ class SessionPool:
             settings.OPENENV_IO_THREADS,
             settings.OPENENV_MAX_BATCH,
         )
+        self.credential_check = float(settings.OPENENV_CREDENTIAL_CHECK_SECONDS)
         self._reaper: asyncio.Task | None = None
+        self._watcher: asyncio.Task | None = None
 
     def open(self, owner: SessionOwner, env_id: str, principal: services.Principal) -> Session:
         if len(self.sessions) >= self.max_sessions:
             raise CapacityReached(len(self.sessions), self.max_sessions)
         session = Session(owner=owner, env_id=env_id, principal=principal)
         self.sessions.add(session)
+        loop = asyncio.get_running_loop()
         if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+            self._reaper = loop.create_task(self._reap())
+        if self._watcher is None or self._watcher.done():
+            self._watcher = loop.create_task(self._watch_credentials())
         return session
 
     def release(self, session: Session) -> None:
@@ -252,6 +262,28 @@ class SessionPool:
                     await session.owner.close_idle(now - session.last_activity)
                 except Exception:
                     logger.warning("closing an idle OpenEnv session failed", exc_info=True)
+
+    async def _watch_credentials(self) -> None:
+        while self.sessions:
+            await asyncio.sleep(self.credential_check)
+            sessions = list(self.sessions)
+            try:
+                refused = await run_in_thread(
+                    services.principals_refused, [session.principal for session in sessions]
+                )
+            except Exception:
+                logger.warning("checking OpenEnv sessions' credentials failed", exc_info=True)
+                continue
+            closing = []
+            for session in sessions:
+                principal = session.principal
+                reason = refused.get((principal.api_key.pk, principal.session_url_id))
+                if reason is not None and session in self.sessions:
+                    self.release(session)
+                    closing.append(session.owner.close_refused(reason))
+            for outcome in await asyncio.gather(*closing, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    logger.warning("closing a refused OpenEnv session failed", exc_info=outcome)
 
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionPool] = (

@@ -10,7 +10,6 @@ FastAPI's shapes: 422 `{"detail": [validation errors]}`, otherwise `{"detail": "
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -26,6 +25,7 @@ from environments.engine.observe import (
 )
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import environment_splits
+from environments.engine.text import BadJSON, json_parse, json_parse_unchecked
 from environments.openenv import protocol, services
 from environments.openenv.rubrics import family_rubric
 from rlplatform.requests import client_ip
@@ -59,12 +59,16 @@ def _principal(request: HttpRequest, env_id: str, token: str | None):
         return _detail(status, refused.message, **{"WWW-Authenticate": 'Bearer realm="openenv"'})
 
 
+# A step's action text is recorded escaped when it cannot be stored (see protocol.ACTION_TEXT).
+_STEP_ACTION_TEXT = frozenset({("action", "action_str")})
+
+
 def _body(request: HttpRequest) -> dict | JsonResponse:
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        body = json_parse_unchecked(request.body)
+    except BadJSON as error:
         return _detail(
             422,
             [
@@ -82,6 +86,10 @@ def _body(request: HttpRequest) -> dict | JsonResponse:
                 )
             ],
         )
+    try:
+        protocol.unstorable_error(body, _STEP_ACTION_TEXT, loc=("body",))
+    except protocol.ProtocolError as error:
+        return _detail(422, error.extra["errors"])
     return body
 
 
@@ -401,19 +409,19 @@ def mcp(request: HttpRequest, env_id: str, token: str | None = None) -> JsonResp
     if isinstance(env, JsonResponse):
         return env
     try:
-        call = json.loads(request.body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _rpc_error(-32700, "Parse error")
+        call = json_parse(request.body or b"")
+    except BadJSON as error:
+        return _rpc_error(-32700, f"Parse error: {error}")
     if (
         not isinstance(call, dict)
         or call.get("jsonrpc") != "2.0"
         or not isinstance(call.get("method"), str)
     ):
         return _rpc_error(-32600, "Invalid request: give jsonrpc '2.0' and a method")
-    request_id = call.get("id") if isinstance(call.get("id"), str | int) else None
+    request_id = protocol.echo(call.get("id")) if isinstance(call.get("id"), str | int) else None
     if call["method"] in ("tools/list", "tools/call"):
         return _rpc_error(-32603, "Environment does not support MCP", request_id)
-    return _rpc_error(-32601, f"Method not found: {call['method']}", request_id)
+    return _rpc_error(-32601, f"Method not found: {protocol.echo(call['method'])}", request_id)
 
 
 @require_GET

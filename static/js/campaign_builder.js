@@ -31,6 +31,7 @@
     single_choice: { name: "choice", prompt: "Choose one", options: [{ value: "yes", label: "Yes", _auto: true }, { value: "no", label: "No", _auto: true }] },
     multiple_choice: { name: "issues", prompt: "Choose all that apply", options: [{ value: "slow", label: "Slow", _auto: true }, { value: "wrong", label: "Wrong", _auto: true }], min_selected: 0 },
     text: { name: "comment", prompt: "Anything to add?", required: false, max_length: 1000 },
+    first_error: { name: "first_error", prompt: "Which step went wrong first, and how?", categories: data.error_categories },
   };
 
   // --- small helpers --------------------------------------------------------------------
@@ -153,7 +154,8 @@
     const list = question[key] = question[key] || [];
     const box = el("div", { class: "builder-rows", "data-rows": key });
     list.forEach(function (row, index) {
-      const labelInput = el("input", { type: "text", value: row.label || "", "aria-label": (key === "checks" ? "Check " : "Option ") + (index + 1), class: "row-label" });
+      const noun = key === "checks" ? "Check " : key === "categories" ? "Category " : "Option ";
+      const labelInput = el("input", { type: "text", value: row.label || "", "aria-label": noun + (index + 1), class: "row-label" });
       const identInput = el("input", { type: "text", value: row[ident] || "", "aria-label": ident, class: "row-ident code" });
       labelInput.addEventListener("input", function () {
         // A value nobody typed follows its label.
@@ -168,7 +170,8 @@
         el("kbd", { text: String(index + 1), title: "The contractor's key for it" }), labelInput, identInput, remove,
       ]));
     });
-    const add = el("button", { type: "button", class: "small-button", text: key === "checks" ? "Add a check" : "Add an option", disabled: list.length >= data.max_keyed });
+    const adds = { checks: "Add a check", categories: "Add an error category", options: "Add an option" };
+    const add = el("button", { type: "button", class: "small-button", text: adds[key], disabled: list.length >= data.max_keyed });
     add.addEventListener("click", function () {
       const row = { label: "", _auto: true };
       row[ident] = "";
@@ -194,6 +197,9 @@
       ]), el("small", { class: "muted", text: "At most 9 points: each is a number key." })];
     }
     if (type === "rubric") return [rows(question, "checks")];
+    if (type === "first_error") {
+      return [el("small", { class: "muted", text: "The error taxonomy: the contractor marks the first wrong step (X), then its category by its key." }), rows(question, "categories")];
+    }
     if (type === "single_choice") return [rows(question, "options")];
     if (type === "multiple_choice") {
       return [rows(question, "options"), el("div", { class: "builder-inline" }, [
@@ -246,7 +252,7 @@
     });
     addType.innerHTML = "";
     (data.types[kind] || []).forEach(function (type) {
-      const taken = type === "step_rating" && schema.some(function (q) { return q.type === type; });
+      const taken = (type === "step_rating" || type === "first_error") && schema.some(function (q) { return q.type === type; });
       addType.appendChild(el("option", { value: type, text: data.type_titles[type], disabled: taken }));
     });
   }

@@ -118,6 +118,9 @@
         // Rubrics: the check that 1 (yes) and 2 (no) answer.
         cursor: 0,
         selected: [],
+        // first_error: the marked step (null: no step went wrong; undefined: not answered yet).
+        step: undefined,
+        category: null,
       });
     });
     panel.querySelectorAll(".replay-step[data-bid]").forEach(function (step) {
@@ -151,6 +154,9 @@
         q.selected = value.slice();
       } else if (q.type === "text") {
         q.el.querySelector("textarea").value = value;
+      } else if (q.type === "first_error") {
+        q.step = value.step; q.category = value.category || null;
+        q.el.querySelector(".first-error-note").value = value.note || "";
       } else {
         q.value = value;
       }
@@ -199,6 +205,27 @@
     if (!state.steps || state.position >= state.steps) return;
     state.ratings[state.position] = rating;
     showPosition(state.position + 1);
+  }
+
+  // X: the step shown is the first that went wrong; its category comes next, on 1 to 9.
+  function markFirstError() {
+    const q = state.questions.find(function (item) { return item.type === "first_error"; });
+    if (!q || state.position >= state.steps) return false;
+    if (q.step !== state.position) q.category = null;
+    q.step = state.position;
+    state.active = keyed().indexOf(q);
+    return true;
+  }
+
+  // G: no step went wrong.
+  function noFirstError() {
+    const q = state.questions.find(function (item) { return item.type === "first_error"; });
+    if (!q) return false;
+    q.step = null;
+    q.category = null;
+    state.active = keyed().indexOf(q);
+    advance();
+    return true;
   }
 
   // --- the replay frame: scrolled and zoomed by keyboard -------------------------------
@@ -275,6 +302,7 @@
     if (q.type === "rubric") return q.el.querySelectorAll("[data-check]").length === Object.keys(q.checks).length;
     if (q.type === "multiple_choice") return q.selected.length > 0;
     if (q.type === "text") return q.el.querySelector("textarea").value.trim() !== "";
+    if (q.type === "first_error") return q.step === null || (q.step !== undefined && q.category !== null);
     return true;
   }
 
@@ -295,6 +323,13 @@
       const rows = q.el.querySelectorAll("[data-check]");
       if (number > 2 || !rows[q.cursor]) return;
       answerCheck(q, q.cursor, number === 1);
+      return;
+    }
+    if (q.type === "first_error") {
+      const categories = q.el.querySelectorAll("[data-category]");
+      if (typeof q.step !== "number" || !categories[number - 1]) return;
+      q.category = categories[number - 1].dataset.category;
+      advance();
       return;
     }
     if (q.type === "preference") {
@@ -379,6 +414,18 @@
           const value = q.checks[li.dataset.check];
           li.querySelectorAll("[data-check-value]").forEach(function (b) { b.setAttribute("aria-pressed", String(value !== undefined && String(value) === b.dataset.checkValue)); });
         });
+      } else if (q.type === "first_error") {
+        const marked = typeof q.step === "number";
+        q.el.querySelector('[data-first-error="mark"]').setAttribute("aria-pressed", String(marked && q.step === state.position));
+        q.el.querySelector('[data-first-error="none"]').setAttribute("aria-pressed", String(q.step === null));
+        q.el.querySelectorAll("[data-category]").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b.dataset.category === q.category));
+          b.disabled = !marked;
+        });
+        q.el.querySelector(".current-step").textContent = state.position < state.steps ? state.position + 1 : "end";
+        q.el.querySelector(".first-error-marked").textContent = q.step === null ? "No step went wrong."
+          : marked ? "First wrong step: " + (q.step + 1) + (q.category ? "." : "; now press 1–9 for what went wrong.") : "Nothing marked yet.";
+        panel.querySelectorAll(".chip").forEach(function (chip) { chip.classList.toggle("first-error", marked && Number(chip.dataset.goto) === q.step); });
       } else if (q.type === "multiple_choice") {
         q.el.querySelectorAll("[data-value]").forEach(function (b) { b.setAttribute("aria-pressed", String(q.selected.indexOf(b.dataset.value) !== -1)); });
       } else if (q.type !== "text") {
@@ -408,6 +455,13 @@
         }
       } else if (q.type === "rubric") {
         if (Object.keys(q.checks).length) answers[q.name] = Object.assign({}, q.checks);
+      } else if (q.type === "first_error") {
+        if (q.step !== undefined) {
+          answers[q.name] = { step: q.step };
+          if (q.category) answers[q.name].category = q.category;
+          const note = q.el.querySelector(".first-error-note").value.trim();
+          if (note) answers[q.name].note = note;
+        }
       } else if (q.type === "multiple_choice") {
         answers[q.name] = q.selected.slice();
       } else if (q.type === "text") {
@@ -432,7 +486,10 @@
       } else if (q.type === "multiple_choice") {
         if (q.selected.length < Number(q.el.dataset.min || 0)) problems.push({ q: q, message: "Choose at least " + q.el.dataset.min + "." });
       } else if (!answered(q)) {
-        problems.push({ q: q, message: q.type === "preference" && q.choice ? "Say how much better (1–3)." : "This question needs an answer." });
+        let message = "This question needs an answer.";
+        if (q.type === "preference" && q.choice) message = "Say how much better (1–3).";
+        else if (q.type === "first_error") message = q.step === undefined ? "Mark the first step that went wrong (X) or say none did (G)." : "Say what went wrong at step " + (q.step + 1) + " (1–9).";
+        problems.push({ q: q, message: message });
       }
     });
     return problems;
@@ -545,6 +602,34 @@
     }
   }
 
+  // O: submit the first error, then finish the task by hand from just before the marked step.
+  async function takeOver() {
+    if (busy || !panel || !panel.dataset.takeoverUrl) return false;
+    const q = state.questions.find(function (item) { return item.type === "first_error"; });
+    if (!q) return false;
+    if (typeof q.step !== "number" || !q.category) {
+      showProblems([{ q: q, message: "Mark the first wrong step (X) and what went wrong (1–9), then take over (O)." }]);
+      return true;
+    }
+    const problems = missing();
+    if (problems.length) { showProblems(problems); revealError(); return true; }
+    busy = true;
+    try {
+      await post(panel.dataset.submitUrl, {
+        answers: collect(),
+        idempotency_key: panel.dataset.idempotencyKey,
+        time_spent_ms: Math.round(performance.now() - state.shownAt),
+      }, "text/html");
+      const result = await post(panel.dataset.takeoverUrl, { step: q.step, category: q.category }, "application/json");
+      window.location.href = result.json.play_url;
+    } catch (error) {
+      showError(error.message, (error.payload || {}).fields);
+      revealError();
+      busy = false;
+    }
+    return true;
+  }
+
   async function adjudicate() {
     const note = panel.querySelector(".adjudication-note");
     await post(root.dataset.submitUrl, { answers: collect(), note: note ? note.value : "" }, "application/json");
@@ -628,6 +713,7 @@
     else if (name === "submit") submit();
     else if (name === "skip") openSkip();
     else if (name === "undo") undo();
+    else if (name === "takeover") takeOver();
     else if (name === "confirm-skip") confirmSkip();
     else if (name === "close") { const d = openDialog(); if (d) d.close(); root.focus({ preventScroll: true }); }
     else if (name === "reload") loadNext();
@@ -687,7 +773,10 @@
     else if (key === "+" || key === "=") rateStep(1);
     else if (key === "0") rateStep(0);
     else if (key === "-") rateStep(-1);
-    else if (key === "n" || key === "N") { const note = panel.querySelector(".step-note"); if (note && !note.disabled) note.focus(); else handled = false; }
+    else if (key === "n" || key === "N") { const note = panel.querySelector(".step-note:not([disabled]), .first-error-note"); if (note) note.focus(); else handled = false; }
+    else if (key === "x" || key === "X") handled = markFirstError();
+    else if (key === "g" || key === "G") handled = noFirstError();
+    else if ((key === "o" || key === "O") && bench && panel.dataset.takeoverUrl) takeOver();
     else if (key === "a" || key === "A") prefer("A");
     else if (key === "b" || key === "B") prefer("B");
     else if (key === "t" || key === "T") prefer("tie");
@@ -713,6 +802,12 @@
     else if (fieldset) {
       const q = state.questions.find(function (item) { return item.el === fieldset; });
       if (button.dataset.rating !== undefined) rateStep(Number(button.dataset.rating));
+      else if (button.dataset.firstError === "mark") markFirstError();
+      else if (button.dataset.firstError === "none") noFirstError();
+      else if (button.dataset.category) {
+        const index = Array.prototype.indexOf.call(fieldset.querySelectorAll("[data-category]"), button);
+        choose(q, index + 1);
+      }
       else if (button.dataset.choice) prefer(button.dataset.choice);
       else if (button.dataset.strength) { state.active = keyed().indexOf(q); choose(q, Number(button.dataset.strength)); }
       else if (button.dataset.checkValue) {

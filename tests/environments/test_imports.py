@@ -4,11 +4,14 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from environments.engine import get_environment, page_to_axtree, run_episode
-from environments.imports import ImportRejected, import_trajectories
+from environments.imports import ImportRejected, import_job_run, import_trajectories
 from environments.models import Episode, EpisodeStatus, Step
 from rlplatform.models import Job
+from rlplatform.services import job_execute
 from tests.conftest import signed_in, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +142,103 @@ def test_trying_an_unknown_family_is_a_404_not_a_crash(client, manager):
     client.force_login(manager)
     assert client.post("/environments/bank-v1/rob_the_bank/try/").status_code == 404
     assert client.post("/environments/bank-v1/pay_bill/try/", {"seed": "²"}).status_code == 302
+
+
+def test_hostile_lines_are_each_reported_with_their_reason_and_nothing_is_stored(manager):
+    good = json.dumps(solved_line())
+    hostile = [
+        good,
+        json.dumps({**solved_line(), "metadata": {"note": "a\x00b"}}),
+        json.dumps({**solved_line(), "metadata": {"note": "\ud800"}}),
+        json.dumps({**solved_line(), "task": {"a": 1}}),
+        json.dumps({**solved_line(), "family": ["pay_bill"]}),
+        '{"environment": "bank-v1", "metadata": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"environment": "bank-v1", "seed": NaN}',
+        '{"environment": "bank-v1", "seed": ' + "9" * 5000 + "}",
+    ]
+    content = (
+        "\n".join(hostile).encode()
+        + b'\n{"environment": "\xff"}\n{"environment": "bank-v1", "family": "\xed\xa0\x80"}\n'
+        + good.encode()
+    )
+    response = signed_in(manager).post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("hostile.jsonl", content)},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.json()
+    job_execute(job_id=response.json()["id"], handler=import_job_run)
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "failed" and "nothing was imported" in job.error
+    report = {error["line"]: error["message"] for error in job.result["errors"]}
+    assert report == {
+        2: "metadata.note: text may not contain NUL (\\u0000) characters or lone surrogates",
+        3: "metadata.note: text may not contain NUL (\\u0000) characters or lone surrogates",
+        4: "task: a task id, an integer",
+        5: "family: a task family's name, a string",
+        6: "nested deeper than 64 levels",
+        7: "not JSON: NaN is not a JSON number",
+        8: "not JSON the platform reads: an integer of over 4,300 digits",
+        9: "not UTF-8 text",
+        10: "family: text may not contain NUL (\\u0000) characters or lone surrogates",
+    }
+    assert "INSERT" not in json.dumps(job.result) + job.error
+    assert not Episode.objects.exists() and not Step.objects.exists()
+
+
+HOSTILE_TEXT = ["\x00", "\ud800", "²", "Ⅻ", "٣", "9" * 30, "bank-v1", "pay_bill", "noop()", ""]
+hostile_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(HOSTILE_TEXT)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(HOSTILE_TEXT), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+import_lines = st.fixed_dictionaries(
+    {},
+    optional={
+        key: hostile_values
+        for key in (
+            "environment",
+            "family",
+            "seed",
+            "task",
+            "actions",
+            "observations",
+            "actor",
+            "metadata",
+        )
+    },
+).map(lambda line: json.dumps(line, allow_nan=True))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    lines=st.lists(
+        st.one_of(import_lines, st.sampled_from(["[" * 5000, "{", "\x00", "[]"])),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_file_is_imported_or_rejected_with_a_reason_for_each_bad_line(manager, lines):
+    try:
+        import_trajectories(lines=lines, user=manager, import_id="fuzz")
+    except ImportRejected as rejected:
+        reported = [error.line for error in rejected.errors]
+        assert reported == sorted(set(reported)) and set(reported) <= set(range(len(lines) + 1))
+        # Each reason is the line's own: none fell through to the catch-all.
+        assert all(
+            error.message and "could not be read" not in error.message for error in rejected.errors
+        ), rejected.errors
+        assert not Episode.objects.exists()

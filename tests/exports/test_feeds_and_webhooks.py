@@ -72,7 +72,10 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_a_ready_snapshot_calls_webhooks_signed_and_retried(admin_user, manager, exports_run_here):
+def test_a_ready_snapshot_calls_webhooks_signed_and_retried(
+    settings, admin_user, manager, exports_run_here
+):
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the receiver is on this machine
     receiver = Receiver([503])
     response = signed_in(admin_user).post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
     secret = response.json()["secret"]

@@ -189,3 +189,61 @@ def test_people_cannot_open_sessions_with_their_browser_session(asgi_server, adm
     contractor = UserFactory(role=Role.CONTRACTOR)
     client = signed_in(contractor)
     assert client.post("/api/v1/openenv/sessions/", {"environment": "bank-v1"}).status_code == 403
+
+
+def _until_closed(ws) -> tuple[list[dict], int]:
+    """What the server sends without being asked, until it closes the socket; and its code."""
+    said = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            said.append(json.loads(ws.recv(timeout=10)))
+    return said, closed.value.rcvd.code
+
+
+@pytest.mark.parametrize("revoke", ["session_url", "key_of_session_url", "bearer_key"])
+def test_revoking_a_credential_ends_the_sessions_opened_with_it(asgi_server, admin_user, revoke):
+    from rlplatform.services import api_key_revoke
+
+    key, plaintext = make_api_key(scopes=["agent"])
+    client = key_client(scopes=["agent"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    minted = mint(client)
+    if revoke == "bearer_key":
+        url, headers = (
+            f"{asgi_server.ws_url}/openenv/bank-v1/ws",
+            {"Authorization": f"Bearer {plaintext}"},
+        )
+    else:
+        url, headers = f"{asgi_server.ws_url}/openenv/bank-v1/s/{minted['token']}/ws", {}
+    with connect(url, additional_headers=headers, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "reset", "data": {"seed": 1}}))
+        first = json.loads(ws.recv(timeout=30))["data"]["observation"]["platform_episode_id"]
+        ws.send(json.dumps({"type": "step", "data": {"action_str": "noop()"}}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "observation"
+        if revoke == "session_url":
+            assert (
+                client.post(f"/api/v1/openenv/sessions/{minted['id']}/revoke/").status_code == 200
+            )
+        else:
+            api_key_revoke(key=key, revoked_by=admin_user)
+        said, code = _until_closed(ws)
+    assert code == 4401
+    assert [(m["type"], m["data"]["reason"]) for m in said] == [("error", "revoked")]
+    # The session's episode ended with it, and nothing more was started under the credential.
+    assert list(Episode.objects.filter(api_key=key).values_list("pk", "status")) == [
+        (first, "abandoned")
+    ]
+
+
+def test_an_expired_key_ends_its_open_sessions(asgi_server, admin_user):
+    from rlplatform.models import ApiKey
+
+    key, plaintext = make_api_key(scopes=["agent"])
+    url = f"{asgi_server.ws_url}/openenv/bank-v1/ws"
+    with connect(url, additional_headers={"Authorization": f"Bearer {plaintext}"}) as ws:
+        ws.send(json.dumps({"type": "reset", "data": {"seed": 1}}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "observation"
+        ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now())
+        said, code = _until_closed(ws)
+    assert code == 4401
+    assert [m["data"]["reason"] for m in said] == ["expired"]

@@ -207,6 +207,7 @@ ROWS = [
     ("POST",  "api_assignment_submit",          "401 400 404 403 403 403 404 403 403 403 401 401"),
     ("POST",  "api_assignment_skip",            "401 400 404 403 403 403 404 403 403 403 401 401"),
     ("POST",  "api_assignment_undo",            "401 200 404 403 403 403 404 403 403 403 401 401"),
+    ("POST",  "api_assignment_takeover",        "401 400 404 403 403 403 404 403 403 403 401 401"),
     ("GET",   "api_schema",                     "200 200 200 200 200 200 200 200 200 200 401 401"),
     ("GET",   "api_docs",                       "200 200 200 200 200 200 200 200 200 200 401 401"),
     # --- OpenEnv: agent keys or session URLs; people use the platform API instead --------------
@@ -245,6 +246,8 @@ ADMIN_PAGES_REFUSED = {
     "admin:rlplatform_auditevent_delete": READ_ONLY,
     "admin:environments_task_add": READ_ONLY,
     "admin:environments_episode_add": READ_ONLY,
+    "admin:labeling_assignment_add": READ_ONLY,
+    "admin:labeling_judgment_add": READ_ONLY,
     "admin:evaluations_evaluation_add": READ_ONLY,
 }
 # Routes the matrix does not request, and why.

@@ -1,10 +1,16 @@
 """Signing in and out: audited, throttled, locked out after repeated failures."""
 
-import pytest
-from django.test import override_settings
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from rlplatform.models import AuditEvent
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+from django.test import Client, override_settings
+
+from rlplatform.models import AuditEvent, Role
 from tests.conftest import UNREACHABLE_CACHE
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +86,45 @@ def test_sign_in_works_without_a_lockout_while_the_cache_is_unreachable(
         assert "Please enter a correct username and password" in failed.content.decode()
     assert sign_in(client, contractor.username, password).status_code == 302
     assert "sign-in lockout: the cache is unavailable" in caplog.text
+
+
+class SlowHasher(PBKDF2PasswordHasher):
+    """Slow enough that parallel attempts overlap while their passwords are checked."""
+
+    iterations = 60_000
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SIGNIN_MAX_FAILURES=5)
+def test_parallel_attempts_past_the_limit_are_refused_without_a_password_check(settings):
+    settings.PASSWORD_HASHERS = ["tests.rlplatform.test_sign_in.SlowHasher"]
+    person = UserFactory(role=Role.CONTRACTOR)
+    person.set_password("the right one")
+    person.save()
+    attempts = 40
+    start = threading.Barrier(attempts)
+
+    def wrong_guess(number: int) -> str:
+        start.wait()
+        try:
+            return sign_in(Client(), person.username, f"guess {number}").content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(attempts) as pool:
+        pages = list(pool.map(wrong_guess, range(attempts)))
+    # Only as many passwords were checked as the limit lets fail; the others were refused.
+    assert AuditEvent.objects.filter(action="sign_in_failed").count() == 5
+    assert sum("Too many failed sign-ins" in page for page in pages) == attempts - 5
+    refused = sign_in(Client(), person.username, "the right one")
+    assert refused.status_code == 200 and "Too many failed sign-ins" in refused.content.decode()
+
+
+@override_settings(SIGNIN_MAX_FAILURES=3)
+def test_an_attempt_without_a_password_does_not_clear_failures(client, contractor, password):
+    for _ in range(2):
+        sign_in(client, contractor.username, "guess")
+    client.post("/accounts/sign-in/", {"username": contractor.username})
+    sign_in(client, contractor.username, "guess")
+    response = sign_in(client, contractor.username, password)
+    assert "Too many failed sign-ins" in response.content.decode()

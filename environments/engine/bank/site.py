@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from ..base import Environment
 from ..page import Element, Page
 from ..registry import register
+from ..text import ascii_digits
 from .families import FAMILIES
 from .formats import long_date, money, month_label, parse_date, parse_money, plain, short_date
 from .solver import BankSolver
@@ -813,9 +814,9 @@ class BankSite(Environment):
             return _error(state, "Enter the payee's name.")
         if len(name) > 60:
             return _error(state, "Payee names are at most 60 characters.")
-        if not (number.isdigit() and 4 <= len(number) <= 17):
+        if not (ascii_digits(number) and 4 <= len(number) <= 17):
             return _error(state, "Account numbers are 4 to 17 digits.")
-        if not (routing.isdigit() and len(routing) == 9):
+        if not (ascii_digits(routing) and len(routing) == 9):
             return _error(state, "Routing numbers are 9 digits.")
         if not routing_checksum_ok(routing):
             return _error(state, f"Routing number {routing} is not valid: check the digits.")

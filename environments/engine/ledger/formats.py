@@ -10,6 +10,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from ..text import ascii_digits
+
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -45,7 +47,7 @@ def parse_amount(text: str) -> int | None:
 def parse_quantity(text: str) -> int | None:
     """A whole-number quantity ("3", " 12 "); None for anything else."""
     text = text.strip()
-    if not text.isdigit() or len(text) > 6:
+    if not ascii_digits(text) or len(text) > 6:
         return None
     return int(text)
 

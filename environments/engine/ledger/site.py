@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..base import Environment
 from ..page import Element, Page
 from ..registry import register
+from ..text import ascii_digits
 from .books import (
     AGING_BUCKETS,
     aging,
@@ -330,7 +331,7 @@ class LedgerSite(Environment):
         best = 0
         for inv in state["invoices"]:
             head, _, tail = inv["number"].rpartition("-")
-            if head == "INV" and tail.isdigit():
+            if head == "INV" and ascii_digits(tail):
                 best = max(best, int(tail))
         return f"INV-{best + 1}"
 

@@ -1,8 +1,8 @@
-import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from environments.engine.text import BadJSON, json_parse
 from exports import services
 from exports.apis import ExportFiltersInput
 from exports.kinds import KIND_NAMES
@@ -29,9 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            filters = json.loads(options["filters"])
-        except json.JSONDecodeError as error:
-            raise CommandError(f"--filters is not JSON: {error}") from None
+            filters = json_parse(options["filters"])
+        except BadJSON as error:
+            raise CommandError(f"--filters: {error}") from None
         # The API's rules, so that a filter means the same (and a wrong one is refused the same)
         # whichever way an export starts.
         checked = ExportFiltersInput(data=filters)
