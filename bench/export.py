@@ -1,12 +1,16 @@
 """Export throughput and memory against PostgreSQL.
 
-    .venv/bin/python bench/export.py [--episodes 10000] [--steps 100]
+    .venv/bin/python bench/export.py [--episodes 10000] [--steps 100] [--kinds trajectories,sft]
+        [--repeat 1]
 
 Fills the bench database with finished episodes of `steps` steps each (observations are real
 pages of the bank environment), at two sizes (1% of the episodes, then all of them), and for
-each size and format prints: rows per second, the ratio of the export's time to PostgreSQL's own
-`COPY (SELECT ...) TO STDOUT` of the same rows, and the exporting process's peak memory.
-The export runs in its own process, exactly as a worker runs it (the job handler).
+each size, kind and format prints: rows and steps per second, the ratio of the export's time to
+PostgreSQL's own `COPY (SELECT ...) TO STDOUT` of the same steps, and the exporting process's
+peak memory. `trajectories` writes an episode a row; `sft` a step a row (one decision: the goal,
+the history and the pruned page as the prompt), the default rows of the label kinds too.
+The export runs in its own process, exactly as a worker runs it (the job handler); with
+`--repeat N`, the best of N runs (of the export, and of COPY) is shown, and the highest peak.
 """
 
 import argparse
@@ -29,7 +33,9 @@ from exports import services
 from rlplatform.models import User
 from rlplatform.services import job_execute
 user = User.objects.get(username="bench")
-export = services.export_start(kind="trajectories", format="{fmt}", filters={{}}, created_by=user)
+export = services.export_start(
+    kind="{kind}", format="{fmt}", filters={filters}, created_by=user
+)
 started = time.perf_counter()
 job_execute(job_id=export.job_id, handler=services.export_run)
 elapsed = time.perf_counter() - started
@@ -74,8 +80,8 @@ def fill(episodes: int, steps: int, first_id: int) -> None:
         ).fetchone()
         with conn.cursor().copy(
             "COPY environments_episode (id, task_id, env_id, seed, actor_kind, user_id, source, "
-            "status, state, step_count, reward, success, outcome, metadata, created_at, "
-            "updated_at, finished_at) FROM STDIN"
+            "status, state, step_count, reward, success, outcome, metadata, reward_mode, "
+            "observation_mode, paid_checks, created_at, updated_at, finished_at) FROM STDIN"
         ) as copy:
             for episode in range(first_id, first_id + episodes):
                 copy.write_row(
@@ -94,6 +100,9 @@ def fill(episodes: int, steps: int, first_id: int) -> None:
                         True,
                         outcome,
                         "{}",
+                        "sparse",
+                        "axtree",
+                        "[]",
                         "2026-01-01T00:00:00Z",
                         "2026-01-01T00:00:00Z",
                         "2026-01-01T00:00:00Z",
@@ -144,11 +153,32 @@ def copy_seconds() -> float:
         return time.perf_counter() - started
 
 
+def export_once(kind: str, fmt: str) -> tuple[int, float, int]:
+    """Rows, seconds and peak MB of one export, in its own process as a worker runs it."""
+    # The bench's episodes are agents' (sft takes contractors' by default).
+    filters = {"actor_kind": "agent"} if kind == "sft" else {}
+    code = RUN_EXPORT.format(kind=kind, fmt=fmt, filters=filters)
+    out = subprocess.run(
+        [PY, "-c", "import django; django.setup()\n" + code],
+        cwd=ROOT,
+        env=server_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[-3]), float(out[-2]), int(out[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--kinds", default="trajectories,sft", help="comma-separated")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each export and COPY; the best is shown"
+    )
     args = parser.parse_args()
+    kinds = args.kinds.split(",")
     prepare_database()
     run_django(
         "from rlplatform.services import user_create\n"
@@ -157,31 +187,26 @@ def main() -> None:
         "task_get_or_create(env_id='bank-v1', family='pay_bill', seed=1); print('ok')"
     )
     small = max(1, args.episodes // 100)
-    print(f"\n## Exports (trajectories kind, {args.steps} steps an episode, PostgreSQL)\n")
-    print("| steps | format | episodes/s | steps/s | seconds | x COPY | peak MB |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print(f"\n## Exports ({args.steps} steps an episode, PostgreSQL)\n")
+    print("| steps | kind | format | rows/s | steps/s | seconds | x COPY | peak MB |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
     filled = 0
     for episodes in (small, args.episodes):
         fill(episodes - filled, args.steps, first_id=filled + 1)
         filled = episodes
-        copy = copy_seconds()
-        for fmt in ("jsonl", "parquet"):
-            out = subprocess.run(
-                [PY, "-c", "import django; django.setup()\n" + RUN_EXPORT.format(fmt=fmt)],
-                cwd=ROOT,
-                env=server_env(),
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            rows, seconds, peak_mb = int(out[-3]), float(out[-2]), int(out[-1])
+        copy = min(copy_seconds() for _ in range(args.repeat))
+        for kind, fmt in ((kind, fmt) for kind in kinds for fmt in ("jsonl", "parquet")):
+            runs = [export_once(kind, fmt) for _ in range(args.repeat)]
+            rows = runs[0][0]
+            seconds = min(run[1] for run in runs)
+            peak_mb = max(run[2] for run in runs)
             print(
-                f"| {episodes * args.steps:,} | {fmt} | {rows / seconds:,.0f} | "
+                f"| {episodes * args.steps:,} | {kind} | {fmt} | {rows / seconds:,.0f} | "
                 f"{episodes * args.steps / seconds:,.0f} | {seconds:.1f} | {seconds / copy:.1f} | "
                 f"{peak_mb} |"
             )
         print(
-            f"| {episodes * args.steps:,} | COPY | | {episodes * args.steps / copy:,.0f} | "
+            f"| {episodes * args.steps:,} | | COPY | | {episodes * args.steps / copy:,.0f} | "
             f"{copy:.1f} | 1.0 | |"
         )
 

@@ -10,11 +10,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from environments.engine.splits import SPLITS
 from environments.models import ActorKind
 from environments.observations import MODES
 from exports import feeds, selectors, services
 from exports.kinds import KIND_NAMES
 from exports.models import Export, ExportFormat, Webhook
+from exports.prompts import GRANULARITIES
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
 from rlplatform.models import ApiKeyScope, Role
@@ -31,6 +33,29 @@ class ExportFiltersInput(serializers.Serializer):
     finished_after = serializers.DateTimeField(required=False)
     finished_before = serializers.DateTimeField(required=False)
     observation_mode = serializers.ChoiceField(choices=MODES, required=False)
+    granularity = serializers.ChoiceField(
+        choices=GRANULARITIES,
+        required=False,
+        help_text="sft, preference, stepwise, unpaired: a row per decision (step, the default) "
+        "or per trajectory",
+    )
+    max_observation_chars = serializers.IntegerField(
+        required=False, help_text="a page's budget in characters (step rows: 1,800 by default)"
+    )
+    history = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="step rows: 'actions' (default), 'none' or 'last_pages:K'",
+    )
+    tokenizer = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="a tokenizer folder under TOKENIZERS_DIR: the manifest gives row lengths in "
+        "its tokens",
+    )
+    seed_from = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
+    seed_to = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
+    split = serializers.ChoiceField(choices=SPLITS, required=False, help_text="tasks")
     campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
     min_confidence = serializers.FloatField(
         required=False,

@@ -2,9 +2,10 @@
 Hugging Face `datasets` reads), and the rows themselves, streamed in a stable order from a
 database alias (the export's snapshot).
 
-Column names follow what TRL's trainers read: `messages` (SFT), `prompt`/`chosen`/`rejected`
-(preference), `prompt`/`completions`/`labels` (stepwise), `prompt`/`completion`/`label`
-(unpaired).
+Column names follow what TRL's trainers read: `prompt`/`completion` (SFT), `prompt`/`chosen`/
+`rejected` (preference), `prompt`/`completions`/`labels` (stepwise), `prompt`/`completion`/
+`label` (unpaired). By default a row of these is one decision (exports/prompts.py);
+`granularity: trajectory` gives one row per trajectory instead.
 """
 
 import json
@@ -18,13 +19,17 @@ import pyarrow as pa
 from django.db.models import Exists, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from environments.engine.actions import ActionError, parse_action
 from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
-from environments.policies import SYSTEM_PROMPT
+from exports.prompts import Budget, StepPrompts, budget_of, page_text, system_prompt
+from rlplatform.services import ServiceError
 
 # Episodes read at a time: with their steps, this bounds an export's memory.
 CHUNK = 50
+# Decision rows written at a time (a Parquet row group of about a megabyte).
+STEP_BATCH_ROWS = 500
 SCHEMA_VERSION = 1
 
 NAMED_VALUE = pa.struct([("name", pa.string()), ("value", pa.float64())])
@@ -129,11 +134,6 @@ def observation_text(observation: str, mode: str) -> str:
     return rendered if isinstance(rendered, str) else json.dumps(rendered, sort_keys=True)
 
 
-def system_prompt(goal: str) -> str:
-    """The system turn of a conversation: the rules the chat policy is given, and the goal."""
-    return f"{SYSTEM_PROMPT}\n\nTask: {goal}"
-
-
 class ExportKind:
     name: ClassVar[str]
     title: ClassVar[str]
@@ -144,13 +144,41 @@ class ExportKind:
     # Rows written at a time (a Parquet row group): fewer for rows that hold whole
     # trajectories, so that memory stays flat however long the episodes are.
     batch_rows: ClassVar[int] = 2000
+    # Whether rows are decisions or trajectories as the export says (`granularity`, with the
+    # page and history budget of exports/prompts.py).
+    has_granularity: ClassVar[bool] = False
 
-    def rows(self, filters: dict[str, Any], using: str) -> Iterator[dict[str, Any]]:
+    def rows(
+        self, filters: dict[str, Any], using: str, counts: Counter[str]
+    ) -> Iterator[dict[str, Any]]:
+        """The rows, in a stable order. `counts` gathers what the manifest should say about
+        them (rows that had to take another form, ...)."""
         raise NotImplementedError
 
     def count(self, filters: dict[str, Any], using: str) -> int:
         """How many rows `rows` will yield (for progress)."""
         raise NotImplementedError
+
+    def schema_for(self, filters: dict[str, Any]) -> pa.Schema:
+        """The columns of this export's rows."""
+        return self.schema
+
+    def rows_per_batch(self, filters: dict[str, Any]) -> int:
+        """Rows written at a time: `batch_rows`, or for decision rows (a few kilobytes each)
+        `STEP_BATCH_ROWS`."""
+        if self.has_granularity and budget_of(filters).granularity == "step":
+            return STEP_BATCH_ROWS
+        return self.batch_rows
+
+    def options(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """The row options an export of this kind resolves (for the manifest); raises a
+        ServiceError naming the filter when one is wrong."""
+        return budget_of(filters).options() if self.has_granularity else {}
+
+    def sequences(self, row: dict[str, Any]) -> list[list[dict[str, str]] | str]:
+        """What a trainer tokenizes of a row (each a conversation or a text): the manifest
+        measures their lengths. None for kinds that are not trained on directly."""
+        return []
 
     # Label kinds: the campaign kind and the question type their rows read final labels of.
     label_source: ClassVar[tuple[str, str] | None] = None
@@ -196,7 +224,7 @@ class Trajectories(ExportKind):
     def count(self, filters, using):
         return finished_episodes(filters, using).count()
 
-    def rows(self, filters, using):
+    def rows(self, filters, using, counts):
         for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
             yield self.row(episode, steps, filters)
 
@@ -273,7 +301,7 @@ class TrajectorySteps(ExportKind):
             .count()
         )
 
-    def rows(self, filters, using):
+    def rows(self, filters, using, counts):
         mode = filters.get("observation_mode") or "axtree"
         for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
             for step in steps:
@@ -295,16 +323,37 @@ class TrajectorySteps(ExportKind):
                 }
 
 
+STEP_COLUMN = ("step", pa.int32())
+
+
 class Sft(ExportKind):
     name = "sft"
-    title = "SFT conversations (human demonstrations)"
+    title = "SFT (human demonstrations, one decision a row)"
     description = (
-        "Demonstrations as conversational `messages`: the system turn holds the rules and the "
-        "goal, each user turn an observation, each assistant turn the action taken. Successful "
-        "human demonstrations by default."
+        "Successful human demonstrations by default. A row is one decision: `prompt` (the "
+        "system turn with the rules and the goal; a user turn with the steps so far, each action "
+        "and what it did, and the current page, pruned within `max_observation_chars`) and "
+        "`completion` (the action taken). Prompt and completion are separate columns because "
+        "TRL's SFTTrainer then computes the loss on the completion only (its default for "
+        "prompt-completion data), so the model learns the actions and not the pages; with "
+        "`messages` it would train on every token, pages included. Refused actions are left "
+        "out (they stay in the history). `granularity: trajectory` gives one `messages` "
+        "conversation per demonstration instead."
     )
     batch_rows = 50
+    has_granularity = True
     schema = pa.schema(
+        [
+            ("prompt", pa.list_(MESSAGE)),
+            ("completion", pa.list_(MESSAGE)),
+            ("episode_id", pa.int64()),
+            STEP_COLUMN,
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+        ]
+    )
+    trajectory_schema = pa.schema(
         [
             ("messages", pa.list_(MESSAGE)),
             ("episode_id", pa.int64()),
@@ -315,27 +364,65 @@ class Sft(ExportKind):
     )
     default_filters = {"actor_kind": ActorKind.CONTRACTOR, "success": True}
 
-    def count(self, filters, using):
-        return finished_episodes(filters, using).count()
+    def schema_for(self, filters):
+        return self.schema if budget_of(filters).granularity == "step" else self.trajectory_schema
 
-    def rows(self, filters, using):
-        mode = filters.get("observation_mode") or "axtree"
+    def count(self, filters, using):
+        episodes = finished_episodes(filters, using)
+        if budget_of(filters).granularity == "step":
+            return (
+                Step.objects.using(using)
+                .filter(episode__in=episodes.values("pk"), error="")
+                .count()
+            )
+        return episodes.count()
+
+    def rows(self, filters, using, counts):
+        budget = budget_of(filters)
         for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
-            messages = [{"role": "system", "content": system_prompt(episode.task.goal)}]
-            for step in steps:
-                if step.error:
-                    continue
-                messages.append(
-                    {"role": "user", "content": observation_text(step.observation, mode)}
-                )
-                messages.append({"role": "assistant", "content": step.action})
-            yield {
-                "messages": messages,
+            where = {
                 "episode_id": episode.pk,
                 "environment": episode.env_id,
                 "family": episode.task.family,
                 "seed": episode.seed,
             }
+            if budget.granularity == "trajectory":
+                yield {"messages": demonstration(episode.task.goal, steps, budget), **where}
+                continue
+            prompts = StepPrompts(episode.task.goal, steps, budget)
+            for index, step in enumerate(steps):
+                if not step.error:
+                    yield {
+                        "prompt": prompts.messages(index),
+                        "completion": [assistant(step.action)],
+                        **where,
+                        "step": index,
+                    }
+
+    def sequences(self, row):
+        if "messages" in row:
+            return [row["messages"]]
+        return [row["prompt"] + row["completion"]]
+
+
+def assistant(action: str) -> dict[str, str]:
+    return {"role": "assistant", "content": action}
+
+
+def stored_page_text(step: StepRow, budget: Budget) -> str:
+    """A step's page as a trajectory row shows it: in the export's mode, within its budget."""
+    return page_text(step.observation, budget.observation_mode, budget.max_observation_chars, None)
+
+
+def demonstration(goal: str, steps: list[StepRow], budget: Budget) -> list[dict[str, str]]:
+    """A whole demonstration as one conversation: each page a user turn, each accepted action
+    an assistant turn."""
+    messages = [{"role": "system", "content": system_prompt(goal)}]
+    for step in steps:
+        if not step.error:
+            messages.append({"role": "user", "content": stored_page_text(step, budget)})
+            messages.append(assistant(step.action))
+    return messages
 
 
 # Labels: what people said about trajectories. Every label kind reads one final label per item
@@ -437,21 +524,21 @@ def episode_steps(episode_ids: list[int], using: str) -> dict[int, list[StepRow]
     return {episode.pk: steps for episode, steps in _with_steps(list(episodes), using)}
 
 
-def conversation(steps: list[StepRow], mode: str) -> list[dict[str, str]]:
+def conversation(steps: list[StepRow], budget: Budget) -> list[dict[str, str]]:
     """An episode's turns after its first observation: action, observation, action, ..."""
     turns: list[dict[str, str]] = []
     for index, step in enumerate(steps):
         if index:
-            turns.append({"role": "user", "content": observation_text(step.observation, mode)})
-        turns.append({"role": "assistant", "content": step.action})
+            turns.append({"role": "user", "content": stored_page_text(step, budget)})
+        turns.append(assistant(step.action))
     return turns
 
 
-def opening(goal: str, steps: list[StepRow], mode: str) -> list[dict[str, str]]:
+def opening(goal: str, steps: list[StepRow], budget: Budget) -> list[dict[str, str]]:
     """The system turn and the first observation: what every attempt at a task starts from."""
     prompt = [{"role": "system", "content": system_prompt(goal)}]
     if steps:
-        prompt.append({"role": "user", "content": observation_text(steps[0].observation, mode)})
+        prompt.append({"role": "user", "content": stored_page_text(steps[0], budget)})
     return prompt
 
 
@@ -516,15 +603,22 @@ def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qt
 class Preference(ExportKind):
     name = "preference"
     label_source = ("compare", "preference")
-    title = "Preference pairs (compare judgments)"
+    title = "Preference pairs (compare judgments, aligned where the trajectories part)"
     description = (
-        "One row per compared pair with a clear winner: `prompt` (the rules, the goal and the "
-        "first page), `chosen` and `rejected` (each trajectory's turns), as TRL's reward and "
-        "DPO trainers read them; the item's final label (a reviewer's, else the judges' decided "
-        "majority: ties, splits and items in review are left out). "
-        "`strength` is the graders' margin (1-3), `agreement` their consensus."
+        "One row per compared pair with a winner, as TRL's RewardTrainer and DPOTrainer read "
+        "them. Two trajectories of the same task and seed are aligned at the step where they "
+        "part: `prompt` is what both saw there (the rules and the goal, the shared steps so "
+        "far, the page), `chosen` and `rejected` the two actions taken on it (`aligned` true, "
+        "`step` the step). A pair that does not part so (other tasks or seeds, equal "
+        "trajectories, or pages that differ first) is a whole-trajectory row: `prompt` with the "
+        "first page, `chosen` and `rejected` each trajectory's turns (`aligned` false); the "
+        "manifest counts them. `strength` is the graders' margin (1-3), `agreement` their "
+        "consensus. The item's final label decides (a reviewer's, else the judges' decided "
+        "majority: ties, splits and items in review are left out). `granularity: trajectory` "
+        "gives every pair as a whole-trajectory row."
     )
     batch_rows = 50
+    has_granularity = True
     schema = pa.schema(
         [
             ("prompt", pa.list_(MESSAGE)),
@@ -533,6 +627,8 @@ class Preference(ExportKind):
             ("strength", pa.int32()),
             ("chosen_episode_id", pa.int64()),
             ("rejected_episode_id", pa.int64()),
+            ("aligned", pa.bool_()),
+            STEP_COLUMN,
             *ITEM_FIELDS,
         ]
     )
@@ -551,18 +647,78 @@ class Preference(ExportKind):
     def count(self, filters, using):
         return sum(1 for _ in self._pairs(filters, using))
 
-    def rows(self, filters, using):
-        mode = filters.get("observation_mode") or "axtree"
+    def rows(self, filters, using, counts):
+        budget = budget_of(filters)
         for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
-            yield {
-                "prompt": opening(item.task.goal, steps[chosen], mode),
-                "chosen": conversation(steps[chosen], mode),
-                "rejected": conversation(steps[rejected], mode),
+            columns = {
                 "strength": answer.get("strength"),
                 "chosen_episode_id": chosen,
                 "rejected_episode_id": rejected,
                 **item_columns(item, label),
             }
+            goal, winner, loser = item.task.goal, steps[chosen], steps[rejected]
+            part = None
+            if budget.granularity == "step":
+                if same_task_and_seed(chosen, rejected, using):
+                    part, why = divergence(winner, loser)
+                else:
+                    why = "different_task_or_seed"
+                counts["pairs_aligned" if part is not None else "pairs_as_trajectories"] += 1
+                if part is None:
+                    counts[f"pairs_as_trajectories_{why}"] += 1
+            if part is None:
+                yield {
+                    "prompt": opening(goal, winner, budget),
+                    "chosen": conversation(winner, budget),
+                    "rejected": conversation(loser, budget),
+                    "aligned": False,
+                    "step": None,
+                    **columns,
+                }
+            else:
+                yield {
+                    "prompt": StepPrompts(goal, winner, budget).messages(part),
+                    "chosen": [assistant(winner[part].action)],
+                    "rejected": [assistant(loser[part].action)],
+                    "aligned": True,
+                    "step": part,
+                    **columns,
+                }
+
+    def sequences(self, row):
+        return [row["prompt"] + row["chosen"], row["prompt"] + row["rejected"]]
+
+
+def same_task_and_seed(first_id: int, second_id: int, using: str) -> bool:
+    starts = Episode.objects.using(using).filter(pk__in=(first_id, second_id))
+    return len(set(starts.values_list("task_id", "seed"))) == 1
+
+
+def divergence(first: list[StepRow], second: list[StepRow]) -> tuple[int | None, str]:
+    """Where two trajectories of one task and seed part: the first step whose page both saw
+    alike (as every page before it) and where their actions differ. Otherwise None and why:
+    `pages_differ` (a page differed first), `never_part` (equal trajectories, or one stops
+    where the other goes on with the same actions)."""
+    for index, (one, other) in enumerate(zip(first, second, strict=False)):
+        if not same_page(one.observation, other.observation):
+            return None, "pages_differ"
+        if not same_action(one.action, other.action):
+            return index, "aligned"
+    return None, "never_part"
+
+
+def same_page(one: str, other: str) -> bool:
+    return one == other or json.loads(one) == json.loads(other)
+
+
+def same_action(one: str, other: str) -> bool:
+    """The same action, however it was spelled (`click('5')` and `click("5")`)."""
+    if one == other:
+        return True
+    try:
+        return parse_action(one) == parse_action(other)
+    except ActionError:
+        return False
 
 
 class Stepwise(ExportKind):
@@ -570,12 +726,17 @@ class Stepwise(ExportKind):
     label_source = ("grade", "step_rating")
     title = "Step labels (per-step grades, for process reward models)"
     description = (
-        "One row per graded trajectory: `prompt` (the rules and the goal), `completions` (each "
-        "step: the page, then the action) and `labels` (True where graders rated the step 0 or "
-        "+1, False where they rated it -1), as TRL's PRM trainer reads them; `ratings` keeps "
-        "the -1/0/+1 values."
+        "TRL's stepwise-supervision columns, one row per graded step: `prompt` (text: the rules "
+        "and the goal, the steps so far with what each did, the page), `completions` (the "
+        "step's action) and `labels` (True where graders rated the step 0 or +1, False for -1); "
+        "`ratings` keeps the -1/0/+1 value. TRL 1.16 has no PRM trainer: "
+        "examples/train_prm.py trains a token-classification PRM on these rows with plain "
+        "transformers (the label on the last token of each completion). "
+        "`granularity: trajectory` gives one row per graded trajectory (`completions`: each "
+        "step's page and action)."
     )
     batch_rows = 50
+    has_granularity = True
     schema = pa.schema(
         [
             ("prompt", pa.string()),
@@ -583,6 +744,7 @@ class Stepwise(ExportKind):
             ("labels", pa.list_(pa.bool_())),
             ("ratings", pa.list_(pa.int32())),
             ("episode_id", pa.int64()),
+            STEP_COLUMN,
             *ITEM_FIELDS,
         ]
     )
@@ -595,36 +757,62 @@ class Stepwise(ExportKind):
                 yield item, answer["ratings"], label, steps[item.episode_a_id]
 
     def count(self, filters, using):
+        if budget_of(filters).granularity == "step":
+            return sum(
+                min(len(ratings), len(steps))
+                for _, ratings, _, steps in self._graded(filters, using)
+            )
         return sum(1 for _ in self._graded(filters, using))
 
-    def rows(self, filters, using):
-        mode = filters.get("observation_mode") or "axtree"
+    def rows(self, filters, using, counts):
+        budget = budget_of(filters)
         for item, ratings, label, steps in self._graded(filters, using):
             shown = steps[: len(ratings)]
-            yield {
-                "prompt": system_prompt(item.task.goal),
-                "completions": [
-                    f"Page:\n{observation_text(step.observation, mode)}\n\nAction: {step.action}"
-                    for step in shown
-                ],
-                "labels": [rating >= 0 for rating in ratings[: len(shown)]],
-                "ratings": list(ratings[: len(shown)]),
-                "episode_id": item.episode_a_id,
-                **item_columns(item, label),
-            }
+            columns = {"episode_id": item.episode_a_id, **item_columns(item, label)}
+            if budget.granularity == "trajectory":
+                yield {
+                    "prompt": system_prompt(item.task.goal),
+                    "completions": [
+                        f"Page:\n{stored_page_text(step, budget)}\n\nAction: {step.action}"
+                        for step in shown
+                    ],
+                    "labels": [rating >= 0 for rating in ratings[: len(shown)]],
+                    "ratings": list(ratings[: len(shown)]),
+                    "step": None,
+                    **columns,
+                }
+                continue
+            prompts = StepPrompts(item.task.goal, steps, budget)
+            for index, (step, rating) in enumerate(zip(shown, ratings, strict=False)):
+                yield {
+                    "prompt": prompts.text(index),
+                    "completions": [step.action],
+                    "labels": [rating >= 0],
+                    "ratings": [rating],
+                    "step": index,
+                    **columns,
+                }
+
+    def sequences(self, row):
+        return ["\n".join([row["prompt"], *row["completions"]])]
 
 
 class Unpaired(ExportKind):
     name = "unpaired"
     label_source = ("grade", "outcome_rating")
-    title = "Unpaired labels (outcome grades)"
+    title = "Unpaired labels (outcome grades, one decision a row)"
     description = (
-        "One row per graded trajectory: `prompt` (the rules, the goal and the first page), "
-        "`completion` (the trajectory's turns) and `label` (True when the outcome rating is "
-        "above the middle of its scale), as TRL's KTO trainer reads them; `score` is the "
-        "rating scaled to 0..1."
+        "Outcome grades as TRL's KTOTrainer reads them. A row is one decision of a graded "
+        "trajectory: `prompt` (the rules and the goal, the steps so far with what each did, the "
+        "page), `completion` (the action) and `label`, the trajectory's: True when its outcome "
+        "rating is above the middle of its scale, so every action of a good trajectory is "
+        "desirable and every action of a bad one undesirable. `score` is the rating scaled to "
+        "0..1. Refused actions are left out (they stay in the history). "
+        "`granularity: trajectory` gives one row per trajectory (`prompt` with the first page, "
+        "`completion` the trajectory's turns)."
     )
     batch_rows = 50
+    has_granularity = True
     schema = pa.schema(
         [
             ("prompt", pa.list_(MESSAGE)),
@@ -632,6 +820,7 @@ class Unpaired(ExportKind):
             ("label", pa.bool_()),
             ("score", pa.float64()),
             ("episode_id", pa.int64()),
+            STEP_COLUMN,
             *ITEM_FIELDS,
         ]
     )
@@ -645,19 +834,141 @@ class Unpaired(ExportKind):
             yield item, score, label, steps[item.episode_a_id]
 
     def count(self, filters, using):
+        if budget_of(filters).granularity == "step":
+            return sum(
+                sum(1 for step in steps if not step.error)
+                for _, _, _, steps in self._rated(filters, using)
+            )
         return sum(1 for _ in self._rated(filters, using))
 
-    def rows(self, filters, using):
-        mode = filters.get("observation_mode") or "axtree"
+    def rows(self, filters, using, counts):
+        budget = budget_of(filters)
         for item, score, label, steps in self._rated(filters, using):
-            yield {
-                "prompt": opening(item.task.goal, steps, mode),
-                "completion": conversation(steps, mode),
+            columns = {
                 "label": score > 0.5,
                 "score": round(score, 4),
                 "episode_id": item.episode_a_id,
                 **item_columns(item, label),
             }
+            if budget.granularity == "trajectory":
+                yield {
+                    "prompt": opening(item.task.goal, steps, budget),
+                    "completion": conversation(steps, budget),
+                    "step": None,
+                    **columns,
+                }
+                continue
+            prompts = StepPrompts(item.task.goal, steps, budget)
+            for index, step in enumerate(steps):
+                if not step.error:
+                    yield {
+                        "prompt": prompts.messages(index),
+                        "completion": [assistant(step.action)],
+                        "step": index,
+                        **columns,
+                    }
+
+    def sequences(self, row):
+        return [row["prompt"] + row["completion"]]
+
+
+# Tasks: what an RL run starts from.
+
+MAX_TASK_ROWS = 100_000
+
+
+class Tasks(ExportKind):
+    name = "tasks"
+    title = "Tasks (the rows an RL run starts from)"
+    description = (
+        "One row per task (a family and a seed) of a split, for GRPOTrainer's train_dataset "
+        "with environments.trainers' environment_factory: the conversational `prompt` (the "
+        "rules; the environment's reset adds the goal and the first page), `task_id`, "
+        "`environment`, `family`, `seed` and `split`. Filtered as GET /api/v1/datasets/tasks/ "
+        "is: `split` (train by default; its seeds and families: held-out families are in test "
+        "only), `environments` (all by default), `families`, `seed_from` and `seed_to` "
+        "(inclusive, within the split's seeds; by default its first 100). Tasks not stored yet "
+        f"are created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
+    )
+    schema = pa.schema(
+        [
+            ("prompt", pa.list_(MESSAGE)),
+            ("task_id", pa.int64()),
+            ("environment", pa.string()),
+            ("family", pa.string()),
+            ("seed", pa.int64()),
+            ("split", pa.string()),
+        ]
+    )
+    batch_rows = 500
+
+    def options(self, filters):
+        ranges = task_ranges(filters)
+        return {
+            "split": ranges[0].split,
+            "environments": {rows.env_id: rows.families for rows in ranges},
+            "seed_from": ranges[0].seed_from,
+            "seed_to": ranges[0].seed_from + ranges[0].seeds - 1,
+        }
+
+    def count(self, filters, using):
+        return sum(len(rows) for rows in task_ranges(filters))
+
+    def rows(self, filters, using, counts):
+        for rows in task_ranges(filters):
+            for start in range(0, len(rows), self.batch_rows):
+                yield from rows[start : start + self.batch_rows]
+
+    def sequences(self, row):
+        return [row["prompt"]]
+
+
+def task_ranges(filters: dict[str, Any]):
+    """The task rows of an export of `tasks`, a range per environment (the tasks dataset's
+    TaskRows, chosen by its rules), or a ServiceError naming the filter at fault."""
+    from environments.engine import list_environments
+    from environments.openenv.datasets import TaskRows, task_rows
+
+    env_ids = filters.get("environments") or [env.id for env in list_environments()]
+    split = filters.get("split") or "train"
+    wanted = filters.get("families")
+    ranges = []
+    for env_id in env_ids:
+        try:
+            rows = task_rows(
+                env_id=env_id,
+                split=split,
+                seed_from=filters.get("seed_from"),
+                seed_to=filters.get("seed_to"),
+            )
+        except ServiceError as error:
+            field = {"environment": "environments"}.get(error.field, error.field)
+            raise ServiceError(f"{env_id}: {error.message}", field=f"filters.{field}") from None
+        if wanted:
+            rows = TaskRows(
+                env_id=rows.env_id,
+                split=split,
+                families=[family for family in rows.families if family in wanted],
+                seed_from=rows.seed_from,
+                seed_to=rows.seed_from + rows.seeds - 1,
+            )
+        if rows.families:
+            ranges.append(rows)
+    missing = sorted(set(wanted or ()) - {f for rows in ranges for f in rows.families})
+    if missing:
+        raise ServiceError(
+            f"the {split} split of {', '.join(env_ids)} has no task family '{missing[0]}' "
+            "(held-out families are in test only)",
+            field="filters.families",
+        )
+    total = sum(len(rows) for rows in ranges)
+    if total > MAX_TASK_ROWS:
+        raise ServiceError(
+            f"these filters give {total:,} tasks; an export takes at most {MAX_TASK_ROWS:,} "
+            "(narrow the seeds or the families)",
+            field="filters.seed_to",
+        )
+    return ranges
 
 
 def pseudonym(user_id: int) -> str:
@@ -726,7 +1037,7 @@ class Judgments(ExportKind):
     def count(self, filters, using):
         return self._judgments(filters, using).count()
 
-    def rows(self, filters, using):
+    def rows(self, filters, using, counts):
         for judgment in self._judgments(filters, using).iterator(chunk_size=2000):
             yield self.row(judgment)
 
@@ -762,6 +1073,7 @@ KINDS: dict[str, ExportKind] = {
         Stepwise(),
         Unpaired(),
         Judgments(),
+        Tasks(),
     )
 }
 KIND_NAMES = tuple(sorted(KINDS))

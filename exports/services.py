@@ -7,6 +7,7 @@ import logging
 import secrets
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from exports.kinds import KINDS, LEFT_OUT_REASONS, SCHEMA_VERSION
+from exports.lengths import RowLengths, tokenizer_dir
 from exports.models import Export, ExportFormat, Webhook, WebhookDelivery
 from exports.writers import WRITERS, sha256_of
 from rlplatform.models import Job, User
@@ -38,6 +40,9 @@ def export_start(*, kind: str, format: str, filters: dict[str, Any], created_by:
             field="format",
         )
     filters = {**KINDS[kind].default_filters, **filters}
+    KINDS[kind].options(filters)
+    if filters.get("tokenizer") is not None:
+        tokenizer_dir(filters["tokenizer"])
     with transaction.atomic():
         job = job_create(
             kind="export", params={"kind": kind, "format": format}, created_by=created_by
@@ -83,11 +88,16 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
             _begin_snapshot()
             total = kind.count(export.filters, SNAPSHOT)
             progress(0, total, "Writing rows")
-            writer = WRITERS[export.format](workdir / f"data.{export.format}", kind.schema)
+            schema = kind.schema_for(export.filters)
+            writer = WRITERS[export.format](workdir / f"data.{export.format}", schema)
+            lengths = RowLengths(export.filters.get("tokenizer"))
+            counts: Counter[str] = Counter()
+            batch_rows = kind.rows_per_batch(export.filters)
             batch: list[dict[str, Any]] = []
-            for row in kind.rows(export.filters, SNAPSHOT):
+            for row in kind.rows(export.filters, SNAPSHOT, counts):
+                lengths.add(kind.sequences(row))
                 batch.append(row)
-                if len(batch) == kind.batch_rows:
+                if len(batch) == batch_rows:
                     writer.write(batch)
                     batch = []
                     progress(writer.rows, total)
@@ -105,7 +115,7 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
                 "sha256": sha256_of(writer.path),
             }
         ]
-        manifest = _manifest(export, kind, files, left_out)
+        manifest = _manifest(export, kind, schema, files, lengths, counts, left_out)
         _publish(export, workdir, files, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -119,8 +129,17 @@ def _tmp_dir() -> Path:
 
 
 def _manifest(
-    export: Export, kind, files: list[dict[str, Any]], left_out: dict[str, int]
+    export: Export,
+    kind,
+    schema,
+    files: list[dict[str, Any]],
+    lengths: RowLengths,
+    counts: Counter[str],
+    left_out: dict[str, int],
 ) -> dict[str, Any]:
+    """What a reader needs to know of a snapshot: its rows and files, their columns, the
+    options the rows were made with, how long the rows are (against TRL's default context),
+    counts of rows that took another form, and the labelled items that gave no row."""
     loader = "json" if export.format == "jsonl" else "parquet"
     return {
         "export": export.pk,
@@ -135,7 +154,10 @@ def _manifest(
             for reason, items in left_out.items()
         },
         "files": files,
-        "columns": [{"name": field.name, "type": str(field.type)} for field in kind.schema],
+        "columns": [{"name": field.name, "type": str(field.type)} for field in schema],
+        "options": kind.options(export.filters),
+        "row_lengths": lengths.summary(),
+        "counts": dict(sorted(counts.items())),
         "schema_version": SCHEMA_VERSION,
         "platform_version": settings.PLATFORM_VERSION,
         "created_by": export.created_by.username,

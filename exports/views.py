@@ -27,6 +27,11 @@ class ExportForm(forms.Form):
         required=False,
         choices=[("", "Either (the kind's default)"), ("true", "Succeeded"), ("false", "Failed")],
     )
+    granularity = forms.ChoiceField(
+        required=False,
+        choices=[("", "One decision each (default)"), ("trajectory", "One trajectory each")],
+        help_text="sft, preference, stepwise and unpaired",
+    )
     campaigns = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
     )
@@ -60,6 +65,8 @@ class ExportForm(forms.Form):
             filters["actor_kind"] = data["actor_kind"]
         if data["success"]:
             filters["success"] = data["success"] == "true"
+        if data["granularity"]:
+            filters["granularity"] = data["granularity"]
         if data["campaigns"]:
             filters["campaigns"] = sorted(int(pk) for pk in data["campaigns"])
         if data["min_confidence"] is not None:

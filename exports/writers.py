@@ -2,10 +2,10 @@
 closes. The same rows always give the same bytes."""
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -23,9 +23,11 @@ class JsonlWriter:
         self.rows = 0
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            line = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            self.file.write(line.encode() + b"\n")
+        # orjson: compact UTF-8 JSON with sorted keys, several times faster than json (step rows
+        # are many, each with its prompt); a batch goes to the file in one write.
+        lines = [orjson.dumps(row, option=orjson.OPT_SORT_KEYS) for row in rows]
+        if lines:
+            self.file.write(b"\n".join(lines) + b"\n")
         self.rows += len(rows)
 
     def close(self) -> None:

@@ -188,6 +188,8 @@ if os.environ.get("S3_BUCKET"):
         },
     }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Tokenizers an export may measure its rows with (the `tokenizer` filter names a folder here).
+TOKENIZERS_DIR = Path(os.environ.get("TOKENIZERS_DIR", VAR_DIR / "tokenizers"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

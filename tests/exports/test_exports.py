@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from environments.engine.page import page_from_json, page_to_axtree
 from environments.models import Episode
-from environments.policies import SYSTEM_PROMPT
 from exports import services
 from exports.models import Export
 from rlplatform.models import Job, JobStatus
@@ -83,20 +82,6 @@ def test_trajectory_steps_are_one_step_a_row(manager, recorded):
     assert {"observation", "action", "reward", "terminated", "truncated"} <= set(rows.column_names)
 
 
-def test_sft_is_successful_human_demonstrations_as_messages(manager, recorded):
-    human, _ = recorded
-    export = run_export(manager, "sft", "jsonl")
-    rows = load(export)
-    assert sorted(rows["episode_id"]) == sorted(e.pk for e in human)
-    messages = rows[0]["messages"]
-    assert messages[0]["role"] == "system" and SYSTEM_PROMPT in messages[0]["content"]
-    assert [m["role"] for m in messages[1:3]] == ["user", "assistant"]
-    episode = Episode.objects.get(pk=rows[0]["episode_id"])
-    assert [m["content"] for m in messages[2::2]] == list(
-        episode.steps.order_by("index").values_list("action", flat=True)
-    )
-
-
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_the_same_data_exported_twice_gives_identical_bytes(manager, recorded, fmt):
     first = run_export(manager, "trajectories", fmt)
@@ -147,7 +132,7 @@ def test_filters_select_environments_actors_and_outcomes(manager, recorded):
 def test_a_failed_export_publishes_nothing(manager, recorded, monkeypatch):
     from exports import kinds
 
-    def broken(self, filters, using):
+    def broken(self, filters, using, counts):
         yield {"episode_id": 1}
         raise RuntimeError("disk full")
 

@@ -95,7 +95,8 @@ def test_grades_become_step_labels_and_unpaired_labels(manager, contractors, fmt
         )
     steps = Episode.objects.get(pk=item.episode_a_id).step_count
 
-    stepwise = exported(manager, "stepwise", fmt)
+    whole = {"granularity": "trajectory"}
+    stepwise = exported(manager, "stepwise", fmt, whole)
     row = stepwise[0]
     assert {"prompt", "completions", "labels"} <= set(stepwise.column_names)
     assert len(row["completions"]) == len(row["labels"]) == steps
@@ -103,7 +104,7 @@ def test_grades_become_step_labels_and_unpaired_labels(manager, contractors, fmt
     assert row["ratings"][-1] == -1 and row["item_id"] == item.pk
     assert row["completions"][0].startswith("Page:\n") and "Action: " in row["completions"][0]
 
-    unpaired = exported(manager, "unpaired", fmt)
+    unpaired = exported(manager, "unpaired", fmt, whole)
     row = unpaired[0]
     assert {"prompt", "completion", "label"} <= set(unpaired.column_names)
     assert row["label"] is False and row["score"] == 0.25
@@ -120,7 +121,7 @@ def test_comparisons_become_preference_pairs_and_an_adjudication_wins(
         campaign, contractors[0], lambda item: {"preference": {"choice": "A", "strength": 3}}
     )
     judge(campaign, contractors[1], lambda item: {"preference": {"choice": "A", "strength": 1}})
-    rows = exported(manager, "preference")
+    rows = exported(manager, "preference", filters={"granularity": "trajectory"})
     assert {"prompt", "chosen", "rejected"} <= set(rows.column_names)
     row = rows[0]
     assert row["chosen_episode_id"] == first.episode_a_id
