@@ -5,6 +5,8 @@ agent's rejected), `sft` rows from the person's steps only; the category on ever
 applies to."""
 
 import pytest
+from transformers import Qwen3ForSequenceClassification
+from trl import DPOConfig, DPOTrainer, RewardConfig, RewardTrainer, SFTConfig, SFTTrainer
 
 from environments.models import Episode
 from exports import services as export_services
@@ -15,8 +17,9 @@ from rlplatform.models import Role
 from rlplatform.services import job_execute
 from tests.conftest import key_client, signed_in
 from tests.exports.helpers import api_episode, solver_actions
-from tests.exports.test_training import export_through_api
+from tests.exports.test_training import TWO_STEPS, export_through_api, trained_tokenizer
 from tests.factories import UserFactory
+from tests.trainers.test_grpo import tiny_qwen3
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases=["default", "snapshot"]),
@@ -116,3 +119,42 @@ def test_sft_rows_come_from_the_persons_steps_after_the_takeover(corrected, tmp_
     job_execute(job_id=export.job_id, handler=export_services.export_run)
     export.refresh_from_db()
     assert export.manifest["rows"] == 0
+
+
+@pytest.mark.slow
+def test_takeover_pairs_and_rows_train_with_trls_defaults(corrected, tmp_path):
+    tokenizer = trained_tokenizer()
+    campaign, *_ = corrected
+    exporter = key_client(scopes=["export"])
+    pairs, _ = export_through_api(exporter, tmp_path, "preference", {"campaigns": [campaign.pk]})
+    config = tiny_qwen3(tokenizer).config
+    config.num_labels = 1
+    reward = RewardTrainer(
+        model=Qwen3ForSequenceClassification(config),
+        processing_class=tokenizer,
+        train_dataset=pairs,
+        args=RewardConfig(output_dir=str(tmp_path / "reward"), **TWO_STEPS),
+    )
+    assert reward.args.max_length == 1024 and reward.train_dataset.num_rows == 1
+    reward.train()
+    assert reward.state.global_step == 2
+    dpo = DPOTrainer(
+        model=tiny_qwen3(tokenizer),
+        ref_model=tiny_qwen3(tokenizer),
+        processing_class=tokenizer,
+        train_dataset=pairs,
+        args=DPOConfig(output_dir=str(tmp_path / "dpo"), **TWO_STEPS),
+    )
+    dpo.train()
+    assert dpo.state.global_step == 2
+
+    rows, _ = export_through_api(exporter, tmp_path, "sft")
+    sft = SFTTrainer(
+        model=tiny_qwen3(tokenizer),
+        processing_class=tokenizer,
+        train_dataset=rows,
+        args=SFTConfig(output_dir=str(tmp_path / "sft"), **TWO_STEPS),
+    )
+    assert sft.args.max_length == 1024 and sft.train_dataset.num_rows == rows.num_rows
+    sft.train()
+    assert sft.state.global_step == 2
