@@ -183,12 +183,17 @@ class ExportKind:
 
     # Label kinds: the campaign kind and the question type their rows read final labels of.
     label_source: ClassVar[tuple[str, str] | None] = None
+    # Other questions whose final labels give rows too (stepwise: first errors).
+    also_reads: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def left_out(self, filters: dict[str, Any], using: str) -> dict[str, int]:
         """Labelled items that give no row, counted by reason (see LEFT_OUT_REASONS)."""
         if self.label_source is None:
             return {}
-        return labels_left_out(filters, using, *self.label_source)
+        counts = Counter(labels_left_out(filters, using, *self.label_source))
+        for source in self.also_reads:
+            counts.update(labels_left_out(filters, using, *source))
+        return dict(sorted(counts.items()))
 
 
 class Trajectories(ExportKind):
@@ -829,6 +834,7 @@ def same_action(one: str, other: str) -> bool:
 class Stepwise(ExportKind):
     name = "stepwise"
     label_source = ("grade", "step_rating")
+    also_reads = (("grade", "first_error"),)
     title = "Step labels (per-step grades, for process reward models)"
     description = (
         "TRL's stepwise-supervision columns, one row per graded step: `prompt` (text: the rules "
