@@ -19,6 +19,7 @@ from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, 
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
 from rlplatform.errors import service_error_body
+from rlplatform.jobs import rollout_item_kinds
 from rlplatform.models import ApiKeyScope, Role
 from rlplatform.permissions import allow
 from rlplatform.selectors import job_list_for
@@ -581,6 +582,9 @@ class RolloutListApi(APIView):
             required=False,
         )
         count = serializers.IntegerField(required=False, min_value=1, max_value=rollouts.MAX_ITEMS)
+        attempts = serializers.IntegerField(
+            required=False, min_value=1, max_value=rollouts.MAX_ATTEMPTS, default=1
+        )
         seed_start = serializers.IntegerField(
             required=False, min_value=0, max_value=services.MAX_SEED, default=0
         )
@@ -637,7 +641,9 @@ class RolloutItemListApi(APIView):
     @extend_schema(responses=RolloutItemOutput(many=True))
     def get(self, request, job_id: int):
         job = get_object_or_404(
-            job_list_for(user=request.user, api_key=request_key(request)).filter(kind="rollout"),
+            job_list_for(user=request.user, api_key=request_key(request)).filter(
+                kind__in=rollout_item_kinds()
+            ),
             pk=job_id,
         )
         return paginated(self, request, job.rollout_items.all(), RolloutItemOutput)

@@ -216,16 +216,19 @@ def build_policy(
     *,
     env_id: str,
     api_key: str = "",
+    attempt: int = 0,
     observation_mode: str = "axtree",
     max_observation_chars: int | None = None,
 ) -> RolloutPolicy:
     """The policy a rollout's spec names, for one environment; a chat policy is shown pages in
-    `observation_mode` within `max_observation_chars` (the engine's policies read pages)."""
+    `observation_mode` within `max_observation_chars` (the engine's policies read pages). The
+    random policy draws other actions on each attempt at a task; the scripted solver is the
+    same every time."""
     kind = spec["kind"]
     if kind == "scripted":
         return EnginePolicy(get_environment(env_id).solver())
     if kind == "random":
-        return EnginePolicy(RandomPolicy(int(spec.get("seed", 0))))
+        return EnginePolicy(RandomPolicy(int(spec.get("seed", 0)) + attempt))
     return ChatPolicy(
         base_url=spec["base_url"],
         model=spec["model"],

@@ -1,6 +1,8 @@
 """Rollout jobs: many episodes of tasks played by a policy, on the `rollouts` queue.
 
-A rollout is a Job whose planned episodes are RolloutItem rows, all created when it starts.
+A rollout is a Job whose planned episodes are RolloutItem rows, all created when it starts:
+every (environment, family, seed) of the spec, `attempts` times each. An evaluation
+(evaluations/) is a rollout of its own job kind, whose report is stored when its last item ends.
 Each item runs as its own Celery task, so one job's episodes spread over every worker; at most
 `concurrency` run at once, each finished item sending the next. Items are idempotent: a task
 delivered twice, or again after its worker died, resumes the item's one episode from its
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from environments import observations, policies
 from environments.engine.page import page_from_json
@@ -34,6 +37,7 @@ from environments.services import (
     episodes_step,
     task_get_or_create,
 )
+from rlplatform import jobs
 from rlplatform.models import ApiKey, Job, JobStatus, User
 from rlplatform.services import ServiceError, job_create
 
@@ -41,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ITEMS = 100_000
 MAX_CONCURRENCY = 256
+MAX_ATTEMPTS = 32
 LEASE = timedelta(seconds=settings.ROLLOUT_LEASE_SECONDS)
 
 
@@ -49,8 +54,8 @@ class ItemBusy(Exception):
 
 
 def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """The (environment, family, seed) of every planned episode, or a ServiceError naming the
-    field at fault (the episode settings included)."""
+    """The (environment, family, seed) of every planned episode, each task `attempts` times in
+    a row, or a ServiceError naming the field at fault (the episode settings included)."""
     _settings_of(spec)
     environments = spec.get("environments") or []
     if not environments:
@@ -85,11 +90,19 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int]]:
         seeds = list(range(start, start + count))
     else:
         raise ServiceError("give seeds, or a count of seeds per family", field="seeds")
-    items = [(env_id, family, seed) for (env_id, family), seed in itertools.product(plan, seeds)]
-    if len(items) > MAX_ITEMS:
+    attempts = int(spec.get("attempts", 1))
+    if not 1 <= attempts <= MAX_ATTEMPTS:
+        raise ServiceError(f"attempts must be between 1 and {MAX_ATTEMPTS}", field="attempts")
+    if len(plan) * len(seeds) * attempts > MAX_ITEMS:
         raise ServiceError(
-            f"{len(items)} episodes planned; at most {MAX_ITEMS} in one rollout", field="count"
+            f"{len(plan) * len(seeds) * attempts} episodes planned; at most {MAX_ITEMS} in one "
+            "rollout",
+            field="count",
         )
+    items = [
+        (env_id, family, seed)
+        for (env_id, family), seed, _ in itertools.product(plan, seeds, range(attempts))
+    ]
     policy = spec.get("policy") or {}
     if policy.get("kind") not in policies.POLICY_KINDS:
         raise ServiceError(
@@ -143,8 +156,11 @@ def _settings_of(params: dict[str, Any]) -> observations.EpisodeSettings:
 
 
 @transaction.atomic
-def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = None) -> Job:
-    """Plan a rollout and start its first `concurrency` episodes on the rollouts queue.
+def rollout_start(
+    *, spec: dict[str, Any], user: User, api_key: ApiKey | None = None, kind: str = "rollout"
+) -> Job:
+    """Plan a rollout and start its first `concurrency` episodes on the rollouts queue. `kind`
+    is the job's: "rollout", or another kind run by rollout items (an evaluation).
 
     The chat policy's API key is the spec's `policy.api_key` (kept out of the job's visible
     parameters), else the platform's CHAT_POLICY_API_KEY when `base_url` is its own server.
@@ -160,6 +176,7 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
         "seeds": spec.get("seeds"),
         "count": spec.get("count"),
         "seed_start": spec.get("seed_start", 0),
+        "attempts": int(spec.get("attempts", 1)),
         "policy": policy,
         "concurrency": int(spec.get("concurrency", 8)),
         "api_key_id": api_key.pk if api_key else None,
@@ -168,7 +185,7 @@ def rollout_start(*, spec: dict[str, Any], user: User, api_key: ApiKey | None = 
         "max_observation_chars": settings.max_observation_chars,
     }
     job = job_create(
-        kind="rollout",
+        kind=kind,
         params=params,
         created_by=user,
         task_kwargs={"policy_api_key": secret} if secret else None,
@@ -215,6 +232,12 @@ def rollout_dispatch(*, job_id: int, policy_api_key: str = "") -> int:
     return len(chosen)
 
 
+def item_attempt(item: RolloutItem) -> int:
+    """Which attempt at its task the item is (0 first): a task's attempts are planned in a
+    row."""
+    return item.index % int(item.job.params.get("attempts", 1))
+
+
 def _claim(item_id: int) -> RolloutItem | None:
     """Take the item's lease and make sure it has its episode; None when there is nothing to
     do (finished, or its job was cancelled)."""
@@ -253,8 +276,12 @@ def _claim(item_id: int) -> RolloutItem | None:
                 user=item.job.created_by,
                 api_key=ApiKey.objects.filter(pk=key_id).first() if key_id else None,
                 actor_kind=ActorKind.AGENT,
-                source="rollout",
-                metadata={"rollout": item.job_id, "policy": item.job.params["policy"]},
+                source=item.job.kind,
+                metadata={
+                    "rollout": item.job_id,
+                    "policy": item.job.params["policy"],
+                    "attempt": item_attempt(item),
+                },
                 settings=_settings_of(item.job.params),
             )
         item.save()
@@ -272,6 +299,7 @@ def rollout_item_run(*, item_id: int, policy_api_key: str = "") -> None:
         job.params["policy"],
         env_id=item.env_id,
         api_key=policy_api_key or server_key_for(job.params["policy"]),
+        attempt=item_attempt(item),
         observation_mode=episode.observation_mode,
         max_observation_chars=episode.max_observation_chars,
     )
@@ -349,8 +377,9 @@ def _finish_item(item: RolloutItem, status: str, *, policy_api_key: str = "") ->
         )
         if not updated:
             return
-        if status == RolloutItemStatus.DONE and item.episode_id:
-            # Campaigns that subscribe to rollouts take the episode (labeling's routing).
+        if status == RolloutItemStatus.DONE and item.episode_id and item.job.kind == "rollout":
+            # Campaigns that subscribe to rollouts take the episode (labeling's routing); an
+            # evaluation's episodes measure a policy and stay out of training data.
             episode_id = item.episode_id
             transaction.on_commit(
                 lambda: app.send_task("labeling.tasks.route_episode", args=[episode_id])
@@ -368,6 +397,8 @@ def _finish_item(item: RolloutItem, status: str, *, policy_api_key: str = "") ->
             if job.status == JobStatus.FAILED:
                 job.error = "every episode failed; see the rollout's items for why"
             job.save()
+            if hook := jobs.get_kind(job.kind).on_finish:
+                import_string(hook)(job)
     rollout_dispatch(job_id=item.job_id, policy_api_key=policy_api_key)
 
 

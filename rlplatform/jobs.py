@@ -24,6 +24,12 @@ class JobKind:
     on_cancel: str = ""
     # Functions (dotted paths) from a job to a JobDescription, each from the app that knows.
     describers: tuple[str, ...] = ()
+    # The job's work is rollout items (environments/rollouts.py), each holding a lease of its
+    # own: no single attempt runs the job, so it is never sent again as a whole.
+    rollout_items: bool = False
+    # For rollout-item jobs: called with the job (a dotted path) inside the transaction in which
+    # its last item finishes, to store what the job's episodes add up to.
+    on_finish: str = ""
 
 
 JOB_KINDS: dict[str, JobKind] = {
@@ -46,6 +52,20 @@ JOB_KINDS: dict[str, JobKind] = {
                 "environments.selectors.rollout_description",
                 "labeling.selectors.campaigns_fed_description",
             ),
+            rollout_items=True,
+        ),
+        JobKind(
+            kind="evaluation",
+            title="Evaluation",
+            task_name="environments.tasks.dispatch_rollout",
+            queue="rollouts",
+            on_cancel="environments.rollouts.rollout_cancel_items",
+            describers=(
+                "environments.selectors.rollout_description",
+                "evaluations.selectors.evaluation_job_description",
+            ),
+            rollout_items=True,
+            on_finish="evaluations.services.evaluation_report_store",
         ),
         JobKind(
             kind="export",
@@ -91,3 +111,8 @@ def get_kind(kind: str) -> JobKind:
         raise ServiceError(
             f"unknown job kind '{kind}'; known kinds: {', '.join(sorted(JOB_KINDS))}", field="kind"
         ) from None
+
+
+def rollout_item_kinds() -> list[str]:
+    """The kinds of job whose work is rollout items."""
+    return [kind.kind for kind in JOB_KINDS.values() if kind.rollout_items]

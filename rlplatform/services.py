@@ -477,6 +477,8 @@ def jobs_redispatch_stale() -> int:
     """Send again every job still queued long after it was created (its message was lost, or
     the broker was down when it was started), and every running job whose lease ran out (its
     worker died). Duplicates are harmless: job_execute skips them."""
+    from rlplatform import jobs
+
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_REDISPATCH_AFTER_SECONDS)
     stale = list(
         Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff).filter(
@@ -489,7 +491,7 @@ def jobs_redispatch_stale() -> int:
             status=JobStatus.RUNNING,
             updated_at__lt=_lease_start(),
             dispatched_at__lt=_lease_start(),
-        ).exclude(kind="rollout")
+        ).exclude(kind__in=jobs.rollout_item_kinds())
     )
     for job in stale:
         job_dispatch(job=job)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "environments",
     "labeling",
     "exports",
+    "evaluations",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from environments import urls as environments_urls
 from environments.openenv import urls as openenv_urls
+from evaluations import urls as evaluations_urls
 from exports import urls as exports_urls
 from labeling import urls as labeling_urls
 from rlplatform import apis, errors, metrics, views
@@ -28,6 +29,7 @@ api_v1 = [
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="api_user"),
     path("audit/", apis.AuditEventListApi.as_view(), name="api_audit"),
     *exports_urls.api_urlpatterns,
+    *evaluations_urls.api_urlpatterns,
     *openenv_urls.api_urlpatterns,
     *labeling_urls.api_urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -52,6 +54,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("", include(environments_urls.urlpatterns)),
     path("", include(exports_urls.urlpatterns)),
+    path("", include(evaluations_urls.urlpatterns)),
     path("", include(openenv_urls.urlpatterns)),
     path("", include(labeling_urls.urlpatterns)),
     path("admin/login/", views.SignInView.as_view()),

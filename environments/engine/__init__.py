@@ -11,6 +11,8 @@ from .tasks import Task, TaskFamily
 from . import bank  # noqa: F401  isort: skip
 from . import ledger  # noqa: F401  isort: skip
 from . import tickets  # noqa: F401  isort: skip
+from . import shop  # noqa: F401  isort: skip
+from . import airline  # noqa: F401  isort: skip
 
 __all__ = [
     "Action",

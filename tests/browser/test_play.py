@@ -195,3 +195,29 @@ def test_a_pause_sends_the_field_and_typing_on_is_kept(page, live_server, manage
     assert recorded == ["fill('1', 'mchen')", "fill('1', 'mchen42-and-more')"]
     assert page.locator("#env-stage input[data-bid='1']").input_value() == "mchen42-and-more"
     assert page.evaluate("document.activeElement.dataset.bid") == "2"
+
+
+def test_a_manager_changes_a_flight_on_the_airline_in_the_browser(page, live_server, manager):
+    """The airline's tabs, row buttons and confirmation dialog work for a person as for an
+    agent: the solver's moves, made with the keyboard, complete the task."""
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/environments/")
+    page.locator("#env-airline-v1 form[action$='/change_flight/try/'] button").click()
+    page.wait_for_selector("#env-stage")
+    episode = Episode.objects.get(user=manager)
+    env, solver, task = solver_for(episode.task)
+    actions = []
+    while episode.status == EpisodeStatus.RUNNING:
+        action = solver.act(task, env.render(episode_state(episode)))
+        recorded_as = perform(page, env, episode_state(episode), action)
+        if recorded_as is not None:
+            actions.append(recorded_as)
+            page.wait_for_function(
+                f"document.getElementById('step-count').textContent === '{len(actions)}'"
+            )
+        episode.refresh_from_db()
+
+    page.wait_for_selector("#outcome")
+    assert "Task complete" in page.inner_text("#outcome")
+    assert episode.success is True
+    assert list(episode.steps.order_by("index").values_list("action", flat=True)) == actions

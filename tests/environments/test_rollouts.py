@@ -67,6 +67,37 @@ def test_a_random_rollout_rarely_succeeds(celery_worker_process, admin_user):
     assert Episode.objects.filter(api_key__isnull=False, source="rollout").count() == 16
 
 
+def test_each_task_is_played_attempts_times_and_the_random_policy_varies_between_them(
+    celery_worker_process, manager
+):
+    response = signed_in(manager).post(
+        "/api/v1/rollouts/",
+        {
+            "environments": ["bank-v1"],
+            "families": ["statement_balance"],
+            "seeds": [5, 6],
+            "attempts": 2,
+            "policy": {"kind": "random", "seed": 2},
+        },
+        format="json",
+    )
+    job = finished_job(response.json()["id"])
+    assert job.status == "succeeded", job.error
+    episodes = Episode.objects.filter(rollout_item__job=job)
+    assert sorted(episodes.values_list("seed", "metadata__attempt")) == [
+        (5, 0),
+        (5, 1),
+        (6, 0),
+        (6, 1),
+    ]
+    for seed in (5, 6):
+        attempts = [
+            list(episode.steps.values_list("action", flat=True))
+            for episode in episodes.filter(seed=seed)
+        ]
+        assert attempts[0] != attempts[1]
+
+
 def test_a_chat_model_drives_episodes_and_its_mistakes_are_recorded_as_failed_steps(
     celery_worker_process, manager
 ):

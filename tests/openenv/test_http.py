@@ -10,7 +10,7 @@ import pytest
 from openenv.core.env_server.types import Action, Observation, State
 from pydantic import Field
 
-from environments.engine import get_environment
+from environments.engine import get_environment, list_environments
 from environments.engine.observe import page_to_pruned
 from environments.models import Episode, Step
 from environments.openenv import protocol
@@ -233,8 +233,10 @@ def test_a_key_steps_only_its_owners_episodes(base, auth, admin_user):
 def test_the_index_lists_every_environments_base_url(asgi_server):
     listed = httpx.get(f"{asgi_server.url}/openenv/").json()
     ids = [env["id"] for env in listed["environments"]]
-    assert ids == ["bank-v1", "ledger-v1", "tickets-v1"]
-    assert listed["environments"][0]["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
+    assert ids == [env.id for env in list_environments()]
+    assert {"airline-v1", "bank-v1", "ledger-v1", "shop-v1", "tickets-v1"} <= set(ids)
+    bank = next(env for env in listed["environments"] if env["id"] == "bank-v1")
+    assert bank["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
 
 
 def test_openenvs_own_runtime_validator_passes(base):

@@ -35,6 +35,7 @@ from rlplatform.models import ApiKey, ApiKeyScope, Job, Role
 from rlplatform.services import job_execute
 from rlplatform.throttling import AnonymousRateThrottle, PrincipalRateThrottle
 from tests.conftest import bearer_client
+from tests.evaluations.helpers import evaluated
 from tests.factories import (
     GOOD_ANSWERS,
     UserFactory,
@@ -97,6 +98,11 @@ ROWS = [
     ("GET",   "rollouts",                       "302 403 403 403 200 200 200 302 302 302 302 302"),
     ("GET",   "imports",                        "302 403 403 403 200 200 200 302 302 302 302 302"),
     ("GET",   "exports",                        "302 403 403 403 200 200 200 302 302 302 302 302"),
+    ("GET",   "evaluations",                    "302 403 403 403 200 200 200 302 302 302 302 302"),
+    ("POST",  "evaluations",                    "302 403 403 403 400 400 400 302 302 302 302 302"),
+    ("GET",   "evaluation_detail",              "302 403 403 403 200 404 200 302 302 302 302 302"),
+    ("GET",   "evaluation_csv",                 "302 403 403 403 200 404 200 302 302 302 302 302"),
+    ("GET",   "evaluation_json",                "302 403 403 403 200 404 200 302 302 302 302 302"),
     ("GET",   "export_file",                    "302 403 403 403 200 404 200 302 302 302 302 302"),
     ("GET",   "labeling_hub",                   "302 302 302 302 302 302 302 302 302 302 302 302"),
     ("GET",   "labeling_home",                  "302 200 200 403 403 403 200 302 302 302 302 302"),
@@ -152,6 +158,9 @@ ROWS = [
     ("GET",   "api_episode_reward",             "401 200 404 404 200 200 200 404 404 403 401 401"),
     ("POST",  "api_rollouts",                   "401 403 403 403 400 400 400 400 403 403 401 401"),
     ("GET", "api_rollout_items job_id=rollout_job", "401 403 403 403 200 404 200 200 403 403 401 401"),  # noqa: E501
+    ("GET",   "api_evaluations",                "401 403 403 403 200 200 200 200 403 403 401 401"),
+    ("POST",  "api_evaluations",                "401 403 403 403 400 400 400 400 403 403 401 401"),
+    ("GET",   "api_evaluation",                 "401 403 403 403 200 404 200 200 403 403 401 401"),
     ("POST",  "api_imports",                    "401 403 403 403 400 400 400 400 403 403 401 401",
                                                 MULTIPART),
     ("GET", "api_dataset_tasks ?environment=bank-v1", "401 200 200 200 200 200 200 200 200 403 401 401"),  # noqa: E501
@@ -237,6 +246,7 @@ ADMIN_PAGES_REFUSED = {
     "admin:rlplatform_auditevent_delete": READ_ONLY,
     "admin:environments_task_add": READ_ONLY,
     "admin:environments_episode_add": READ_ONLY,
+    "admin:evaluations_evaluation_add": READ_ONLY,
 }
 # Routes the matrix does not request, and why.
 NOT_REQUESTED = {
@@ -335,6 +345,9 @@ def world(settings, tmp_path, monkeypatch):
 
     admin_job = platform_services.job_create(kind="recompute_statistics", created_by=admin)
     rollout_job = Job.objects.create(kind="rollout", created_by=manager_x)
+    evaluation = evaluated(
+        user=manager_x, families=["statement_balance"], tasks_per_family=1, attempts=1
+    )
     export = export_services.export_start(
         kind="judgments", format="jsonl", filters={}, created_by=manager_x
     )
@@ -369,6 +382,7 @@ def world(settings, tmp_path, monkeypatch):
             "campaign_id": campaign_x.pk,
             "env_id": "bank-v1",
             "episode_id": a_episode.pk,
+            "evaluation_id": evaluation.pk,
             "export_id": export.pk,
             "family": "pay_bill",
             "feed": "judgments",

@@ -1,0 +1,40 @@
+"""A person plays the shop (`shop-v1`) in a real browser: searching the catalogue, opening a
+product and posting a review, each keystroke and selection recorded as the agent's actions."""
+
+import pytest
+
+from environments.models import Episode, EpisodeStatus
+from environments.services import episode_state
+from tests.browser.test_play import perform
+from tests.conftest import browser_sign_in
+from tests.environments.helpers import solver_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_manager_reviews_a_purchase_in_the_shop_in_the_browser(page, live_server, manager):
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/environments/")
+    page.locator("#env-shop-v1 form[action$='/write_review/try/'] button").click()
+    page.wait_for_selector("#env-stage")
+    episode = Episode.objects.get(user=manager)
+    assert page.inner_text("#goal") == episode.task.goal
+
+    env, solver, task = solver_for(episode.task)
+    actions = []
+    while episode.status == EpisodeStatus.RUNNING:
+        action = solver.act(task, env.render(episode_state(episode)))
+        recorded_as = perform(page, env, episode_state(episode), action)
+        if recorded_as is not None:
+            actions.append(recorded_as)
+            page.wait_for_function(
+                f"document.getElementById('step-count').textContent === '{len(actions)}'"
+            )
+        episode.refresh_from_db()
+
+    page.wait_for_selector("#outcome")
+    assert "Task complete" in page.inner_text("#outcome")
+    assert episode.success is True
+    assert list(episode.steps.order_by("index").values_list("action", flat=True)) == actions
+    review = episode_state(episode)["reviews"][-1]
+    assert (review["title"], review["text"]) == (task.params["title"], task.params["text"])
