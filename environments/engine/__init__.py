@@ -13,6 +13,8 @@ from . import ledger  # noqa: F401  isort: skip
 from . import tickets  # noqa: F401  isort: skip
 from . import shop  # noqa: F401  isort: skip
 from . import airline  # noqa: F401  isort: skip
+from . import helpdesk  # noqa: F401  isort: skip
+from . import hr  # noqa: F401  isort: skip
 
 __all__ = [
     "Action",

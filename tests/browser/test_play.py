@@ -55,10 +55,13 @@ def perform(page, env, state, action: str) -> str | None:
     return parsed.to_string()
 
 
-def test_a_manager_completes_a_bank_task_in_the_browser(page, live_server, manager):
+@pytest.mark.parametrize(
+    ("env_id", "family"), [("bank-v1", "card_controls"), ("hr-v1", "review_time_off")]
+)
+def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, env_id, family):
     browser_sign_in(page, live_server, manager.username)
     page.click("nav >> text=Environments")
-    page.locator("#env-bank-v1 form[action$='/card_controls/try/'] button").click()
+    page.locator(f"#env-{env_id} form[action$='/{family}/try/'] button").click()
     page.wait_for_selector("#env-stage")
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal

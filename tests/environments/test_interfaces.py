@@ -15,8 +15,11 @@ from environments.trainers import PlatformToolEnv
 from tests.openenv.live import solver_actions
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ENV_ID, FAMILY, SEED = "bank-v1", "pay_bill", 7
-# Less than the longest pages of this task (2,691 characters of axtree), so that some are cut.
+SEED = 7
+# One family of each environment the seed test runs on.
+TASKS = [("bank-v1", "pay_bill", SEED), ("hr-v1", "request_time_off", SEED)]
+# Less than the longest pages of these tasks (2,691 characters of axtree in pay_bill), so that
+# some are cut.
 BUDGET = 1000
 
 
@@ -26,14 +29,15 @@ def api(server, key) -> httpx.Client:
     )
 
 
-def through_the_api(server, key, actions: list[str], mode: str) -> list[str]:
+def through_the_api(server, key, task: tuple, actions: list[str], mode: str) -> list[str]:
+    env_id, family, seed = task
     with api(server, key) as http:
         created = http.post(
             "episodes/",
             json={
-                "environment": ENV_ID,
-                "family": FAMILY,
-                "seed": SEED,
+                "environment": env_id,
+                "family": family,
+                "seed": seed,
                 "observation_mode": mode,
                 "max_observation_chars": BUDGET,
             },
@@ -45,31 +49,33 @@ def through_the_api(server, key, actions: list[str], mode: str) -> list[str]:
     return pages
 
 
-def through_gymnasium(server, key, actions: list[str], mode: str) -> list[str]:
+def through_gymnasium(server, key, task: tuple, actions: list[str], mode: str) -> list[str]:
+    env_id, family, seed = task
     env = gymnasium.make(
-        f"rlplatform/{ENV_ID}",
+        f"rlplatform/{env_id}",
         base_url=server.url,
         api_key=key,
         observation_mode=mode,
         max_observation_chars=BUDGET,
     )
-    observation, _ = env.reset(seed=SEED, options={"family": FAMILY})
+    observation, _ = env.reset(seed=seed, options={"family": family})
     pages = [observation["page"]] + [env.step(action)[0]["page"] for action in actions]
     env.close()
     return pages
 
 
-def session_url(server, key) -> str:
+def session_url(server, key, env_id: str) -> str:
     with api(server, key) as http:
-        minted = http.post("openenv/sessions/", json={"environment": ENV_ID})
+        minted = http.post("openenv/sessions/", json={"environment": env_id})
     assert minted.status_code == 201, minted.text
     return minted.json()["url"]
 
 
-def through_openenv(server, key, actions: list[str], mode: str) -> list[str]:
-    with GenericEnvClient(base_url=session_url(server, key)).sync() as env:
+def through_openenv(server, key, task: tuple, actions: list[str], mode: str) -> list[str]:
+    env_id, family, seed = task
+    with GenericEnvClient(base_url=session_url(server, key, env_id)).sync() as env:
         reset = env.reset(
-            task_name=FAMILY, seed=SEED, observation_mode=mode, max_observation_chars=BUDGET
+            task_name=family, seed=seed, observation_mode=mode, max_observation_chars=BUDGET
         )
         pages = [reset.observation["text"]]
         for action in actions:
@@ -82,11 +88,12 @@ def tool_page(text: str) -> str:
     return text.split("Page:\n", 1)[1].split("\n\nThe episode has ended", 1)[0]
 
 
-def through_trl(server, key, actions: list[str], mode: str) -> list[str]:
+def through_trl(server, key, task: tuple, actions: list[str], mode: str) -> list[str]:
+    env_id, family, seed = task
     env = PlatformToolEnv(
-        server.url, key, environment=ENV_ID, observation_mode=mode, max_observation_chars=BUDGET
+        server.url, key, environment=env_id, observation_mode=mode, max_observation_chars=BUDGET
     )
-    pages = [tool_page(env.reset(family=FAMILY, seed=SEED))]
+    pages = [tool_page(env.reset(family=family, seed=seed))]
     for action in actions:
         parsed = parse_action(action)
         pages.append(tool_page(getattr(env, parsed.name)(**parsed.args)))
@@ -94,16 +101,17 @@ def through_trl(server, key, actions: list[str], mode: str) -> list[str]:
     return pages
 
 
+@pytest.mark.parametrize("task", TASKS, ids=lambda task: task[0])
 @pytest.mark.parametrize("mode", ["axtree", "pruned", "diff"])
 def test_the_same_task_seed_and_actions_show_byte_identical_pages_everywhere(
-    asgi_server, agent_key, mode
+    asgi_server, agent_key, mode, task
 ):
-    actions = solver_actions(ENV_ID, FAMILY, SEED)
+    actions = solver_actions(*task)
     pages = {
-        "api": through_the_api(asgi_server, agent_key, actions, mode),
-        "gymnasium": through_gymnasium(asgi_server, agent_key, actions, mode),
-        "openenv": through_openenv(asgi_server, agent_key, actions, mode),
-        "trl": through_trl(asgi_server, agent_key, actions, mode),
+        "api": through_the_api(asgi_server, agent_key, task, actions, mode),
+        "gymnasium": through_gymnasium(asgi_server, agent_key, task, actions, mode),
+        "openenv": through_openenv(asgi_server, agent_key, task, actions, mode),
+        "trl": through_trl(asgi_server, agent_key, task, actions, mode),
     }
     assert len(pages["api"]) == len(actions) + 1
     assert len(set(pages["api"])) == len(pages["api"])  # every step changed the page
@@ -111,20 +119,22 @@ def test_the_same_task_seed_and_actions_show_byte_identical_pages_everywhere(
     for interface, run in pages.items():
         assert run == pages["api"], interface
     episodes = Episode.objects.select_related("task")
-    assert [(e.task.family, e.seed, e.success) for e in episodes] == [(FAMILY, SEED, True)] * 4
+    _, family, seed = task
+    assert [(e.task.family, e.seed, e.success) for e in episodes] == [(family, seed, True)] * 4
 
 
-def test_a_seed_alone_starts_the_same_task_everywhere(asgi_server, agent_key):
-    env = gymnasium.make(f"rlplatform/{ENV_ID}", base_url=asgi_server.url, api_key=agent_key)
+@pytest.mark.parametrize("env_id", [task[0] for task in TASKS])
+def test_a_seed_alone_starts_the_same_task_everywhere(asgi_server, agent_key, env_id):
+    env = gymnasium.make(f"rlplatform/{env_id}", base_url=asgi_server.url, api_key=agent_key)
     _, info = env.reset(seed=SEED)
     env.close()
-    with GenericEnvClient(base_url=session_url(asgi_server, agent_key)).sync() as session:
+    with GenericEnvClient(base_url=session_url(asgi_server, agent_key, env_id)).sync() as session:
         observation = session.reset(seed=SEED).observation
-    trainer = PlatformToolEnv(asgi_server.url, agent_key, environment=ENV_ID)
+    trainer = PlatformToolEnv(asgi_server.url, agent_key, environment=env_id)
     trainer.reset(seed=SEED)
     trainer.get_reward()
     assert int(observation["task_id"]) == info["task_id"]
     tasks = set(Episode.objects.values_list("task__family", "seed"))
     assert tasks == {(info["family"], SEED)}
     # A train seed picks among the families trained on.
-    assert info["family"] in split_families(ENV_ID, "train")
+    assert info["family"] in split_families(env_id, "train")

@@ -234,7 +234,9 @@ def test_the_index_lists_every_environments_base_url(asgi_server):
     listed = httpx.get(f"{asgi_server.url}/openenv/").json()
     ids = [env["id"] for env in listed["environments"]]
     assert ids == [env.id for env in list_environments()]
-    assert {"airline-v1", "bank-v1", "ledger-v1", "shop-v1", "tickets-v1"} <= set(ids)
+    assert {"airline-v1", "bank-v1", "helpdesk-v1", "ledger-v1", "shop-v1", "tickets-v1"} <= set(
+        ids
+    )
     bank = next(env for env in listed["environments"] if env["id"] == "bank-v1")
     assert bank["base_url"] == f"{asgi_server.url}/openenv/bank-v1"
 
