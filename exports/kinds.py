@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
-from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models import Exists, F, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from environments.engine.actions import ActionError, parse_action
@@ -24,6 +24,7 @@ from environments.engine.page import page_from_json
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
 from exports.prompts import Budget, StepPrompts, budget_of, page_text, system_prompt
+from labeling.quality import first_error_step_labels
 from rlplatform.services import ServiceError
 
 # Episodes read at a time: with their steps, this bounds an export's memory.
@@ -184,12 +185,17 @@ class ExportKind:
 
     # Label kinds: the campaign kind and the question type their rows read final labels of.
     label_source: ClassVar[tuple[str, str] | None] = None
+    # Other questions whose final labels give rows too (stepwise: first errors).
+    also_reads: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def left_out(self, filters: dict[str, Any], using: str) -> dict[str, int]:
         """Labelled items that give no row, counted by reason (see LEFT_OUT_REASONS)."""
         if self.label_source is None:
             return {}
-        return labels_left_out(filters, using, *self.label_source)
+        counts = Counter(labels_left_out(filters, using, *self.label_source))
+        for source in self.also_reads:
+            counts.update(labels_left_out(filters, using, *source))
+        return dict(sorted(counts.items()))
 
 
 class Trajectories(ExportKind):
@@ -341,8 +347,12 @@ class Sft(ExportKind):
         "TRL's SFTTrainer then computes the loss on the completion only (its default for "
         "prompt-completion data), so the model learns the actions and not the pages; with "
         "`messages` it would train on every token, pages included. Refused actions are left "
-        "out (they stay in the history). `granularity: trajectory` gives one `messages` "
-        "conversation per demonstration instead."
+        "out (they stay in the history). A takeover (a person finishing an agent's task "
+        "from just before its first wrong step) gives rows for the person's steps only, "
+        "`source` `takeover` and `error_category` the agent's error it corrects (a "
+        "demonstration: `source` `demonstration`, no category). `granularity: trajectory` "
+        "gives one `messages` conversation per demonstration instead (takeovers left out: "
+        "their first steps are the agent's)."
     )
     batch_rows = 50
     has_granularity = True
@@ -355,6 +365,8 @@ class Sft(ExportKind):
             ("environment", pa.string()),
             ("family", pa.string()),
             ("seed", pa.int64()),
+            ("source", pa.string()),
+            ("error_category", pa.string()),
         ]
     )
     trajectory_schema = pa.schema(
@@ -371,19 +383,28 @@ class Sft(ExportKind):
     def schema_for(self, filters):
         return self.schema if budget_of(filters).granularity == "step" else self.trajectory_schema
 
-    def count(self, filters, using):
+    def _episodes(self, filters, using):
         episodes = finished_episodes(filters, using)
+        if budget_of(filters).granularity == "trajectory":
+            episodes = episodes.filter(takeover__isnull=True)
+        return episodes
+
+    def count(self, filters, using):
+        episodes = self._episodes(filters, using)
         if budget_of(filters).granularity == "step":
             return (
                 Step.objects.using(using)
                 .filter(episode__in=episodes.values("pk"), error="")
+                .exclude(episode__takeover__replaced_step__gt=F("index"))
                 .count()
             )
         return episodes.count()
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
-        for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
+        episodes = self._episodes(filters, using)
+        taken_over = takeovers_of(episodes, using)
+        for episode, steps in episodes_with_steps(episodes, using):
             where = {
                 "episode_id": episode.pk,
                 "environment": episode.env_id,
@@ -393,20 +414,38 @@ class Sft(ExportKind):
             if budget.granularity == "trajectory":
                 yield {"messages": demonstration(episode.task.goal, steps, budget), **where}
                 continue
+            first, category = taken_over.get(episode.pk, (0, None))
+            source = "demonstration" if episode.pk not in taken_over else "takeover"
             prompts = StepPrompts(episode.task.goal, steps, budget)
             for index, step in enumerate(steps):
-                if not step.error:
+                if not step.error and index >= first:
                     yield {
                         "prompt": prompts.messages(index),
                         "completion": [assistant(step.action)],
                         **where,
                         "step": index,
+                        "source": source,
+                        "error_category": category,
                     }
 
     def sequences(self, row):
         if "messages" in row:
             return [row["messages"]]
         return [row["prompt"] + row["completion"]]
+
+
+def takeovers_of(episodes: QuerySet[Episode], using: str) -> dict[int, tuple[int, str | None]]:
+    """The takeovers among `episodes`: episode id -> (the agent's step it replaced, the
+    category of the agent's error there, or None)."""
+    from labeling.models import Takeover
+
+    rows = Takeover.objects.using(using).filter(episode__in=episodes.values("pk"))
+    return {
+        episode_id: (step, category or None)
+        for episode_id, step, category in rows.values_list(
+            "episode_id", "replaced_step", "category"
+        )
+    }
 
 
 def assistant(action: str) -> dict[str, str]:
@@ -618,8 +657,12 @@ class Preference(ExportKind):
         "first page, `chosen` and `rejected` each trajectory's turns (`aligned` false); the "
         "manifest counts them. `strength` is the graders' margin (1-3), `agreement` their "
         "consensus. The item's final label decides (a reviewer's, else the judges' decided "
-        "majority: ties, splits and items in review are left out). `granularity: trajectory` "
-        "gives every pair as a whole-trajectory row."
+        "majority: ties, splits and items in review are left out); such rows have `source` "
+        "`compare`. Takeovers that succeeded add pairs with `source` `takeover`: where a person "
+        "took over an agent's episode at its first wrong step, `prompt` is what the agent saw "
+        "there, `chosen` the person's action and `rejected` the agent's, `error_category` the "
+        "grader's category of the agent's error (decision rows only). "
+        "`granularity: trajectory` gives every compared pair as a whole-trajectory row."
     )
     batch_rows = 50
     has_granularity = True
@@ -634,6 +677,8 @@ class Preference(ExportKind):
             ("aligned", pa.bool_()),
             STEP_COLUMN,
             *ITEM_FIELDS,
+            ("source", pa.string()),
+            ("error_category", pa.string()),
         ]
     )
 
@@ -649,16 +694,50 @@ class Preference(ExportKind):
             yield item, answer, label, chosen, rejected, steps
 
     def count(self, filters, using):
-        return sum(1 for _ in self._pairs(filters, using))
+        pairs = sum(1 for _ in self._pairs(filters, using))
+        if budget_of(filters).granularity == "step":
+            pairs += sum(1 for _ in takeover_pairs(filters, using))
+        return pairs
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
+        yield from self._compared(filters, using, counts, budget)
+        if budget.granularity == "step":
+            for takeover, agent, person in takeover_pairs(filters, using):
+                counts["pairs_from_takeovers"] += 1
+                at = takeover.replaced_step
+                item = takeover.assignment.item
+                yield {
+                    "prompt": StepPrompts(item.task.goal, agent, budget).messages(at),
+                    "chosen": [assistant(person[at].action)],
+                    "rejected": [assistant(agent[at].action)],
+                    "strength": None,
+                    "chosen_episode_id": takeover.episode_id,
+                    "rejected_episode_id": takeover.agent_episode_id,
+                    "aligned": True,
+                    "step": at,
+                    "label_status": "takeover",
+                    "confidence": None,
+                    "agreement": None,
+                    "adjudicated": False,
+                    "item_id": item.pk,
+                    "campaign_id": item.campaign_id,
+                    "environment": item.task.env_id,
+                    "family": item.task.family,
+                    "seed": item.task.seed,
+                    "source": "takeover",
+                    "error_category": takeover.category or None,
+                }
+
+    def _compared(self, filters, using, counts, budget):
         for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
             columns = {
                 "strength": answer.get("strength"),
                 "chosen_episode_id": chosen,
                 "rejected_episode_id": rejected,
                 **item_columns(item, label),
+                "source": "compare",
+                "error_category": None,
             }
             goal, winner, loser = item.task.goal, steps[chosen], steps[rejected]
             part = None
@@ -691,6 +770,37 @@ class Preference(ExportKind):
 
     def sequences(self, row):
         return [row["prompt"] + row["chosen"], row["prompt"] + row["rejected"]]
+
+
+def takeover_pairs(filters: dict[str, Any], using: str):
+    """Each takeover that succeeded (the verifier said done) and whose person acted otherwise
+    than the agent at the replaced step, with the agent's and the person's steps; filtered by
+    campaign, environment and family like the compared pairs."""
+    from labeling.models import Takeover
+
+    takeovers = (
+        Takeover.objects.using(using)
+        .filter(episode__success=True, episode__step_count__gt=F("replaced_step"))
+        .select_related("assignment__item__task")
+        .order_by("pk")
+    )
+    if filters.get("campaigns"):
+        takeovers = takeovers.filter(assignment__campaign_id__in=filters["campaigns"])
+    if filters.get("environments"):
+        takeovers = takeovers.filter(agent_episode__env_id__in=filters["environments"])
+    if filters.get("families"):
+        takeovers = takeovers.filter(agent_episode__task__family__in=filters["families"])
+    for chunk in _chunks(takeovers.iterator(chunk_size=CHUNK)):
+        ids = [t.agent_episode_id for t in chunk] + [t.episode_id for t in chunk]
+        steps = episode_steps(ids, using)
+        for takeover in chunk:
+            agent, person = steps[takeover.agent_episode_id], steps[takeover.episode_id]
+            at = takeover.replaced_step
+            if at >= len(agent) or person[at].error:
+                continue
+            if same_action(agent[at].action, person[at].action):
+                continue
+            yield takeover, agent, person
 
 
 def same_task_and_seed(first_id: int, second_id: int, using: str) -> bool:
@@ -728,6 +838,7 @@ def same_action(one: str, other: str) -> bool:
 class Stepwise(ExportKind):
     name = "stepwise"
     label_source = ("grade", "step_rating")
+    also_reads = (("grade", "first_error"),)
     title = "Step labels (per-step grades, for process reward models)"
     description = (
         "TRL's stepwise-supervision columns, one row per graded step: `prompt` (text: the rules "
@@ -736,6 +847,11 @@ class Stepwise(ExportKind):
         "`ratings` keeps the -1/0/+1 value. TRL 1.16 has no PRM trainer: "
         "examples/train_prm.py trains a token-classification PRM on these rows with plain "
         "transformers (the label on the last token of each completion). "
+        "A first-error judgment (`first_error` question) labels its trajectory by PRM800K's "
+        "convention: the steps before the marked one True, the marked one False, later ones "
+        "not at all (no rows); with none marked, every step True. Its rows have `source` "
+        "`first_error` (step ratings: `step_rating`), `ratings` 1 or -1, and the marked "
+        "step's row carries `error_category`. "
         "`granularity: trajectory` gives one row per graded trajectory (`completions`: each "
         "step's page and action)."
     )
@@ -750,29 +866,50 @@ class Stepwise(ExportKind):
             ("episode_id", pa.int64()),
             STEP_COLUMN,
             *ITEM_FIELDS,
+            ("source", pa.string()),
+            ("error_category", pa.string()),
         ]
     )
 
     def _graded(self, filters, using):
+        """Each graded trajectory: item, ratings (-1/0/+1, as many as labelled steps), final
+        label, steps, source, and the marked step with its error category (first errors)."""
         for item, _, answer, label, steps in labelled_answers(
             filters, using, "grade", "step_rating"
         ):
             if answer.get("ratings"):
-                yield item, answer["ratings"], label, steps[item.episode_a_id]
+                yield item, answer["ratings"], label, steps[item.episode_a_id], "step_rating", None
+        for item, _, answer, label, steps in labelled_answers(
+            filters, using, "grade", "first_error"
+        ):
+            # A campaign asking both rates every step already: those ratings give its rows.
+            if question_of(item.campaign.schema, "step_rating") is not None:
+                continue
+            episode = steps[item.episode_a_id]
+            labels = first_error_step_labels(answer, len(episode))
+            ratings = [1 if good else -1 for good in labels if good is not None]
+            marked = None
+            if answer["step"] is not None:
+                marked = (answer["step"], answer.get("category"))
+            yield item, ratings, label, episode, "first_error", marked
 
     def count(self, filters, using):
         if budget_of(filters).granularity == "step":
             return sum(
                 min(len(ratings), len(steps))
-                for _, ratings, _, steps in self._graded(filters, using)
+                for _, ratings, _, steps, *_ in self._graded(filters, using)
             )
         return sum(1 for _ in self._graded(filters, using))
 
     def rows(self, filters, using, counts):
         budget = budget_of(filters)
-        for item, ratings, label, steps in self._graded(filters, using):
+        for item, ratings, label, steps, source, marked in self._graded(filters, using):
             shown = steps[: len(ratings)]
-            columns = {"episode_id": item.episode_a_id, **item_columns(item, label)}
+            columns = {
+                "episode_id": item.episode_a_id,
+                **item_columns(item, label),
+                "source": source,
+            }
             if budget.granularity == "trajectory":
                 yield {
                     "prompt": system_prompt(item.task.goal),
@@ -784,6 +921,7 @@ class Stepwise(ExportKind):
                     "ratings": list(ratings[: len(shown)]),
                     "step": None,
                     **columns,
+                    "error_category": marked[1] if marked else None,
                 }
                 continue
             prompts = StepPrompts(item.task.goal, steps, budget)
@@ -795,6 +933,7 @@ class Stepwise(ExportKind):
                     "ratings": [rating],
                     "step": index,
                     **columns,
+                    "error_category": marked[1] if marked and marked[0] == index else None,
                 }
 
     def sequences(self, row):

@@ -965,7 +965,11 @@ def _filter_query(request: HttpRequest, query: str | None = None) -> str:
 def export_kinds_for(campaign: Campaign) -> list:
     """The label export kinds that read a question this campaign asks."""
     asked = {(campaign.kind, question["type"]) for question in campaign.schema}
-    return [kind for kind in KINDS.values() if kind.label_source in asked]
+    return [
+        kind
+        for kind in KINDS.values()
+        if kind.label_source in asked or asked.intersection(kind.also_reads)
+    ]
 
 
 def export_filters_for(campaign: Campaign, filters: selectors.ItemFilters) -> dict[str, Any]:
