@@ -365,6 +365,7 @@ SPECTACULAR_SETTINGS = {
         "RewardModeEnum": "environments.engine.rewards.REWARD_MODES",
         "CriterionRoleEnum": "environments.openenv.rubrics.CRITERION_ROLES",
         "RoleEnum": "rlplatform.models.Role",
+        "VariantEnum": "environments.engine.variants.VARIANTS",
     },
 }
 
