@@ -22,6 +22,11 @@ def nav_link_bid(env, state, target_page: str) -> str:
     raise AssertionError(f"no link leads to {target_page}")
 
 
+# A step's answer can take seconds on a loaded two-core machine (the server, PostgreSQL and
+# Chromium share it); the context's 10 s default has run out there.
+STEP_WAIT_MS = 30_000
+
+
 def perform(page, env, state, action: str) -> str | None:
     """Do `action` the way a person would, with the keyboard where a person could; return the
     action the platform should record (a person follows a menu link where an agent may goto)."""
@@ -74,7 +79,8 @@ def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, e
         if recorded_as is not None:
             actions.append(recorded_as)
             page.wait_for_function(
-                f"document.getElementById('step-count').textContent === '{len(actions)}'"
+                f"document.getElementById('step-count').textContent === '{len(actions)}'",
+                timeout=STEP_WAIT_MS,
             )
         episode.refresh_from_db()
 
@@ -216,7 +222,8 @@ def test_a_manager_changes_a_flight_on_the_airline_in_the_browser(page, live_ser
         if recorded_as is not None:
             actions.append(recorded_as)
             page.wait_for_function(
-                f"document.getElementById('step-count').textContent === '{len(actions)}'"
+                f"document.getElementById('step-count').textContent === '{len(actions)}'",
+                timeout=STEP_WAIT_MS,
             )
         episode.refresh_from_db()
 
