@@ -4,7 +4,7 @@ the matching action, recorded exactly as an agent's steps, and the verifier's re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from environments.engine import parse_action
+from environments.engine import Task, parse_action
 from environments.models import Episode, EpisodeStatus
 from environments.services import episode_state
 from tests.conftest import browser_sign_in
@@ -60,17 +60,9 @@ def perform(page, env, state, action: str) -> str | None:
     return parsed.to_string()
 
 
-@pytest.mark.parametrize(
-    ("env_id", "family"), [("bank-v1", "card_controls"), ("hr-v1", "review_time_off")]
-)
-def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, env_id, family):
-    browser_sign_in(page, live_server, manager.username)
-    page.click("nav >> text=Environments")
-    page.locator(f"#env-{env_id} form[action$='/{family}/try/'] button").click()
-    page.wait_for_selector("#env-stage")
-    episode = Episode.objects.get(user=manager)
-    assert page.inner_text("#goal") == episode.task.goal
-
+def demonstrate(page, episode: Episode) -> tuple[Task, list[str]]:
+    """Play `episode`, open on `page`, to its end with the scripted solver's moves made as a
+    person makes them; return its task and the actions the platform should have recorded."""
     env, solver, task = solver_for(episode.task)
     actions = []
     while episode.status == EpisodeStatus.RUNNING:
@@ -83,6 +75,21 @@ def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, e
                 timeout=STEP_WAIT_MS,
             )
         episode.refresh_from_db()
+    return task, actions
+
+
+@pytest.mark.parametrize(
+    ("env_id", "family"), [("bank-v1", "card_controls"), ("hr-v1", "review_time_off")]
+)
+def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, env_id, family):
+    browser_sign_in(page, live_server, manager.username)
+    page.click("nav >> text=Environments")
+    page.locator(f"#env-{env_id} form[action$='/{family}/try/'] button").click()
+    page.wait_for_selector("#env-stage")
+    episode = Episode.objects.get(user=manager)
+    assert page.inner_text("#goal") == episode.task.goal
+
+    _, actions = demonstrate(page, episode)
 
     page.wait_for_selector("#outcome")
     assert "Task complete" in page.inner_text("#outcome")
@@ -214,18 +221,7 @@ def test_a_manager_changes_a_flight_on_the_airline_in_the_browser(page, live_ser
     page.locator("#env-airline-v1 form[action$='/change_flight/try/'] button").click()
     page.wait_for_selector("#env-stage")
     episode = Episode.objects.get(user=manager)
-    env, solver, task = solver_for(episode.task)
-    actions = []
-    while episode.status == EpisodeStatus.RUNNING:
-        action = solver.act(task, env.render(episode_state(episode)))
-        recorded_as = perform(page, env, episode_state(episode), action)
-        if recorded_as is not None:
-            actions.append(recorded_as)
-            page.wait_for_function(
-                f"document.getElementById('step-count').textContent === '{len(actions)}'",
-                timeout=STEP_WAIT_MS,
-            )
-        episode.refresh_from_db()
+    _, actions = demonstrate(page, episode)
 
     page.wait_for_selector("#outcome")
     assert "Task complete" in page.inner_text("#outcome")

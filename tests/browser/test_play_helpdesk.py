@@ -4,11 +4,10 @@ matching action and the verifier's result is shown."""
 
 import pytest
 
-from environments.models import Episode, EpisodeStatus
+from environments.models import Episode
 from environments.services import episode_state
-from tests.browser.test_play import perform
+from tests.browser.test_play import demonstrate
 from tests.conftest import browser_sign_in
-from tests.environments.helpers import solver_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,20 +20,11 @@ def test_a_manager_applies_a_macro_at_the_service_desk(page, live_server, manage
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal
 
-    env, solver, task = solver_for(episode.task)
-    actions = []
-    while episode.status == EpisodeStatus.RUNNING:
-        action = solver.act(task, env.render(episode_state(episode)))
-        recorded_as = perform(page, env, episode_state(episode), action)
-        if recorded_as is not None:
-            actions.append(recorded_as)
-            page.wait_for_function(
-                f"document.getElementById('step-count').textContent === '{len(actions)}'"
-            )
-        episode.refresh_from_db()
+    task, actions = demonstrate(page, episode)
 
     page.wait_for_selector("#outcome")
     assert "Task complete" in page.inner_text("#outcome")
     assert episode.success is True
+    assert list(episode.steps.order_by("index").values_list("action", flat=True)) == actions
     ticket = next(t for t in episode_state(episode)["tickets"] if t["id"] == task.params["id"])
     assert ticket["comments"][-1]["kind"] == "reply"

@@ -3,11 +3,10 @@ product and posting a review, each keystroke and selection recorded as the agent
 
 import pytest
 
-from environments.models import Episode, EpisodeStatus
+from environments.models import Episode
 from environments.services import episode_state
-from tests.browser.test_play import perform
+from tests.browser.test_play import demonstrate
 from tests.conftest import browser_sign_in
-from tests.environments.helpers import solver_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,17 +19,7 @@ def test_a_manager_reviews_a_purchase_in_the_shop_in_the_browser(page, live_serv
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal
 
-    env, solver, task = solver_for(episode.task)
-    actions = []
-    while episode.status == EpisodeStatus.RUNNING:
-        action = solver.act(task, env.render(episode_state(episode)))
-        recorded_as = perform(page, env, episode_state(episode), action)
-        if recorded_as is not None:
-            actions.append(recorded_as)
-            page.wait_for_function(
-                f"document.getElementById('step-count').textContent === '{len(actions)}'"
-            )
-        episode.refresh_from_db()
+    task, actions = demonstrate(page, episode)
 
     page.wait_for_selector("#outcome")
     assert "Task complete" in page.inner_text("#outcome")
