@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from environments import imports, observations, policies, rollouts, selectors, services
+from environments.engine.prompts import PROMPTS
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import environment_splits
 from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
@@ -569,6 +570,14 @@ class EpisodeAbandonApi(APIView):
         return Response(EpisodeOutput(services.episode_abandon(episode=episode)).data)
 
 
+POLICY_HELP = (
+    "`kind`: scripted, random (`seed`) or chat: `base_url`, `model`, and optionally `api_key` "
+    "(never stored), `temperature`, `max_tokens`, `timeout` and `prompt` (`step`, the default: "
+    "exactly the prompt an exported step row has, the action alone as the answer; "
+    "`reasoning`: rules that let a general model think first)"
+)
+
+
 class RolloutListApi(APIView):
     """Start a rollout: a policy plays many episodes on the rollouts queue. Its progress is the
     job's (`/api/v1/jobs/<id>/`)."""
@@ -584,6 +593,7 @@ class RolloutListApi(APIView):
         temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
         max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
         timeout = serializers.FloatField(required=False, min_value=1, max_value=600)
+        prompt = serializers.ChoiceField(choices=PROMPTS, required=False)
 
     class RolloutStartInput(serializers.Serializer):
         environments = serializers.ListField(child=serializers.CharField(), min_length=1)
@@ -605,13 +615,14 @@ class RolloutListApi(APIView):
             max_length=len(VARIANTS),
             help_text="the UI variants each task is played in (default: default)",
         )
-        policy = serializers.JSONField()
+        policy = serializers.JSONField(help_text=POLICY_HELP)
         concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
         reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
         observation_mode = serializers.ChoiceField(
             choices=observations.TEXT_MODES,
             required=False,
-            help_text="how a chat policy is shown pages (the episodes record it)",
+            help_text="how a chat policy is shown pages (the episodes record it); for a chat "
+            "policy, by default as step rows: pruned, within 1,800 characters",
         )
         max_observation_chars = serializers.IntegerField(
             required=False,

@@ -15,7 +15,13 @@ from typing import Any, Protocol
 import httpx
 
 from environments.engine import Page, RandomPolicy, Task, get_environment
-from environments.engine.observe import observe
+from environments.engine.prompts import (
+    DEFAULT_MAX_OBSERVATION_CHARS,
+    DEFAULT_OBSERVATION_MODE,
+    DEFAULT_PROMPT,
+    Budget,
+    PlayPrompts,
+)
 from rlplatform import outbound
 
 ACTION_NAMES = (
@@ -74,19 +80,6 @@ class EnginePolicy:
             last_error = turn.error
 
 
-SYSTEM_PROMPT = """You operate a web application to complete a task for a user.
-Each turn you see the page as an accessibility tree: one element a line, `[bid] role 'name'`.
-Reply with exactly one action, on its own line, from this list:
-  click('bid')                     click a link, button or checkbox
-  fill('bid', 'text')              type into a text or number field (replaces its value)
-  select_option('bid', 'option')   choose an option of a select
-  check('bid') / uncheck('bid')    set a checkbox
-  goto('page')                     open a page of the site's main menu
-  send_msg_to_user('text')         answer the user; this ends the task
-  noop()                           do nothing
-Quote text with single quotes. Think briefly if you need to, then give the action last."""
-
-
 def extract_action(reply: str) -> str | None:
     """The last action call in a model's reply, or None. The caller's parser validates it."""
     starts = list(_ACTION_START.finditer(reply))
@@ -100,10 +93,13 @@ def extract_action(reply: str) -> str | None:
 class ChatPolicy:
     """Asks an OpenAI-compatible chat-completions endpoint for each action.
 
-    The prompt holds the goal, the last `history` steps (their actions and errors) and the
-    current page in `observation_mode` (axtree, pruned, or diff since the page of the last
-    turn) within `max_observation_chars`. Timeouts, connection errors, 429 and 5xx answers are
-    retried with exponential backoff; after `retries` tries the policy is unavailable.
+    Its prompt is the decision prompt of environments/engine/prompts.py: with the `step` prompt
+    (the default), exactly what a step row exported from the episode has at that step (the
+    rules and the goal; the steps so far, each with what it did; the current page in
+    `observation_mode` within `max_observation_chars`), so a model fine-tuned on step rows is
+    evaluated on what it was trained on; `reasoning` swaps the rules for ones that invite a
+    general model to think first. Timeouts, connection errors, 429 and 5xx answers are retried
+    with exponential backoff; after `retries` tries the policy is unavailable.
     """
 
     def __init__(
@@ -117,9 +113,9 @@ class ChatPolicy:
         timeout: float = 60.0,
         retries: int = 4,
         backoff: float = 0.5,
-        history: int = 8,
-        observation_mode: str = "axtree",
-        max_observation_chars: int | None = None,
+        prompt: str = DEFAULT_PROMPT,
+        observation_mode: str = DEFAULT_OBSERVATION_MODE,
+        max_observation_chars: int | None = DEFAULT_MAX_OBSERVATION_CHARS,
         http: httpx.Client | None = None,
     ):
         self.model = model
@@ -127,57 +123,41 @@ class ChatPolicy:
         self.max_tokens = max_tokens
         self.retries = retries
         self.backoff = backoff
-        self.history = history
-        self.observation_mode = observation_mode
-        self.max_observation_chars = max_observation_chars
-        # The page of the last turn, which a diff observation compares with.
-        self.previous: Page | None = None
+        self.prompt = prompt
+        self.budget = Budget(
+            observation_mode=observation_mode, max_observation_chars=max_observation_chars
+        )
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # Guarded: the URL is a user's choice, and the workers must not reach internal addresses.
         self.http = http or outbound.client(
             base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout
         )
-        self.turns: list[tuple[str, str]] = []
+        self.prompts: PlayPrompts | None = None
 
     def reset(self, task: Task) -> None:
-        self.turns = []
-        self.previous = None
+        self.prompts = PlayPrompts(task.goal, self.budget, prompt=self.prompt)
 
     def resume(self, task: Task, turns: list[Turn]) -> None:
-        self.turns = [(turn.action, turn.error) for turn in turns]
-        self.previous = turns[-1].page if turns else None
-
-    def messages(self, task: Task, page: Page) -> list[dict[str, str]]:
-        lines = [f"Task: {task.goal}", ""]
-        if self.turns:
-            lines.append("Your previous actions:")
-            for action, error in self.turns[-self.history :]:
-                lines.append(f"- {action}" + (f"  (refused: {error})" if error else ""))
-            lines.append("")
-        lines += [
-            f"Current page: {page.title} ({page.url})",
-            observe(
-                page,
-                self.observation_mode,
-                previous=self.previous,
-                max_chars=self.max_observation_chars,
-            ),
-            "",
-            "Next action?",
-        ]
-        return [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": "\n".join(lines)},
-        ]
+        prompts = self._episode(task)
+        last_error = ""
+        for turn in turns:
+            prompts.see(turn.page, last_error)
+            prompts.took(turn.action)
+            last_error = turn.error
 
     def act(self, task: Task, page: Page, last_error: str) -> str:
-        if self.turns and last_error:
-            self.turns[-1] = (self.turns[-1][0], last_error)
-        reply = self._complete(self.messages(task, page))
-        self.previous = page
+        prompts = self._episode(task)
+        index = prompts.see(page, last_error)
+        reply = self._complete(prompts.messages(index))
         action = extract_action(reply) or reply.strip()[:500] or "(empty reply)"
-        self.turns.append((action, ""))
+        prompts.took(action)
         return action
+
+    def _episode(self, task: Task) -> PlayPrompts:
+        """The prompts of the episode under way (a policy used without `reset` starts one)."""
+        if self.prompts is None:
+            self.reset(task)
+        return self.prompts
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
         body = {
@@ -219,13 +199,13 @@ def build_policy(
     env_id: str,
     api_key: str = "",
     attempt: int = 0,
-    observation_mode: str = "axtree",
-    max_observation_chars: int | None = None,
+    observation_mode: str = DEFAULT_OBSERVATION_MODE,
+    max_observation_chars: int | None = DEFAULT_MAX_OBSERVATION_CHARS,
 ) -> RolloutPolicy:
-    """The policy a rollout's spec names, for one environment; a chat policy is shown pages in
-    `observation_mode` within `max_observation_chars` (the engine's policies read pages). The
-    random policy draws other actions on each attempt at a task; the scripted solver is the
-    same every time."""
+    """The policy a rollout's spec names, for one environment; a chat policy asks with its
+    `prompt` (`step` or `reasoning`), showing pages in `observation_mode` within
+    `max_observation_chars` (the engine's policies read pages). The random policy draws other
+    actions on each attempt at a task; the scripted solver is the same every time."""
     kind = spec["kind"]
     if kind == "scripted":
         return EnginePolicy(get_environment(env_id).solver())
@@ -238,6 +218,7 @@ def build_policy(
         temperature=float(spec.get("temperature", 0.0)),
         max_tokens=int(spec.get("max_tokens", 256)),
         timeout=float(spec.get("timeout", 60.0)),
+        prompt=spec.get("prompt", DEFAULT_PROMPT),
         observation_mode=observation_mode,
         max_observation_chars=max_observation_chars,
     )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from environments import observations, policies
+from environments.engine import prompts
 from environments.engine.page import page_from_json
 from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
 from environments.engine.variants import VARIANTS
@@ -118,6 +119,10 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int, str]]:
             if not policy.get(name):
                 raise ServiceError(f"a chat policy needs {name}", field=f"policy.{name}")
         _check_base_url(str(policy["base_url"]))
+        if policy.get("prompt", prompts.DEFAULT_PROMPT) not in prompts.PROMPTS:
+            raise ServiceError(
+                f"policy.prompt must be one of {', '.join(prompts.PROMPTS)}", field="policy.prompt"
+            )
     concurrency = int(spec.get("concurrency", 8))
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ServiceError(
@@ -165,11 +170,17 @@ def _variants_of(spec: dict[str, Any]) -> list[str]:
 
 def _settings_of(params: dict[str, Any]) -> observations.EpisodeSettings:
     """The episodes' reward mode and observation settings (a policy reads text, so only the
-    text observation modes)."""
+    text observation modes). A chat policy is shown pages as step rows show them unless the
+    spec says otherwise: pruned, and always within a budget (1,800 characters by default)."""
+    mode, max_chars = params.get("observation_mode"), params.get("max_observation_chars")
+    if (params.get("policy") or {}).get("kind") == "chat":
+        mode = mode or prompts.DEFAULT_OBSERVATION_MODE
+        if max_chars is None:
+            max_chars = prompts.DEFAULT_MAX_OBSERVATION_CHARS
     return observations.episode_settings(
         reward_mode=params.get("reward_mode"),
-        observation_mode=params.get("observation_mode"),
-        max_observation_chars=params.get("max_observation_chars"),
+        observation_mode=mode,
+        max_observation_chars=max_chars,
         text_only=True,
     )
 
@@ -188,6 +199,8 @@ def rollout_start(
     policy = dict(spec["policy"])
     # A key given with the job travels in the task messages only, never in the database.
     secret = policy.pop("api_key", "")
+    if policy["kind"] == "chat":
+        policy.setdefault("prompt", prompts.DEFAULT_PROMPT)
     settings = _settings_of(spec)
     params = {
         "environments": list(spec["environments"]),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from environments import imports, rollouts, selectors, services
 from environments.engine import page_to_html
+from environments.engine.prompts import DEFAULT_PROMPT
 from environments.engine.text import ascii_digits
 from environments.engine.variants import VARIANTS
 from environments.models import ActorKind
@@ -77,6 +78,14 @@ def play_outcome(request: HttpRequest, episode_id: int) -> HttpResponse:
     return render(request, "environments/_outcome.html", {"episode": episode})
 
 
+# A chat model's prompts (environments/engine/prompts.py), as the rollout and evaluation forms
+# offer them.
+PROMPT_CHOICES = [
+    ("step", "Step rows' prompt: the action alone (a model fine-tuned on exported rows)"),
+    ("reasoning", "Think first, then the action (a general model)"),
+]
+
+
 class RolloutForm(forms.Form):
     """A rollout from the page: environments ticked, and in each the families to play (none
     ticked: all of them); model settings only for the chat policy."""
@@ -106,6 +115,7 @@ class RolloutForm(forms.Form):
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
+    prompt = forms.ChoiceField(choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, label="Prompt")
     concurrency = forms.IntegerField(
         min_value=1, max_value=256, initial=8, label="Episodes at once"
     )
@@ -173,7 +183,7 @@ class RolloutForm(forms.Form):
         data = self.cleaned_data
         policy = {"kind": data["policy"]}
         if data["policy"] == "chat":
-            policy.update(base_url=data["base_url"], model=data["model"])
+            policy.update(base_url=data["base_url"], model=data["model"], prompt=data["prompt"])
         return {
             "environments": data["environments"],
             "families": self.planned_families(),

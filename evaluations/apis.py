@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from environments import observations, rollouts
-from environments.apis import AgentsAndManagers, RolloutListApi
+from environments.apis import POLICY_HELP, AgentsAndManagers, RolloutListApi
 from environments.engine.rewards import REWARD_MODES
 from evaluations import selectors, services
 from evaluations.models import Evaluation
@@ -87,7 +87,7 @@ class EvaluationListApi(APIView):
         attempts = serializers.IntegerField(
             min_value=1, max_value=rollouts.MAX_ATTEMPTS, default=1, help_text="k"
         )
-        policy = serializers.JSONField()
+        policy = serializers.JSONField(help_text=POLICY_HELP)
         concurrency = serializers.IntegerField(
             min_value=1, max_value=rollouts.MAX_CONCURRENCY, default=8
         )
@@ -95,7 +95,8 @@ class EvaluationListApi(APIView):
         observation_mode = serializers.ChoiceField(
             choices=observations.TEXT_MODES,
             required=False,
-            help_text="how a chat policy is shown pages (the episodes record it)",
+            help_text="how a chat policy is shown pages (the episodes record it); for a chat "
+            "policy, by default as step rows: pruned, within 1,800 characters",
         )
         max_observation_chars = serializers.IntegerField(
             required=False,

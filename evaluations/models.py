@@ -55,7 +55,9 @@ class Evaluation(models.Model):
             return self.name
         kind = self.policy.get("kind", "")
         if kind == "chat":
-            return f"chat: {self.policy.get('model', '')}"
+            # Runs of one model with either prompt are told apart on the leaderboards.
+            reasoning = " (reasoning)" if self.policy.get("prompt") == "reasoning" else ""
+            return f"chat: {self.policy.get('model', '')}{reasoning}"
         if kind == "random" and self.policy.get("seed"):
             return f"random (seed {self.policy['seed']})"
         return kind

@@ -8,9 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from environments import observations, rollouts
+from environments.engine.prompts import DEFAULT_PROMPT
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from environments.selectors import environment_list
+from environments.views import PROMPT_CHOICES
 from evaluations import charts, files, selectors, services
 from evaluations.apis import EvaluationOutput
 from evaluations.models import Evaluation
@@ -43,10 +45,13 @@ class EvaluationForm(forms.Form):
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
+    prompt = forms.ChoiceField(choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, label="Prompt")
     reward_mode = forms.ChoiceField(choices=[(mode, mode) for mode in REWARD_MODES])
     observation_mode = forms.ChoiceField(
-        choices=[(mode, mode) for mode in observations.TEXT_MODES],
-        help_text="How a chat model is shown pages.",
+        choices=[("", "default"), *((mode, mode) for mode in observations.TEXT_MODES)],
+        required=False,
+        help_text="How a chat model is shown pages; by default as step rows show them (pruned, "
+        "within 1,800 characters).",
     )
     max_observation_chars = forms.IntegerField(
         required=False,
@@ -65,9 +70,10 @@ class EvaluationForm(forms.Form):
     def start_arguments(self) -> dict:
         data = dict(self.cleaned_data)
         policy = {"kind": data.pop("policy")}
-        base_url, model = data.pop("base_url"), data.pop("model")
+        base_url, model, prompt = data.pop("base_url"), data.pop("model"), data.pop("prompt")
         if policy["kind"] == "chat":
-            policy.update(base_url=base_url, model=model)
+            policy.update(base_url=base_url, model=model, prompt=prompt)
+        data["observation_mode"] = data["observation_mode"] or None
         data["families"] = [name.strip() for name in data["families"].split(",") if name.strip()]
         return {**data, "policy": policy}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from exports.prompts import ROW_BUDGET_CHARS
+from environments.engine.prompts import ROW_BUDGET_CHARS
 from rlplatform.services import ServiceError
 
 # TRL's trainers' default max_length.

@@ -3,7 +3,8 @@
 import pytest
 
 from environments.engine import get_environment
-from environments.engine.observe import page_diff, page_to_pruned
+from environments.engine.observe import observe, page_diff, page_to_pruned
+from environments.engine.prompts import REASONING_RULES, STEP_RULES
 from environments.policies import ChatPolicy, PolicyUnavailable, Turn, build_policy, extract_action
 from tests.conftest import signed_in
 from tests.environments.fake_llm import FakeChatServer
@@ -34,11 +35,31 @@ def test_the_prompt_has_the_goal_the_page_and_the_history():
         assert policy.act(task, page, "unknown_bid: bid '1' does not exist") == "click('3')"
     first, second = (request["body"] for request in server.requests)
     assert first["model"] == "tiny"
-    assert task.goal in first["messages"][1]["content"]
-    assert "[1] textbox 'Username'" in first["messages"][1]["content"]
-    assert "- fill('1', 'x')  (refused: unknown_bid" in second["messages"][1]["content"]
+    system, user = first["messages"]
+    assert system["content"] == f"{STEP_RULES}\n\nTask: {task.goal}"
+    assert "Previous steps: none" in user["content"]
+    assert f"Current page:\n{observe(page, 'pruned', max_chars=1800)}" in user["content"]
+    assert "1. fill('1', 'x') -> refused: unknown_bid" in second["messages"][1]["content"]
     assert server.requests[0]["auth"] == "Bearer secret"
     assert server.requests[0]["path"] == "/v1/chat/completions"
+
+
+def test_the_reasoning_prompt_changes_the_rules_only():
+    env = get_environment("bank-v1")
+    task = env.make_task("pay_bill", 3)
+    state = env.reset(3, task)
+    pages = [env.render(state), env.render(env.step(state, "fill('1', 'x')"))]
+    asked = {}
+    for prompt in ("step", "reasoning"):
+        with FakeChatServer(["fill('1', 'x')", "Now the password.\nfill('2', 'y')"]) as server:
+            policy = ChatPolicy(base_url=server.url, model="m", prompt=prompt)
+            policy.reset(task)
+            actions = [policy.act(task, page, "") for page in pages]
+            assert actions == ["fill('1', 'x')", "fill('2', 'y')"]
+        asked[prompt] = [request["body"]["messages"] for request in server.requests]
+    for step, reasoning in zip(asked["step"], asked["reasoning"], strict=True):
+        assert reasoning[0]["content"] == f"{REASONING_RULES}\n\nTask: {task.goal}"
+        assert reasoning[1] == step[1]
 
 
 def test_server_errors_are_retried_with_backoff_then_give_up():

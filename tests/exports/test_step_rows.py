@@ -10,14 +10,15 @@ import datasets
 import pytest
 from django.core.files.storage import default_storage
 
+from environments import rollouts
 from environments.engine import RandomPolicy, list_environments, run_episode
-from environments.models import Episode
-from environments.policies import SYSTEM_PROMPT
+from environments.engine.prompts import REASONING_RULES, ROW_BUDGET_CHARS, STEP_RULES
+from environments.models import Episode, RolloutItem
 from exports import services
-from exports.prompts import ROW_BUDGET_CHARS, STEP_RULES
 from rlplatform.models import JobStatus
 from rlplatform.services import job_execute
 from tests.conftest import signed_in
+from tests.environments.fake_llm import FakeChatServer
 from tests.exports.helpers import demonstrations, play_actions, solver_actions
 from tests.exports.test_label_kinds import GRADE_SCHEMA, campaign_of, contractors, judge
 
@@ -80,8 +81,8 @@ def test_an_sft_row_is_one_decision_with_the_goal_the_history_and_the_page(manag
     assert manifest["row_lengths"]["within_budget_chars"] == 1.0
 
     whole, _ = exported(manager, "sft", {"granularity": "trajectory"})
-    # Whole conversations keep the chat policy's own system turn.
-    assert whole[0]["messages"][0]["content"].startswith(SYSTEM_PROMPT)
+    # Whole conversations keep the reasoning rules (the chat policy's for general models).
+    assert whole[0]["messages"][0]["content"].startswith(REASONING_RULES)
 
 
 def test_history_none_and_last_pages_change_only_the_prompt(manager):
@@ -338,3 +339,50 @@ def test_diff_rows_show_what_changed_since_the_page_before(manager):
     assert all(
         page.startswith("page ") for page, row in zip(pages, rows, strict=True) if row["step"] == 0
     )
+
+
+# What a model is trained on is what it is asked when it acts.
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {},
+        {"observation_mode": "diff", "max_observation_chars": 600, "variants": ["wording"]},
+    ],
+)
+def test_a_chat_policy_is_asked_exactly_the_prompts_of_its_episodes_step_rows(manager, spec):
+    # A long episode (the history is cut to its most recent steps), with a refused action and a
+    # reply that is no action, both recorded as failed steps.
+    solver = solver_actions("tickets-v1", "buy_adjacent", 4)
+    replies = ["Let me look around.\nclick('9999')", "I am not sure what to do.", *solver]
+    with FakeChatServer(replies) as server:
+        job = rollouts.rollout_start(
+            spec={
+                "environments": ["tickets-v1"],
+                "families": ["buy_adjacent"],
+                "seeds": [4],
+                "policy": {"kind": "chat", "base_url": server.url, "model": "tuned"},
+                **spec,
+            },
+            user=manager,
+        )
+        rollouts.rollout_item_run(item_id=RolloutItem.objects.get(job=job).pk)
+    episode = Episode.objects.get(rollout_item__job=job)
+    asked = [request["body"]["messages"] for request in server.requests]
+    assert episode.success and episode.step_count == len(asked)
+
+    options = {
+        key: spec[key] for key in ("observation_mode", "max_observation_chars") if key in spec
+    }
+    rows, manifest = exported(manager, "sft", {"actor_kind": "agent", **options})
+    assert manifest["options"]["observation_mode"] == episode.observation_mode
+    assert manifest["options"]["max_observation_chars"] == episode.max_observation_chars
+    assert sorted(rows["step"]) == list(range(2, len(asked)))
+    for row in rows:
+        assert row["prompt"] == asked[row["step"]]
+    # The history as the model saw it: the refusals, and on long pages only the latest steps.
+    histories = "\n".join(messages[1]["content"] for messages in asked)
+    assert "1. click('9999') -> refused: unknown_bid" in histories
+    assert "2. I am not sure what to do. -> refused: malformed_action" in histories
+    assert "earlier steps not shown" in histories

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from environments import observations
+from environments.engine.prompts import DEFAULT_PROMPT, PROMPTS
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from evaluations import services
@@ -41,6 +42,13 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="", help="a chat model's server, e.g. .../v1")
         parser.add_argument("--model", default="", help="a chat model's name")
         parser.add_argument(
+            "--prompt",
+            choices=PROMPTS,
+            default=DEFAULT_PROMPT,
+            help="a chat model's prompt: step (exactly an exported step row's, the action "
+            "alone; the default) or reasoning (a general model thinks first)",
+        )
+        parser.add_argument(
             "--api-key-env",
             default="",
             help="the name of an environment variable holding the chat model's key",
@@ -49,9 +57,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--observation-mode",
             choices=observations.TEXT_MODES,
-            help="how a chat model is shown pages (default: axtree)",
+            help="how a chat model is shown pages (default: pruned, as step rows)",
         )
-        parser.add_argument("--max-observation-chars", type=int)
+        parser.add_argument(
+            "--max-observation-chars", type=int, help="default for a chat model: 1800"
+        )
         parser.add_argument("--concurrency", type=int, default=8)
         parser.add_argument("--name", default="", help="how the leaderboards call the run")
         parser.add_argument("--user", help="who the evaluation is by (default: the first admin)")
@@ -73,7 +83,9 @@ class Command(BaseCommand):
         if options["policy"] == "random":
             policy["seed"] = options["seed"]
         if options["policy"] == "chat":
-            policy.update(base_url=options["base_url"], model=options["model"])
+            policy.update(
+                base_url=options["base_url"], model=options["model"], prompt=options["prompt"]
+            )
             if options["api_key_env"]:
                 policy["api_key"] = os.environ.get(options["api_key_env"], "")
         try:
