@@ -115,7 +115,9 @@ class RolloutForm(forms.Form):
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
-    prompt = forms.ChoiceField(choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, label="Prompt")
+    prompt = forms.ChoiceField(
+        choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, required=False, label="Prompt"
+    )
     concurrency = forms.IntegerField(
         min_value=1, max_value=256, initial=8, label="Episodes at once"
     )
@@ -183,7 +185,11 @@ class RolloutForm(forms.Form):
         data = self.cleaned_data
         policy = {"kind": data["policy"]}
         if data["policy"] == "chat":
-            policy.update(base_url=data["base_url"], model=data["model"], prompt=data["prompt"])
+            policy.update(
+                base_url=data["base_url"],
+                model=data["model"],
+                prompt=data["prompt"] or DEFAULT_PROMPT,
+            )
         return {
             "environments": data["environments"],
             "families": self.planned_families(),

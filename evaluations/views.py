@@ -45,7 +45,9 @@ class EvaluationForm(forms.Form):
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
-    prompt = forms.ChoiceField(choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, label="Prompt")
+    prompt = forms.ChoiceField(
+        choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, required=False, label="Prompt"
+    )
     reward_mode = forms.ChoiceField(choices=[(mode, mode) for mode in REWARD_MODES])
     observation_mode = forms.ChoiceField(
         choices=[("", "default"), *((mode, mode) for mode in observations.TEXT_MODES)],
@@ -72,7 +74,7 @@ class EvaluationForm(forms.Form):
         policy = {"kind": data.pop("policy")}
         base_url, model, prompt = data.pop("base_url"), data.pop("model"), data.pop("prompt")
         if policy["kind"] == "chat":
-            policy.update(base_url=base_url, model=model, prompt=prompt)
+            policy.update(base_url=base_url, model=model, prompt=prompt or DEFAULT_PROMPT)
         data["observation_mode"] = data["observation_mode"] or None
         data["families"] = [name.strip() for name in data["families"].split(",") if name.strip()]
         return {**data, "policy": policy}

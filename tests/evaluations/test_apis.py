@@ -14,6 +14,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/evaluations/"
+CHAT_URL = "https://models.example/v1"
 
 
 def start(client, **fields):
@@ -32,6 +33,11 @@ def start(client, **fields):
         ({"environment": "casino-v1"}, "environment", "casino"),
         ({"policy": {"kind": "oracle"}}, "policy.kind", "oracle"),
         ({"policy": {"kind": "chat", "model": "m"}}, "policy.base_url", "base_url"),
+        (
+            {"policy": {"kind": "chat", "base_url": CHAT_URL, "model": "m", "prompt": "chain"}},
+            "policy.prompt",
+            "chain",
+        ),
         ({"reward_mode": "dense"}, "reward_mode", "dense"),
         ({"observation_mode": "html"}, "observation_mode", "html"),
         ({"max_observation_chars": 5}, "max_observation_chars", "greater than or equal to"),
@@ -101,6 +107,23 @@ def test_an_evaluation_plans_the_first_seeds_of_the_split_k_times_each(manager):
 def test_every_family_of_the_split_is_evaluated_when_none_is_named(manager):
     body = start(signed_in(manager), split="train", tasks_per_family=1).json()
     assert body["families"] == split_families("bank-v1", "train")
+
+
+def test_a_chat_model_is_asked_as_step_rows_unless_told_to_reason_first(manager):
+    tuned = start(
+        signed_in(manager), policy={"kind": "chat", "base_url": CHAT_URL, "model": "tuned"}
+    ).json()
+    # Its pages as an exported step row shows them, so it is evaluated on what it trained on.
+    assert (tuned["observation_mode"], tuned["max_observation_chars"]) == ("pruned", 1800)
+    assert tuned["policy"]["prompt"] == "step" and tuned["policy_label"] == "chat: tuned"
+    general = start(
+        signed_in(manager),
+        policy={"kind": "chat", "base_url": CHAT_URL, "model": "general", "prompt": "reasoning"},
+        observation_mode="axtree",
+        max_observation_chars=4000,
+    ).json()
+    assert (general["observation_mode"], general["max_observation_chars"]) == ("axtree", 4000)
+    assert general["policy_label"] == "chat: general (reasoning)"
 
 
 def test_a_chat_models_key_is_never_stored(manager):

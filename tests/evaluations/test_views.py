@@ -119,6 +119,37 @@ def test_the_form_starts_an_evaluation_or_says_what_was_wrong(client, manager):
     assert "The results appear here when the last episode has ended." in page
 
 
+def test_the_form_evaluates_a_chat_model_with_the_prompt_chosen(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        "/evaluations/",
+        {
+            "environment": "bank-v1",
+            "split": "test",
+            "tasks_per_family": 1,
+            "attempts": 1,
+            "policy": "chat",
+            "base_url": "https://models.example/v1",
+            "model": "general",
+            "prompt": "reasoning",
+            "reward_mode": "sparse",
+            "observation_mode": "",
+            "concurrency": 1,
+        },
+    )
+    assert response.status_code == 302
+    evaluation = Evaluation.objects.get()
+    assert evaluation.policy == {
+        "kind": "chat",
+        "base_url": "https://models.example/v1",
+        "model": "general",
+        "prompt": "reasoning",
+    }
+    assert (evaluation.observation_mode, evaluation.max_observation_chars) == ("pruned", 1800)
+    page = client.get(response["Location"]).content.decode()
+    assert "general at https://models.example/v1, reasoning prompt" in page
+
+
 def test_only_managers_and_admins_have_the_evaluations_page(client, contractor, admin_user):
     client.force_login(contractor)
     assert client.get("/evaluations/").status_code == 403
