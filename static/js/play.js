@@ -6,7 +6,10 @@
 //   Enter or pauses, never a keystroke at a time;
 // - actions go one at a time, in the order the person made them;
 // - a page the server returns never overwrites what the person has entered since: their values,
-//   the focused field and its caret are carried over to it.
+//   the focused field and its caret are carried over to it;
+// - an action goes only to the page it was made on: what was clicked or entered while a click
+//   was on its way (the second click of a double click) is dropped, since its bid would name
+//   another element on the page that click brings.
 (function () {
   "use strict";
   const play = document.getElementById("play");
@@ -26,6 +29,8 @@
   let pauseTimer = null;
   // Replacing the stage blurs its focused field; that blur is not the person leaving it.
   let replacing = false;
+  // Counts the pages shown: one more each time a click's reply (or another page) replaces it.
+  let pageShown = 0;
 
   function newKey() {
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
@@ -65,12 +70,17 @@
 
   function send(act) {
     if (finished) return queue;
+    const madeOn = pageShown;
     queue = queue.then(async () => {
       if (finished) return;
+      if (act.args.bid !== undefined && madeOn !== pageShown) {
+        settled(act, false);
+        return;
+      }
       const thinkMs = Math.round(performance.now() - shownAt);
       const body = { action: act, observation_mode: "html", think_ms: thinkMs, idempotency_key: newKey() };
       try {
-        render(await post(play.dataset.stepUrl, body));
+        render(await post(play.dataset.stepUrl, body), act);
         settled(act, true);
       } catch (error) {
         settled(act, false);
@@ -108,7 +118,7 @@
     send({ name: "fill", args: { bid: bid, value: el.value } });
   }
 
-  function render(result) {
+  function render(result, act) {
     showError("");
     const content = result.observation.content;
     const shownUrl = stage.firstElementChild ? stage.firstElementChild.dataset.url : null;
@@ -121,6 +131,7 @@
     stage.innerHTML = content;
     replacing = false;
     const samePage = stage.firstElementChild && stage.firstElementChild.dataset.url === shownUrl;
+    if (act.name === "click" || !samePage) pageShown += 1;
     if (!samePage) {
       // What was entered on another page belongs to no field here.
       entered.clear();
