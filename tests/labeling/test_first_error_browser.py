@@ -74,3 +74,7 @@ def test_grading_by_first_error_and_taking_over_by_keyboard(page, live_server, g
     assert "Task complete" in page.inner_text("#outcome")
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.TERMINATED and episode.success is True
+
+    # Done: the way back to grading is in the outcome, where the person is looking.
+    page.locator("#outcome #takeover-back").click()
+    page.wait_for_url(f"{live_server.url}/label/campaigns/{campaign.pk}/work/")
