@@ -7,9 +7,11 @@
 // - actions go one at a time, in the order the person made them;
 // - a page the server returns never overwrites what the person has entered since: their values,
 //   the focused field and its caret are carried over to it;
-// - an action goes only to the page it was made on: what was clicked or entered while a click
-//   was on its way (the second click of a double click) is dropped, since its bid would name
-//   another element on the page that click brings.
+// - an action goes only to the page it was made on, since its bid may name another element on
+//   any other: what was entered on a page that has since gone is dropped, and so is a click
+//   made before another click's reply (the second click of a double click), even where that
+//   reply keeps the address. A value entered on a page that stays is carried over, so it is
+//   sent as shown.
 (function () {
   "use strict";
   const play = document.getElementById("play");
@@ -29,8 +31,9 @@
   let pauseTimer = null;
   // Replacing the stage blurs its focused field; that blur is not the person leaving it.
   let replacing = false;
-  // Counts the pages shown: one more each time a click's reply (or another page) replaces it.
-  let pageShown = 0;
+  // Pages of another address shown so far, and replies to clicks: what an action was made on.
+  let pagesShown = 0;
+  let clicksAnswered = 0;
 
   function newKey() {
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
@@ -70,10 +73,12 @@
 
   function send(act) {
     if (finished) return queue;
-    const madeOn = pageShown;
+    const madeOn = { pages: pagesShown, clicks: clicksAnswered };
     queue = queue.then(async () => {
       if (finished) return;
-      if (act.args.bid !== undefined && madeOn !== pageShown) {
+      const gone = madeOn.pages !== pagesShown;
+      const clickedOver = act.name === "click" && madeOn.clicks !== clicksAnswered;
+      if (act.args.bid !== undefined && (gone || clickedOver)) {
         settled(act, false);
         return;
       }
@@ -131,7 +136,8 @@
     stage.innerHTML = content;
     replacing = false;
     const samePage = stage.firstElementChild && stage.firstElementChild.dataset.url === shownUrl;
-    if (act.name === "click" || !samePage) pageShown += 1;
+    if (!samePage) pagesShown += 1;
+    if (act.name === "click") clicksAnswered += 1;
     if (!samePage) {
       // What was entered on another page belongs to no field here.
       entered.clear();
