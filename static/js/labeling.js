@@ -163,15 +163,25 @@
     });
   }
 
-  // A demonstrate panel: play.js marks the episode finished; show that it can be submitted.
+  // A demonstrate panel: play.js marks the episode finished; show that it can be submitted, at
+  // the top and above the outcome, beside the site (a person who scrolled down the site sees
+  // the top no more, and a long list of checks would push anything below it out of sight).
   function watchEpisode() {
     const play = panel.querySelector("#play");
     const badge = panel.querySelector("#demo-status");
     if (!play || !badge) return;
+    function showSubmit() {
+      const finished = panel.querySelector("#demo-finished");
+      const outcome = play.querySelector("#outcome-slot") || play.querySelector("#outcome");
+      if (finished && outcome && !play.querySelector(".demo-finished")) outcome.before(finished.content.cloneNode(true));
+    }
+    if (play.dataset.status !== "running") { showSubmit(); return; }
     const observer = new MutationObserver(function () {
       if (play.dataset.status !== "running") {
         badge.dataset.finished = "true";
         badge.textContent = "Finished: press Ctrl+Enter to submit";
+        showSubmit();
+        observer.disconnect();
       }
     });
     observer.observe(play, { attributes: true, attributeFilter: ["data-status"] });

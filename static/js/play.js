@@ -6,7 +6,12 @@
 //   Enter or pauses, never a keystroke at a time;
 // - actions go one at a time, in the order the person made them;
 // - a page the server returns never overwrites what the person has entered since: their values,
-//   the focused field and its caret are carried over to it.
+//   the focused field and its caret are carried over to it;
+// - an action goes only to the page it was made on, since its bid may name another element on
+//   any other: what was entered on a page that has since gone is dropped, and so is a click
+//   made before another click's reply (the second click of a double click), even where that
+//   reply keeps the address. A value entered on a page that stays is carried over, so it is
+//   sent as shown.
 (function () {
   "use strict";
   const play = document.getElementById("play");
@@ -26,6 +31,9 @@
   let pauseTimer = null;
   // Replacing the stage blurs its focused field; that blur is not the person leaving it.
   let replacing = false;
+  // Pages of another address shown so far, and replies to clicks: what an action was made on.
+  let pagesShown = 0;
+  let clicksAnswered = 0;
 
   function newKey() {
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
@@ -65,12 +73,19 @@
 
   function send(act) {
     if (finished) return queue;
+    const madeOn = { pages: pagesShown, clicks: clicksAnswered };
     queue = queue.then(async () => {
       if (finished) return;
+      const gone = madeOn.pages !== pagesShown;
+      const clickedOver = act.name === "click" && madeOn.clicks !== clicksAnswered;
+      if (act.args.bid !== undefined && (gone || clickedOver)) {
+        settled(act, false);
+        return;
+      }
       const thinkMs = Math.round(performance.now() - shownAt);
       const body = { action: act, observation_mode: "html", think_ms: thinkMs, idempotency_key: newKey() };
       try {
-        render(await post(play.dataset.stepUrl, body));
+        render(await post(play.dataset.stepUrl, body), act);
         settled(act, true);
       } catch (error) {
         settled(act, false);
@@ -108,7 +123,7 @@
     send({ name: "fill", args: { bid: bid, value: el.value } });
   }
 
-  function render(result) {
+  function render(result, act) {
     showError("");
     const content = result.observation.content;
     const shownUrl = stage.firstElementChild ? stage.firstElementChild.dataset.url : null;
@@ -121,6 +136,8 @@
     stage.innerHTML = content;
     replacing = false;
     const samePage = stage.firstElementChild && stage.firstElementChild.dataset.url === shownUrl;
+    if (!samePage) pagesShown += 1;
+    if (act.name === "click") clicksAnswered += 1;
     if (!samePage) {
       // What was entered on another page belongs to no field here.
       entered.clear();

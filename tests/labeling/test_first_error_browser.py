@@ -41,6 +41,11 @@ def test_grading_by_first_error_and_taking_over_by_keyboard(page, live_server, g
     page.keyboard.press("1")
     page.wait_for_selector("#panel[data-assignment]")
 
+    # The two step buttons and the list of what went wrong are apart, not one block.
+    no_error = page.locator('[data-first-error="none"]').bounding_box()
+    first_category = page.locator("[data-category]").first.bounding_box()
+    assert no_error["y"] + no_error["height"] < first_category["y"]
+
     page.keyboard.press("o")  # nothing marked yet: says what to do, submits nothing
     assert "Mark the first step that went wrong" in page.inner_text("#panel .panel-error")
     page.keyboard.press("ArrowRight")
@@ -74,3 +79,7 @@ def test_grading_by_first_error_and_taking_over_by_keyboard(page, live_server, g
     assert "Task complete" in page.inner_text("#outcome")
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.TERMINATED and episode.success is True
+
+    # Done: the way back to grading is in the outcome, where the person is looking.
+    page.locator("#outcome #takeover-back").click()
+    page.wait_for_url(f"{live_server.url}/label/campaigns/{campaign.pk}/work/")
