@@ -379,7 +379,7 @@ class BuyAccessibleSeats(TaskFamily):
     title = "Buy accessible seats"
     max_steps = 45
     goal = (
-        "Buy {qty} wheelchair-accessible seat(s) for {artist} in {city} on {date_label}, in "
+        "Buy {qty} wheelchair-accessible {seats} for {artist} in {city} on {date_label}, in "
         "any section. The tickets are for {name} ({email}); pay with the {card_label}."
     )
 
@@ -399,7 +399,12 @@ class BuyAccessibleSeats(TaskFamily):
             return False
 
         event, _ = _pick_event(world, rng, ok)
-        return {**_event_params(world, event), "qty": qty, **_buyer(world, rng)}
+        return {
+            **_event_params(world, event),
+            "qty": qty,
+            "seats": "seat" if qty == 1 else "seats",
+            **_buyer(world, rng),
+        }
 
     def verify(self, initial: dict, final: dict, params: dict) -> Outcome:
         return Outcome.from_checks(purchase_checks(initial, final, params, accessible=True))
