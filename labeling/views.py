@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
-from environments.engine.text import BadJSON, format_path, json_parse
+from environments.engine.text import BadJSON, format_path, json_parse, small_int
 from environments.selectors import environment_list
 from environments.views import play_context
 from exports import services as export_services
@@ -357,11 +357,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def recorded_label(request: HttpRequest) -> dict[str, Any] | None:
     """The final label just recorded (`?recorded=<item id>`), in words, to confirm it on the
     page the reviewer moves on to; None unless it names an adjudicated item they review."""
-    value = request.GET.get("recorded", "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 15):
+    item_id = small_int(request.GET.get("recorded", ""))
+    if item_id is None:
         return None
     try:
-        item = selectors.review_item_for(user=request.user, item_id=int(value))
+        item = selectors.review_item_for(user=request.user, item_id=item_id)
     except Http404:
         return None
     adjudication = getattr(item, "adjudication", None)
@@ -1106,11 +1106,8 @@ def _bulk_item_ids(request: HttpRequest, campaign: Campaign, query: str) -> list
         _, filters = _item_filters(request, campaign, query)
         items = selectors.item_browse(campaign=campaign, filters=filters)
         return list(items.values_list("pk", flat=True)[: services.MAX_BULK_ITEMS + 1])
-    return [
-        int(pk)
-        for pk in request.POST.getlist("items")
-        if pk.isascii() and pk.isdigit() and len(pk) <= 15
-    ]
+    ids = (small_int(pk) for pk in request.POST.getlist("items"))
+    return [pk for pk in ids if pk is not None]
 
 
 @role_required(Role.MANAGER)

@@ -319,6 +319,14 @@ def test_a_bulk_removal_of_ticked_items_says_what_it_kept(client, manager, world
     assert client.post(url, {"action": "explode", "items": ticked}).status_code == 302
 
 
+def test_ticked_ids_that_are_not_ascii_numbers_are_ignored(client, manager, world):
+    client.force_login(manager)
+    url = f"/label/manage/{world['campaign'].pk}/items/bulk/"
+    ticked = [world["fresh"].pk, "\u0661", "9" * 30, "-1", "2.0"]
+    confirm = client.post(url, {"action": "remove", "scope": "selected", "items": ticked})
+    assert confirm.status_code == 200 and "Remove 1 item?" in confirm.content.decode()
+
+
 def test_the_export_takes_the_filters_exports_have_and_names_the_others(client, manager, world):
     campaign = world["campaign"]
     client.force_login(manager)
