@@ -648,34 +648,43 @@ def builder_data() -> dict[str, Any]:
     }
 
 
-@role_required(Role.MANAGER)
-@require_POST
-def campaign_preview(request: HttpRequest) -> HttpResponse:
-    """The contractor's view of a schema being built: the workbench's own question widgets
-    and keys, or what is wrong with the schema."""
-    kind = request.POST.get("kind", "")
+def schema_preview(*, kind: str, schema: Any) -> dict[str, Any]:
+    """The context of the builder's preview (`labeling/_schema_preview.html`): the contractor's
+    questions and keys for `schema` (JSON text, or the value it holds), or what is wrong with
+    it."""
     if kind not in CampaignKind.values:
         kind = CampaignKind.GRADE
     problems: list[str] = []
     questions: list[dict] = []
     try:
-        schema = json_parse(request.POST.get("schema") or "[]")
+        value = json_parse(schema or "[]") if isinstance(schema, str) else schema
     except BadJSON as error:
         problems.append(json_mistake(error))
     else:
         try:
-            questions = schemas.validate_schema(schema, kind=kind)
+            questions = schemas.validate_schema(value, kind=kind)
         except schemas.LabelSchemaError as error:
             problems = [m for messages_ in error.problems.values() for m in messages_]
-    return render(
-        request,
-        "labeling/_schema_preview.html",
-        {
-            "problems": problems,
-            "questions": question_views(questions),
-            "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
-        },
-    )
+    return {
+        "problems": problems,
+        "questions": question_views(questions),
+        "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
+    }
+
+
+def _form_preview(form: forms.Form) -> dict[str, Any]:
+    """The preview of the schema a campaign form shows, rendered with the page so that it is
+    there before the builder's script asks for another."""
+    return schema_preview(kind=form["kind"].value(), schema=form["schema"].value())
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The contractor's view of a schema being built: the workbench's own question widgets
+    and keys, or what is wrong with the schema."""
+    context = schema_preview(kind=request.POST.get("kind", ""), schema=request.POST.get("schema"))
+    return render(request, "labeling/_schema_preview.html", context)
 
 
 @role_required(Role.MANAGER)
@@ -730,6 +739,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "campaign": None,
             "builder": builder_data(),
+            "preview": _form_preview(form),
         },
         status=400 if form.errors else 200,
     )
@@ -766,7 +776,13 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "campaign": campaign, "kind": campaign.kind, "builder": builder_data()},
+        {
+            "form": form,
+            "campaign": campaign,
+            "kind": campaign.kind,
+            "builder": builder_data(),
+            "preview": _form_preview(form),
+        },
         status=400 if form.errors else 200,
     )
 
