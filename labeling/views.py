@@ -453,8 +453,10 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
     if question is None:
         return None
     name = question["name"]
-    # A step whose judges tie has no majority (None): the page says "Tie".
-    consensus = ((aggregate or {}).get("answers", {}).get(name) or {}).get("ratings", [])
+    # A step whose judges tie has no majority (None): the page says "Tie". Before the item's
+    # judgments are all in there is no majority to show at all.
+    answers = (aggregate or {}).get("answers", {})
+    consensus = (answers.get(name) or {}).get("ratings", [])
     rows = []
     for index in range(length):
         cells = []
@@ -475,7 +477,7 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
                 "aggregate": consensus[index] if index < len(consensus) else None,
             }
         )
-    return {"question": question, "rows": rows}
+    return {"question": question, "rows": rows, "aggregated": name in answers}
 
 
 @role_required(Role.REVIEWER, Role.MANAGER)

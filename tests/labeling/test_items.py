@@ -17,6 +17,7 @@ from tests.factories import (
     make_finished_episode,
     make_gold_item,
     make_labeling_task,
+    play_episode,
 )
 
 pytestmark = pytest.mark.django_db
@@ -203,6 +204,24 @@ def test_an_item_shows_each_contractors_answers_and_its_final_label(client, mana
 
 
 # --- bulk actions: the services -------------------------------------------------------------
+
+
+def test_steps_show_no_majority_before_the_items_judgments_are_all_in(client, manager):
+    steps_question = {"name": "steps", "type": "step_rating", "prompt": "Good move?"}
+    campaign = make_campaign(
+        owner=manager, items=0, overlap=2, schema=[steps_question], status="draft"
+    )
+    episode = play_episode(user=manager, env_id="bank-v1", family="card_controls", seed=1)
+    services.items_add(campaign=campaign, added_by=manager, entries=[{"episode": episode.pk}])
+    campaign = services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
+    ratings = [1] * episode.step_count
+    judge(UserFactory(role=Role.CONTRACTOR), campaign, {"steps": {"ratings": ratings}})
+    client.force_login(manager)
+    item = campaign.items.get()
+    page = client.get(f"/label/manage/{campaign.pk}/items/{item.pk}/").content.decode()
+    steps = page.split("Step ratings, step by step")[1]
+    assert steps.count("data-step-row") == episode.step_count >= 3
+    assert 'data-standing="tie"' not in steps
 
 
 def test_requeue_opens_a_complete_item_for_one_more_judgment_once(manager, world):
