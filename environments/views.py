@@ -16,6 +16,7 @@ from environments.engine import page_to_html
 from environments.engine.prompts import DEFAULT_PROMPT
 from environments.engine.text import ascii_digits
 from environments.engine.variants import VARIANTS
+from environments.forms import FamilyPickerForm
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
 from rlplatform.models import Role
@@ -86,12 +87,11 @@ PROMPT_CHOICES = [
 ]
 
 
-class RolloutForm(forms.Form):
+class RolloutForm(FamilyPickerForm):
     """A rollout from the page: environments ticked, and in each the families to play (none
     ticked: all of them); model settings only for the chat policy."""
 
     environments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    families = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     count = forms.IntegerField(
         min_value=1, max_value=rollouts.MAX_ITEMS, initial=10, label="Seeds per family"
     )
@@ -122,26 +122,8 @@ class RolloutForm(forms.Form):
         min_value=1, max_value=256, initial=8, label="Episodes at once"
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.catalog = selectors.environment_list()
-        self.fields["environments"].choices = [(env.id, env.title) for env in self.catalog]
-        self.fields["families"].choices = [
-            (f"{env.id}:{name}", family.title)
-            for env in self.catalog
-            for name, family in env.families.items()
-        ]
-
     def clean(self):
         data = super().clean()
-        ticked = set(data.get("environments") or [])
-        stray = [value for value in data.get("families") or [] if value.split(":")[0] not in ticked]
-        if stray:
-            self.add_error(
-                "families",
-                "tick the environment of each family you chose: "
-                + ", ".join(sorted({value.split(":")[0] for value in stray})),
-            )
         if data.get("policy") == "chat":
             for name in ("base_url", "model"):
                 if not data.get(name):
@@ -151,35 +133,13 @@ class RolloutForm(forms.Form):
     def planned_families(self) -> list[str]:
         """The families to play: those ticked in each environment, or all of an environment's
         when none of them is ticked."""
-        data = self.cleaned_data
-        chosen = data.get("families") or []
         families: list[str] = []
         for env in self.catalog:
-            if env.id not in data["environments"]:
+            if env.id not in self.cleaned_data["environments"]:
                 continue
-            mine = [value.split(":", 1)[1] for value in chosen if value.split(":")[0] == env.id]
+            mine = self.ticked_families(env.id)
             families += [name for name in (mine or env.families) if name not in families]
         return families
-
-    def groups(self) -> list[dict]:
-        """Each environment with its families, and which are ticked, for the template."""
-        ticked_envs = set(self["environments"].value() or [])
-        ticked = set(self["families"].value() or [])
-        return [
-            {
-                "env": env,
-                "checked": env.id in ticked_envs,
-                "families": [
-                    {
-                        "value": f"{env.id}:{name}",
-                        "title": family.title,
-                        "checked": f"{env.id}:{name}" in ticked,
-                    }
-                    for name, family in env.families.items()
-                ],
-            }
-            for env in self.catalog
-        ]
 
     def spec(self) -> dict:
         data = self.cleaned_data

@@ -12,8 +12,6 @@ from evaluations.models import Evaluation
 from rlplatform.jobs import JobDescription
 from rlplatform.models import ApiKey, Job, JobStatus, User
 
-LEADERBOARD_ROWS = 20
-
 
 def evaluation_list_for(*, user: User, api_key: ApiKey | None = None) -> QuerySet[Evaluation]:
     """Admins see every evaluation; everyone else, and every API key, the ones they started
@@ -51,7 +49,7 @@ def leaderboards(*, env_id: str = "", split: str = "") -> list[Leaderboard]:
             evaluations=sorted(
                 runs,
                 key=lambda run: -(run.report["overall"]["success_rate"] or 0.0),
-            )[:LEADERBOARD_ROWS],
+            ),
         )
         for (board_env, board_split), runs in sorted(
             boards.items(), key=lambda item: (item[0][0], order.get(item[0][1], len(order)))

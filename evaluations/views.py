@@ -2,8 +2,10 @@
 form that starts an evaluation, recent runs) and a run's page, with its results as files."""
 
 import json
+from collections.abc import Sequence
 
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -11,7 +13,7 @@ from environments import observations, rollouts
 from environments.engine.prompts import DEFAULT_PROMPT
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
-from environments.selectors import environment_list
+from environments.forms import FamilyPickerForm
 from environments.views import PROMPT_CHOICES
 from evaluations import charts, files, selectors, services
 from evaluations.apis import EvaluationOutput
@@ -20,16 +22,21 @@ from rlplatform.decorators import role_required
 from rlplatform.models import Role
 from rlplatform.services import ServiceError
 
+BOARD_PAGE_SIZE = 20  # runs on a page of a leaderboard
 
-class EvaluationForm(forms.Form):
+
+class EvaluationForm(FamilyPickerForm):
+    """An evaluation from the page: one environment chosen, and the families of its split to
+    play ticked under it (none ticked: all of the split's)."""
+
+    environment_field = "environment"
+    environment_input = "radio"
+
     name = forms.CharField(
         required=False, max_length=200, help_text="Optional: how the leaderboards call the run."
     )
     environment = forms.ChoiceField()
     split = forms.ChoiceField(choices=[(split, split) for split in SPLITS], initial="test")
-    families = forms.CharField(
-        required=False, help_text="Family names separated by commas; empty for all the split's."
-    )
     tasks_per_family = forms.IntegerField(
         min_value=1, max_value=services.MAX_TASKS_PER_FAMILY, initial=10, label="Tasks per family"
     )
@@ -65,10 +72,6 @@ class EvaluationForm(forms.Form):
         min_value=1, max_value=rollouts.MAX_CONCURRENCY, initial=8, label="Episodes at once"
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["environment"].choices = [(env.id, env.title) for env in environment_list()]
-
     def start_arguments(self) -> dict:
         data = dict(self.cleaned_data)
         policy = {"kind": data.pop("policy")}
@@ -76,11 +79,11 @@ class EvaluationForm(forms.Form):
         if policy["kind"] == "chat":
             policy.update(base_url=base_url, model=model, prompt=prompt or DEFAULT_PROMPT)
         data["observation_mode"] = data["observation_mode"] or None
-        data["families"] = [name.strip() for name in data["families"].split(",") if name.strip()]
+        data["families"] = self.ticked_families(data["environment"])
         return {**data, "policy": policy}
 
 
-def _board_chart(evaluations: list[Evaluation]) -> charts.RateChart:
+def _board_chart(evaluations: Sequence[Evaluation]) -> charts.RateChart:
     return charts.rate_chart(
         [
             (
@@ -91,6 +94,22 @@ def _board_chart(evaluations: list[Evaluation]) -> charts.RateChart:
             for evaluation in evaluations
         ]
     )
+
+
+def _board_page(request: HttpRequest, board: selectors.Leaderboard) -> dict:
+    """One page of a leaderboard, with its chart: each board has its own page parameter, so
+    paging one keeps the others where they are."""
+    param = f"page-{board.env_id}-{board.split}"
+    page = Paginator(board.evaluations, BOARD_PAGE_SIZE).get_page(request.GET.get(param))
+    others = request.GET.copy()
+    others.pop(param, None)
+    return {
+        "board": board,
+        "page": page,
+        "chart": _board_chart(page.object_list),
+        "param": param,
+        "query": others.urlencode(),
+    }
 
 
 @role_required(Role.MANAGER)
@@ -104,10 +123,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             form.add_error(field, error.message if field else f"{error.field}: {error.message}")
         else:
             return redirect("evaluation_detail", evaluation_id=evaluation.pk)
-    boards = [
-        {"board": board, "chart": _board_chart(board.evaluations)}
-        for board in selectors.leaderboards()
-    ]
+    boards = [_board_page(request, board) for board in selectors.leaderboards()]
     recent = selectors.evaluation_list_for(user=request.user)[:25]
     return render(
         request,

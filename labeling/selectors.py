@@ -19,6 +19,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from environments.engine.text import small_int
 from environments.models import EpisodeStatus
 from labeling import quality
 from labeling.models import (
@@ -601,9 +602,8 @@ def _search_filter(text: str) -> Q:
     text = text.replace("\x00", "").strip()
     if not text:
         return Q()
-    number = text.lower().removeprefix("episode").lstrip(" :#")
-    if number.isascii() and number.isdigit() and len(number) <= 15:
-        value = int(number)
+    value = small_int(text.lower().removeprefix("episode").lstrip(" :#"))
+    if value is not None:
         found = Q(episode_a_id=value) | Q(episode_b_id=value)
         return found if text.lower().startswith("episode") else found | Q(pk=value)
     return Q(task__goal__icontains=text[:200])

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
-from environments.engine.text import BadJSON, format_path, json_parse
+from environments.engine.text import BadJSON, format_path, json_parse, small_int
 from environments.selectors import environment_list
 from environments.views import play_context
 from exports import services as export_services
@@ -357,11 +357,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def recorded_label(request: HttpRequest) -> dict[str, Any] | None:
     """The final label just recorded (`?recorded=<item id>`), in words, to confirm it on the
     page the reviewer moves on to; None unless it names an adjudicated item they review."""
-    value = request.GET.get("recorded", "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 15):
+    item_id = small_int(request.GET.get("recorded", ""))
+    if item_id is None:
         return None
     try:
-        item = selectors.review_item_for(user=request.user, item_id=int(value))
+        item = selectors.review_item_for(user=request.user, item_id=item_id)
     except Http404:
         return None
     adjudication = getattr(item, "adjudication", None)
@@ -453,8 +453,10 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
     if question is None:
         return None
     name = question["name"]
-    # A step whose judges tie has no majority (None): the page says "Tie".
-    consensus = ((aggregate or {}).get("answers", {}).get(name) or {}).get("ratings", [])
+    # A step whose judges tie has no majority (None): the page says "Tie". Before the item's
+    # judgments are all in there is no majority to show at all.
+    answers = (aggregate or {}).get("answers", {})
+    consensus = (answers.get(name) or {}).get("ratings", [])
     rows = []
     for index in range(length):
         cells = []
@@ -475,7 +477,7 @@ def step_rows(schema: list[dict], judges: list[dict], aggregate: dict | None, le
                 "aggregate": consensus[index] if index < len(consensus) else None,
             }
         )
-    return {"question": question, "rows": rows}
+    return {"question": question, "rows": rows, "aggregated": name in answers}
 
 
 @role_required(Role.REVIEWER, Role.MANAGER)
@@ -648,34 +650,43 @@ def builder_data() -> dict[str, Any]:
     }
 
 
-@role_required(Role.MANAGER)
-@require_POST
-def campaign_preview(request: HttpRequest) -> HttpResponse:
-    """The contractor's view of a schema being built: the workbench's own question widgets
-    and keys, or what is wrong with the schema."""
-    kind = request.POST.get("kind", "")
+def schema_preview(*, kind: str, schema: Any) -> dict[str, Any]:
+    """The context of the builder's preview (`labeling/_schema_preview.html`): the contractor's
+    questions and keys for `schema` (JSON text, or the value it holds), or what is wrong with
+    it."""
     if kind not in CampaignKind.values:
         kind = CampaignKind.GRADE
     problems: list[str] = []
     questions: list[dict] = []
     try:
-        schema = json_parse(request.POST.get("schema") or "[]")
+        value = json_parse(schema or "[]") if isinstance(schema, str) else schema
     except BadJSON as error:
         problems.append(json_mistake(error))
     else:
         try:
-            questions = schemas.validate_schema(schema, kind=kind)
+            questions = schemas.validate_schema(value, kind=kind)
         except schemas.LabelSchemaError as error:
             problems = [m for messages_ in error.problems.values() for m in messages_]
-    return render(
-        request,
-        "labeling/_schema_preview.html",
-        {
-            "problems": problems,
-            "questions": question_views(questions),
-            "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
-        },
-    )
+    return {
+        "problems": problems,
+        "questions": question_views(questions),
+        "keys": keys_for(Campaign(kind=kind, schema=questions)) if questions else [],
+    }
+
+
+def _form_preview(form: forms.Form) -> dict[str, Any]:
+    """The preview of the schema a campaign form shows, rendered with the page so that it is
+    there before the builder's script asks for another."""
+    return schema_preview(kind=form["kind"].value(), schema=form["schema"].value())
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The contractor's view of a schema being built: the workbench's own question widgets
+    and keys, or what is wrong with the schema."""
+    context = schema_preview(kind=request.POST.get("kind", ""), schema=request.POST.get("schema"))
+    return render(request, "labeling/_schema_preview.html", context)
 
 
 @role_required(Role.MANAGER)
@@ -730,6 +741,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "campaign": None,
             "builder": builder_data(),
+            "preview": _form_preview(form),
         },
         status=400 if form.errors else 200,
     )
@@ -766,7 +778,13 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "labeling/campaign_form.html",
-        {"form": form, "campaign": campaign, "kind": campaign.kind, "builder": builder_data()},
+        {
+            "form": form,
+            "campaign": campaign,
+            "kind": campaign.kind,
+            "builder": builder_data(),
+            "preview": _form_preview(form),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -1106,11 +1124,8 @@ def _bulk_item_ids(request: HttpRequest, campaign: Campaign, query: str) -> list
         _, filters = _item_filters(request, campaign, query)
         items = selectors.item_browse(campaign=campaign, filters=filters)
         return list(items.values_list("pk", flat=True)[: services.MAX_BULK_ITEMS + 1])
-    return [
-        int(pk)
-        for pk in request.POST.getlist("items")
-        if pk.isascii() and pk.isdigit() and len(pk) <= 15
-    ]
+    ids = (small_int(pk) for pk in request.POST.getlist("items"))
+    return [pk for pk in ids if pk is not None]
 
 
 @role_required(Role.MANAGER)

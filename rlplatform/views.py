@@ -1,6 +1,8 @@
 """Pages of the platform core: sign-in, the home page per role, API keys, jobs, audit log,
 and the health endpoints."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -116,7 +118,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rlplatform/audit_log.html",
-        {"page": page, "actions": AuditEvent.Action.choices, "action": action},
+        {
+            "page": page,
+            "actions": AuditEvent.Action.choices,
+            "action": action,
+            "query": urlencode({"action": action}) if action else "",
+        },
     )
 
 

@@ -87,9 +87,13 @@
 
   // --- writing the JSON fields and asking for the preview -------------------------------
 
-  function writeSchema() {
+  function writeSchemaField() {
     schemaField.value = serialisable(schema);
     showJsonError(schemaField, "");
+  }
+
+  function writeSchema() {
+    writeSchemaField();
     schedulePreview();
   }
 
@@ -424,6 +428,7 @@
   form.classList.add("has-builder");
   renderQuestions();
   renderSources();
-  if (Array.isArray(initialSchema)) writeSchema(); else schedulePreview();
+  // The page came with the preview of the schema it holds.
+  if (Array.isArray(initialSchema)) writeSchemaField();
   if (initialSources && !Array.isArray(initialSources)) writeSources();
 })();

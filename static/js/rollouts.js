@@ -36,14 +36,8 @@
       "), " + Math.min(episodes, parseInt(form.elements.concurrency.value, 10) || 1) + " at once.";
   }
 
-  // Ticking a family ticks its environment.
-  form.addEventListener("change", function (event) {
-    const group = event.target.closest(".env-group");
-    if (group && event.target.checked && event.target.closest(".family-checks")) {
-      group.querySelector(".env-check input").checked = true;
-    }
-    update();
-  });
+  // family_picker.js has ticked a family's environment before the change reaches the form.
+  form.addEventListener("change", update);
   form.addEventListener("input", update);
   update();
 })();

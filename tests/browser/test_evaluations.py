@@ -8,6 +8,7 @@ import pytest
 from environments.models import RolloutItem
 from environments.rollouts import rollout_item_run
 from evaluations import services
+from evaluations.models import Evaluation
 from tests.conftest import browser_sign_in
 from tests.evaluations.helpers import evaluated
 
@@ -57,3 +58,24 @@ def test_a_runs_page_shows_the_results_once_its_last_episode_ends(page, live_ser
     assert (
         page.locator("#families tbody tr").first.locator("td").first.inner_text() == "record_bill"
     )
+
+
+def test_a_manager_chooses_an_environment_and_ticks_its_families(page, live_server, manager):
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/evaluations/")
+    ledger = page.locator('.env-group[data-env="ledger-v1"]')
+    ledger.locator('input[value="ledger-v1:record_bill"]').check()  # chooses the ledger too
+    assert ledger.locator(".env-check input").is_checked()
+
+    bank = page.locator('.env-group[data-env="bank-v1"]')
+    bank.locator('input[value="bank-v1:pay_bill"]').check()  # the ledger's family is let go
+    assert bank.locator(".env-check input").is_checked()
+    assert not ledger.locator(".env-check input").is_checked()
+    assert not ledger.locator('input[value="ledger-v1:record_bill"]').is_checked()
+    bank.locator('input[value="bank-v1:transfer_funds"]').check()
+    page.fill("#id_tasks_per_family", "2")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/evaluations/*/")
+
+    evaluation = Evaluation.objects.get()
+    assert (evaluation.env_id, evaluation.families) == ("bank-v1", ["pay_bill", "transfer_funds"])

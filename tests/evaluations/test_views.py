@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from evaluations import views
 from evaluations.models import Evaluation
 from rlplatform.models import Role
 from tests.evaluations.helpers import evaluated
@@ -88,12 +89,42 @@ def test_the_results_download_as_csv_and_json_with_the_reports_numbers(client, m
     assert body["id"] == evaluation.pk and body["status"] == "succeeded"
 
 
+def board_of(page: str, board: str) -> str:
+    return page.split(f'id="board-{board}"')[1].split("</section>")[0]
+
+
+def test_each_leaderboard_pages_its_runs_and_keeps_the_others_page(client, manager, monkeypatch):
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 1)
+    evaluated(user=manager, name="solver")
+    evaluated(user=manager, policy={"kind": "random", "seed": 3}, name="monkey")
+    evaluated(user=manager, split="validation", families=["pay_bill"], name="held")
+    client.force_login(manager)
+
+    first = board_of(client.get("/evaluations/").content.decode(), "bank-v1-test")
+    assert ">solver<" in first and ">monkey<" not in first
+    assert "Page 1 of 2" in first
+    assert 'href="?page-bank-v1-test=2#board-bank-v1-test"' in first
+    assert first.count('<rect class="bar"') == 1
+
+    page = client.get("/evaluations/?page-bank-v1-validation=1&page-bank-v1-test=2")
+    second = board_of(page.content.decode(), "bank-v1-test")
+    assert ">monkey<" in second and ">solver<" not in second
+    assert "Page 2 of 2" in second
+    back = 'href="?page-bank-v1-validation=1&page-bank-v1-test=1#board-bank-v1-test"'
+    assert back in second
+    assert ">held<" in board_of(page.content.decode(), "bank-v1-validation")
+    # A page past the last, or no number at all, shows the nearest page.
+    for junk in ("9", "x", "%D9%A1"):
+        page = client.get(f"/evaluations/?page-bank-v1-test={junk}").content.decode()
+        assert "Page " in board_of(page, "bank-v1-test")
+
+
 def test_the_form_starts_an_evaluation_or_says_what_was_wrong(client, manager):
     client.force_login(manager)
     form = {
         "environment": "bank-v1",
         "split": "test",
-        "families": "pay_bill, fly_to_mars",
+        "families": ["bank-v1:pay_bill", "bank-v1:fly_to_mars"],
         "tasks_per_family": 2,
         "attempts": 3,
         "policy": "random",
@@ -103,10 +134,20 @@ def test_the_form_starts_an_evaluation_or_says_what_was_wrong(client, manager):
     }
     response = client.post("/evaluations/", form)
     assert response.status_code == 400
-    assert "fly_to_mars: not a family of bank-v1" in response.content.decode()
+    assert "unknown family bank-v1:fly_to_mars" in response.content.decode()
+    # A family ticked under another environment than the one chosen is not played.
+    response = client.post("/evaluations/", {**form, "families": ["ledger-v1:record_bill"]})
+    assert response.status_code == 400
+    assert "tick the environment of each family you chose: ledger-v1" in response.content.decode()
+    held_out = {**form, "split": "validation", "families": ["bank-v1:statement_balance"]}
+    response = client.post("/evaluations/", held_out)
+    assert response.status_code == 400
+    assert "statement_balance: not a family of bank-v1&#x27;s validation split" in (
+        response.content.decode()
+    )
     assert not Evaluation.objects.exists()
 
-    response = client.post("/evaluations/", {**form, "families": "pay_bill"})
+    response = client.post("/evaluations/", {**form, "families": ["bank-v1:pay_bill"]})
     evaluation = Evaluation.objects.get()
     assert response["Location"] == f"/evaluations/{evaluation.pk}/"
     assert (evaluation.families, evaluation.tasks_per_family, evaluation.attempts) == (

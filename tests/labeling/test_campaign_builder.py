@@ -8,7 +8,12 @@ from labeling import services
 from labeling.models import Campaign
 from rlplatform.models import Role
 from tests.conftest import browser_sign_in
-from tests.factories import UserFactory, make_finished_episode, make_labeling_task
+from tests.factories import (
+    UserFactory,
+    make_campaign,
+    make_finished_episode,
+    make_labeling_task,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -161,3 +166,27 @@ def test_json_mistakes_are_named_with_their_line_and_column(page, live_server, m
         "document.querySelectorAll('#schema-preview fieldset[data-name=outcome] button')"
         ".length === 3"
     )
+
+
+def test_the_preview_shows_the_questions_as_the_page_opens(page, live_server, manager):
+    """Before any change, and without asking the server again: a new campaign's example, and
+    an existing campaign's own questions when it is edited."""
+    asked: list[str] = []
+    page.route(
+        "**/label/manage/preview/", lambda route: (asked.append(route.request.url), route.abort())
+    )
+    browser_sign_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/label/manage/new/?kind=compare")
+    names = page.locator("#schema-preview fieldset.question").evaluate_all(
+        "(questions) => questions.map((q) => q.dataset.name)"
+    )
+    assert names[0] == "preference"
+    assert page.locator("#schema-preview .preview-keys kbd").count() > 0
+
+    campaign = make_campaign(owner=manager, items=0, status="draft")
+    page.goto(f"{live_server.url}/label/manage/{campaign.pk}/edit/")
+    shown = page.locator("#schema-preview fieldset.question").evaluate_all(
+        "(questions) => questions.map((q) => q.dataset.name)"
+    )
+    assert shown == [question["name"] for question in campaign.schema]
+    assert asked == []

@@ -17,6 +17,7 @@ from tests.factories import (
     make_finished_episode,
     make_gold_item,
     make_labeling_task,
+    play_episode,
 )
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +206,24 @@ def test_an_item_shows_each_contractors_answers_and_its_final_label(client, mana
 # --- bulk actions: the services -------------------------------------------------------------
 
 
+def test_steps_show_no_majority_before_the_items_judgments_are_all_in(client, manager):
+    steps_question = {"name": "steps", "type": "step_rating", "prompt": "Good move?"}
+    campaign = make_campaign(
+        owner=manager, items=0, overlap=2, schema=[steps_question], status="draft"
+    )
+    episode = play_episode(user=manager, env_id="bank-v1", family="card_controls", seed=1)
+    services.items_add(campaign=campaign, added_by=manager, entries=[{"episode": episode.pk}])
+    campaign = services.campaign_set_status(campaign=campaign, status="active", changed_by=manager)
+    ratings = [1] * episode.step_count
+    judge(UserFactory(role=Role.CONTRACTOR), campaign, {"steps": {"ratings": ratings}})
+    client.force_login(manager)
+    item = campaign.items.get()
+    page = client.get(f"/label/manage/{campaign.pk}/items/{item.pk}/").content.decode()
+    steps = page.split("Step ratings, step by step")[1]
+    assert steps.count("data-step-row") == episode.step_count >= 3
+    assert 'data-standing="tie"' not in steps
+
+
 def test_requeue_opens_a_complete_item_for_one_more_judgment_once(manager, world):
     campaign = world["campaign"]
     chosen = [world[name].pk for name in ("decided", "split", "adjudicated", "gold", "once")]
@@ -317,6 +336,14 @@ def test_a_bulk_removal_of_ticked_items_says_what_it_kept(client, manager, world
         client.post(url, {"action": "remove", "scope": "selected"}, follow=True).status_code == 200
     )
     assert client.post(url, {"action": "explode", "items": ticked}).status_code == 302
+
+
+def test_ticked_ids_that_are_not_ascii_numbers_are_ignored(client, manager, world):
+    client.force_login(manager)
+    url = f"/label/manage/{world['campaign'].pk}/items/bulk/"
+    ticked = [world["fresh"].pk, "\u0661", "9" * 30, "-1", "2.0"]
+    confirm = client.post(url, {"action": "remove", "scope": "selected", "items": ticked})
+    assert confirm.status_code == 200 and "Remove 1 item?" in confirm.content.decode()
 
 
 def test_the_export_takes_the_filters_exports_have_and_names_the_others(client, manager, world):

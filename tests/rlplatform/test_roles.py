@@ -117,3 +117,13 @@ def test_admins_create_people_with_validated_passwords(admin_user):
     )
     assert created.status_code == 201
     assert User.objects.get(username="newbie").check_password("a-long-enough-passphrase")
+
+
+def test_the_audit_log_pages_keep_the_chosen_event(client, admin_user):
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(action=AuditEvent.Action.SIGN_OUT, actor=admin_user) for _ in range(51)]
+    )
+    client.force_login(admin_user)
+    page = client.get("/audit/?action=sign_out").content.decode()
+    assert "Page 1 of 2" in page
+    assert 'href="?action=sign_out&page=2"' in page

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..page import Element
-from .formats import long_date, money, parse_date, parse_int, parse_money
+from .formats import long_date, money, parse_date, parse_int, parse_money, plural
 from .site import FormError, error, ui, with_ui
 
 if TYPE_CHECKING:
@@ -406,6 +406,11 @@ class Filter:
     label: str
     kind: str = "select"
 
+    @property
+    def every(self) -> str:
+        """A select filter's first option, which filters nothing: "All groups", "All SLAs"."""
+        return f"All {plural(self.label)}"
+
 
 @dataclass(frozen=True)
 class RowAction:
@@ -519,9 +524,8 @@ class DataTable:
                 value = state["form"].get(key, current or "")
                 children.append(Element("textbox", f.label, value, key=key))
             else:
-                every = f"All {f.label.lower()}"
-                options = [every, *sorted({str(r[f.key]) for r in records})]
-                value = state["form"].get(key, current or every)
+                options = [f.every, *sorted({str(r[f.key]) for r in records})]
+                value = state["form"].get(key, current or f.every)
                 children.append(Element("select", f.label, value, options=options, key=key))
         children.append(Element("button", "Apply filters", key=f"{self.name}:filter"))
         children.append(Element("button", "Clear filters", key=f"{self.name}:clear"))
@@ -542,7 +546,7 @@ class DataTable:
                 # A field left alone keeps the filter it shows.
                 shown = view["filters"].get(f.key, "")
                 raw = str(state["form"].get(f"{self.name}.{f.key}", shown)).strip()
-                if raw and raw != f"All {f.label.lower()}":
+                if raw and raw != f.every:
                     chosen[f.key] = raw
             cleared = _without_form(state, self.name)
             return with_ui(cleared, self.name, {**view, "filters": chosen, "page": 1})

@@ -1,5 +1,5 @@
 """How kit sites show and read money, numbers and dates (integer cents and ISO dates inside the
-state, what a person types on the page)."""
+state, what a person types on the page), and the plural of a label's noun."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ def long_date(iso: str) -> str:
 def short_date(iso: str) -> str:
     """ "2024-06-03" -> "Jun 3, 2024"."""
     return f"{MONTHS[int(iso[5:7]) - 1][:3]} {int(iso[8:10])}, {iso[:4]}"
+
+
+def plural(label: str) -> str:
+    """A field label's noun in the plural, as a sentence shows it: "Group" -> "groups",
+    "SLA" -> "SLAs" (an acronym keeps its capitals), "Status" -> "statuses", "Category" ->
+    "categories"; a label already plural ("Stops") is kept."""
+    if label.isupper():
+        return label + "s"
+    noun = label.lower()
+    if noun.endswith(("us", "ss", "sh", "ch", "x")):
+        return noun + "es"
+    if noun.endswith("s"):
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return noun[:-1] + "ies"
+    return noun + "s"

@@ -261,6 +261,14 @@ def take(state: dict, number: str) -> dict:
     return click(state, "button", "Take", within=find(state, "table", "Tickets"))
 
 
+def test_the_queue_filters_offer_every_value_under_a_plural_label():
+    state = DESK.step(DESK.reset(6), "goto('queue')")
+    first_options = {
+        name: find(state, "select", name).options[0] for name in ("Status", "Group", "SLA")
+    }
+    assert first_options == {"Status": "All statuses", "Group": "All groups", "SLA": "All SLAs"}
+
+
 def test_take_assigns_me_and_refuses_another_groups_ticket():
     state = DESK.reset(6)
     me = agent(state, state["me"])
