@@ -2,9 +2,9 @@
 
 A step row is one decision. Its prompt is the system turn (the rules and the goal) and a user
 turn with a compact history of the steps before it (each action and, in a few words, what it
-did: the page it led to, a new alert, or why it was refused) and the page the actor saw,
-pruned and cut to `max_observation_chars`. Its completion is the action alone: environment text
-is only ever in the prompt.
+did: the page it led to, a new alert, no change, or why it was refused) and the page the
+actor saw, pruned and cut to `max_observation_chars`. Its completion is the action alone:
+environment text is only ever in the prompt.
 
 The defaults keep a row (prompt and completion) under about 2,750 characters, so that it fits
 TRL's default context of 1,024 tokens even where pages are dense with amounts, codes and times,
@@ -184,17 +184,22 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def effect(error: str, before: PageFacts, after: PageFacts | None) -> str:
+def effect(error: str, before: PageFacts, after: PageFacts | None, *, changed: bool = True) -> str:
     """What a step did, in a few words: the page it led to (`after`, None for an episode's last
-    step, which led to no recorded page) and any new alert, or why it was refused."""
+    step, which led to no recorded page) and any new alert, or why it was refused; `no change`
+    when the page it led to is the very page it was taken on (`changed` false)."""
     if error:
         return clip(f"refused: {error}", EFFECT_CHARS)
     if after is None:
         return "episode ended"
+    if not changed:
+        return "no change"
     title, url, alerts = after
     before_title, before_url, before_alerts = before
     text = "same page" if (title, url) == (before_title, before_url) else f"{title} ({url})"
-    new_alerts = [alert for alert in alerts if alert and alert not in before_alerts]
+    new_alerts = [alert for alert in dict.fromkeys(alerts) if alert and alert not in before_alerts]
+    # A form's error is often both the page's alert and its field's: say it once.
+    new_alerts = [a for a in new_alerts if not any(a != b and a in b for b in new_alerts)]
     if new_alerts:
         text += "; alert: " + "; ".join(new_alerts)
     return clip(text, EFFECT_CHARS)
@@ -212,9 +217,15 @@ class StepPrompts:
         self.budget = budget
         facts = [page_facts(step.observation) for step in steps]
         after = [*facts[1:], None]
+        following = [*(step.observation for step in steps[1:]), None]
         self.lines = [
             f"{index + 1}. {clip(step.action, ACTION_CHARS)} -> "
-            f"{effect(step.error, facts[index], after[index])}"
+            + effect(
+                step.error,
+                facts[index],
+                after[index],
+                changed=step.observation != following[index],
+            )
             for index, step in enumerate(steps)
         ]
         # ends[i]: the characters of lines[:i], each with its newline (to find in one search

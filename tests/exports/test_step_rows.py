@@ -147,7 +147,7 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
         )
 
     pairs = [(play(solver), play(actions)) for actions in variants.values()]
-    pairs.append((play(solver), play(solver)))  # equal trajectories never part
+    pairs.append((play(solver), play(solver)))  # equal trajectories: no row
     compare_pairs(manager, contractors, pairs)
 
     rows, manifest = exported(manager, "preference")
@@ -169,17 +169,13 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
     step_row = next(r for r in sft if r["episode_id"] == pairs[1][0].pk and r["step"] == 3)
     assert middle["prompt"] == step_row["prompt"]
 
-    equal = by_chosen[pairs[3][0].pk]
-    assert equal["aligned"] is False and equal["step"] is None
-    assert [t["content"] for t in equal["chosen"] if t["role"] == "assistant"] == solver
-    assert manifest["counts"] == {
-        "pairs_aligned": 3,
-        "pairs_as_trajectories": 1,
-        "pairs_as_trajectories_never_part": 1,
-    }
+    # Chosen would be rejected: the manifest says why the pair gave no row.
+    assert pairs[3][0].pk not in by_chosen and rows.num_rows == 3
+    assert manifest["counts"] == {"pairs_aligned": 3}
+    assert manifest["left_out"]["equal_trajectories"]["items"] == 1
 
     whole, manifest = exported(manager, "preference", {"granularity": "trajectory"})
-    assert not any(whole["aligned"]) and manifest["counts"] == {}
+    assert whole.num_rows == 3 and not any(whole["aligned"]) and manifest["counts"] == {}
 
 
 # Step labels and unpaired labels
@@ -210,8 +206,10 @@ def test_grades_give_a_step_label_row_and_an_unpaired_row_per_decision(manager, 
     assert f"2. {actions[1]} -> " in rows[2]["prompt"]
     assert manifest["row_lengths"]["within_budget_chars"] == 1.0
 
-    unpaired, _ = exported(manager, "unpaired")
-    assert unpaired.num_rows == steps
+    unpaired, manifest = exported(manager, "unpaired")
+    # The last step, rated -1 in a trajectory whose outcome is good, is in no unpaired row.
+    assert sorted(unpaired["step"]) == list(range(steps - 1))
+    assert manifest["counts"] == {"steps_contradicting_step_labels": 1}
     assert set(unpaired["label"]) == {True} and set(unpaired["score"]) == {1.0}
     row = next(r for r in unpaired if r["step"] == 2)
     assert row["completion"] == [{"role": "assistant", "content": actions[2]}]
