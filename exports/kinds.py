@@ -486,6 +486,14 @@ LEFT_OUT_REASONS = {
     "tie": "the label says neither trajectory is better",
     "equal_trajectories": "the two trajectories took the same actions on the same pages, so a "
     "row would have chosen equal to rejected",
+    # Preference decision rows (granularity: step) need a page both trajectories acted on.
+    "different_task_or_seed": "the two trajectories are of other tasks or seeds, so no page is "
+    "shared to choose an action on (granularity: trajectory gives the pair whole)",
+    "pages_differ": "the trajectories were shown different pages before they acted differently "
+    "(another UI variant, say), so no page is shared to choose an action on (granularity: "
+    "trajectory gives the pair whole)",
+    "never_part": "one trajectory goes on where the other stops, with the same actions before, so "
+    "they never chose differently on one page (granularity: trajectory gives the pair whole)",
     "unanswered": "the label does not answer this question",
 }
 
@@ -663,6 +671,21 @@ def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qt
             yield item, question, answer, label, steps
 
 
+class ComparedPair(NamedTuple):
+    """A labelled pair, and where its trajectories part (`part`, a step, or None and `why`
+    not: see `parting`); `gives_row` under the export's granularity."""
+
+    item: Any
+    answer: dict[str, Any]
+    label: dict[str, Any]
+    chosen: int
+    rejected: int
+    steps: dict[int, list[StepRow]]
+    part: int | None
+    why: str
+    gives_row: bool
+
+
 class Preference(ExportKind):
     name = "preference"
     label_source = ("compare", "preference")
@@ -672,20 +695,21 @@ class Preference(ExportKind):
         "them. Two trajectories of the same task and seed are aligned at the step where they "
         "part: `prompt` is what both saw there (the rules and the goal, the shared steps so "
         "far, the page), `chosen` and `rejected` the two actions taken on it (`aligned` true, "
-        "`step` the step). A pair that does not part so (other tasks or seeds, pages "
-        "that differ first, or one trajectory going on where the other stops) is a "
-        "whole-trajectory row: `prompt` with the "
-        "first page, `chosen` and `rejected` each trajectory's turns (`aligned` false); the "
-        "manifest counts them. `strength` is the graders' margin (1-3), `agreement` their "
-        "consensus. The item's final label decides (a reviewer's, else the judges' decided "
-        "majority: ties, splits and items in review are left out); such rows have `source` "
-        "`compare`. Takeovers that succeeded add pairs with `source` `takeover`: where a person "
-        "took over an agent's episode at its first wrong step, `prompt` is what the agent saw "
-        "there, `chosen` the person's action and `rejected` the agent's, `error_category` the "
-        "grader's category of the agent's error (decision rows only). "
-        "`granularity: trajectory` gives every compared pair as a whole-trajectory row. A pair "
-        "of equal trajectories (the same actions on the same pages) gives no row: the "
-        "manifest's `left_out` counts it (`equal_trajectories`)."
+        "`step` the step): the completions are actions alone, environment text only in the "
+        "prompt. A pair that does not part so (other tasks or seeds, pages that differ first, "
+        "or one trajectory going on where the other stops) gives no decision row; the "
+        "manifest's `left_out` counts it by reason, and `granularity: trajectory` gives it as "
+        "a whole-trajectory row: `prompt` with the first page, `chosen` and `rejected` each "
+        "trajectory's turns, pages included (`aligned` false). `strength` is the graders' "
+        "margin (1-3), `agreement` their consensus. The item's final label decides (a "
+        "reviewer's, else the judges' decided majority: ties, splits and items in review are "
+        "left out); such rows have `source` `compare`. Takeovers that succeeded add pairs with "
+        "`source` `takeover`: where a person took over an agent's episode at its first wrong "
+        "step, `prompt` is what the agent saw there, `chosen` the person's action and "
+        "`rejected` the agent's, `error_category` the grader's category of the agent's error "
+        "(decision rows only). `granularity: trajectory` gives every compared pair as a "
+        "whole-trajectory row, but for a pair of equal trajectories (the same actions on the "
+        "same pages), which gives no row (`left_out`: `equal_trajectories`)."
     )
     batch_rows = 50
     has_granularity = True
@@ -705,8 +729,8 @@ class Preference(ExportKind):
         ]
     )
 
-    def _pairs(self, filters, using, *, equal: bool = False):
-        """The labelled pairs whose two trajectories differ (`equal`: those that do not)."""
+    def _pairs(self, filters, using) -> Iterator[ComparedPair]:
+        step_rows = budget_of(filters).granularity == "step"
         for item, _, answer, label, steps in labelled_answers(
             filters, using, "compare", "preference"
         ):
@@ -715,18 +739,19 @@ class Preference(ExportKind):
                 if answer["choice"] == "A"
                 else (item.episode_b_id, item.episode_a_id)
             )
-            if equal_trajectories(steps[chosen], steps[rejected]) == equal:
-                yield item, answer, label, chosen, rejected, steps
+            same_task = same_task_and_seed(chosen, rejected, using)
+            part, why = parting(steps[chosen], steps[rejected], same_task=same_task)
+            # Decision rows need a step where the two part; whole trajectories, two that differ.
+            gives_row = part is not None if step_rows else why != "equal_trajectories"
+            yield ComparedPair(item, answer, label, chosen, rejected, steps, part, why, gives_row)
 
     def left_out(self, filters, using):
-        left_out = super().left_out(filters, using)
-        equal = sum(1 for _ in self._pairs(filters, using, equal=True))
-        if equal:
-            left_out["equal_trajectories"] = equal
+        left_out = Counter(super().left_out(filters, using))
+        left_out.update(pair.why for pair in self._pairs(filters, using) if not pair.gives_row)
         return dict(sorted(left_out.items()))
 
     def count(self, filters, using):
-        pairs = sum(1 for _ in self._pairs(filters, using))
+        pairs = sum(1 for pair in self._pairs(filters, using) if pair.gives_row)
         if budget_of(filters).granularity == "step":
             pairs += sum(1 for _ in takeover_pairs(filters, using))
         return pairs
@@ -762,26 +787,20 @@ class Preference(ExportKind):
                 }
 
     def _compared(self, filters, using, counts, budget):
-        for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
+        for pair in self._pairs(filters, using):
+            if not pair.gives_row:
+                continue
+            item, steps, part = pair.item, pair.steps, pair.part
             columns = {
-                "strength": answer.get("strength"),
-                "chosen_episode_id": chosen,
-                "rejected_episode_id": rejected,
-                **item_columns(item, label),
+                "strength": pair.answer.get("strength"),
+                "chosen_episode_id": pair.chosen,
+                "rejected_episode_id": pair.rejected,
+                **item_columns(item, pair.label),
                 "source": "compare",
                 "error_category": None,
             }
-            goal, winner, loser = item.task.goal, steps[chosen], steps[rejected]
-            part = None
-            if budget.granularity == "step":
-                if same_task_and_seed(chosen, rejected, using):
-                    part, why = divergence(winner, loser)
-                else:
-                    why = "different_task_or_seed"
-                counts["pairs_aligned" if part is not None else "pairs_as_trajectories"] += 1
-                if part is None:
-                    counts[f"pairs_as_trajectories_{why}"] += 1
-            if part is None:
+            goal, winner, loser = item.task.goal, steps[pair.chosen], steps[pair.rejected]
+            if budget.granularity == "trajectory":
                 yield {
                     "prompt": opening(goal, winner, budget),
                     "chosen": conversation(winner, budget),
@@ -791,6 +810,7 @@ class Preference(ExportKind):
                     **columns,
                 }
             else:
+                counts["pairs_aligned"] += 1
                 yield {
                     "prompt": StepPrompts(goal, winner, budget).messages(part),
                     "chosen": [assistant(winner[part].action)],
@@ -835,6 +855,20 @@ def takeover_pairs(filters: dict[str, Any], using: str):
             yield takeover, agent, person
 
 
+def parting(
+    winner: list[StepRow], loser: list[StepRow], *, same_task: bool
+) -> tuple[int | None, str]:
+    """Where two compared trajectories part, as `divergence` finds it, or None and why not:
+    `equal_trajectories` (the same actions on the same pages: chosen would be rejected),
+    `different_task_or_seed`, `pages_differ` or `never_part` (one goes on where the other
+    stops)."""
+    if len(winner) == len(loser) and divergence(winner, loser) == (None, "never_part"):
+        return None, "equal_trajectories"
+    if not same_task:
+        return None, "different_task_or_seed"
+    return divergence(winner, loser)
+
+
 def same_task_and_seed(first_id: int, second_id: int, using: str) -> bool:
     starts = Episode.objects.using(using).filter(pk__in=(first_id, second_id))
     return len(set(starts.values_list("task_id", "seed"))) == 1
@@ -851,11 +885,6 @@ def divergence(first: list[StepRow], second: list[StepRow]) -> tuple[int | None,
         if not same_action(one.action, other.action):
             return index, "aligned"
     return None, "never_part"
-
-
-def equal_trajectories(one: list[StepRow], other: list[StepRow]) -> bool:
-    """The same actions on the same pages, step for step."""
-    return len(one) == len(other) and divergence(one, other) == (None, "never_part")
 
 
 def same_page(one: str, other: str) -> bool:

@@ -1,7 +1,8 @@
 """What a person reading exported rows before training on them would refuse, made and exported
 through the API: a decision labelled good in `unpaired` and bad in `stepwise` by the same
-final label, a preference pair whose chosen and rejected are the same, and history lines that
-say "same page" of an action that changed nothing or name one alert twice."""
+final label, a preference pair whose chosen and rejected are the same or whose completions
+carry pages, and history lines that say "same page" of an action that changed nothing or name
+one alert twice."""
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_history_lines_say_no_change_and_name_an_alert_once(graded_detour, expor
     assert coupon.count("expired on") == 1 and "alert: Error: Coupon SPRING30" in coupon
 
 
-def test_a_pair_of_equal_trajectories_gives_no_preference_row(
+def test_preference_decision_rows_hold_actions_and_no_pair_of_equal_trajectories(
     admin_user, manager, graders, exporter, tmp_path
 ):
     agent = key_client(scopes=["agent"])
@@ -96,6 +97,7 @@ def test_a_pair_of_equal_trajectories_gives_no_preference_row(
         api_episode(agent, **task, actions=actions)
         for actions in (solver, solver, [*solver[:2], "noop()", *solver[2:]])
     )
+    reworded = api_episode(agent, **task, actions=solver, variant="wording")
     campaign = api_campaign(
         signed_in(manager),
         kind="compare",
@@ -103,15 +105,25 @@ def test_a_pair_of_equal_trajectories_gives_no_preference_row(
         items=[
             {"episode_a": solved, "episode_b": again},
             {"episode_a": solved, "episode_b": detour},
+            {"episode_a": solved, "episode_b": reworded},
         ],
     )
     for grader in graders:
         api_work_queue(grader, campaign, lambda a: {"preference": {"choice": "A", "strength": 1}})
 
-    for granularity in ("step", "trajectory"):
-        rows, _ = export_through_api(exporter, tmp_path, "preference", {"granularity": granularity})
-        assert rows["rejected_episode_id"] == [detour]
-        assert rows[0]["chosen"] != rows[0]["rejected"]
-        left_out = manifest_of_latest(exporter)["left_out"]
-        assert left_out["equal_trajectories"]["items"] == 1
-        assert "chosen equal to rejected" in left_out["equal_trajectories"]["why"]
+    rows, _ = export_through_api(exporter, tmp_path, "preference")
+    (row,) = rows
+    assert row["rejected_episode_id"] == detour and row["aligned"]
+    assert row["chosen"] == [{"role": "assistant", "content": solver[2]}]
+    assert row["rejected"] == [{"role": "assistant", "content": "noop()"}]
+    left_out = manifest_of_latest(exporter)["left_out"]
+    assert {reason: n["items"] for reason, n in left_out.items()} == {
+        "equal_trajectories": 1,
+        "pages_differ": 1,
+    }
+    assert "chosen equal to rejected" in left_out["equal_trajectories"]["why"]
+
+    # Whole trajectories (pages in the completions, as asked) take the reworded pair too.
+    whole, _ = export_through_api(exporter, tmp_path, "preference", {"granularity": "trajectory"})
+    assert sorted(whole["rejected_episode_id"]) == sorted([detour, reworded])
+    assert list(manifest_of_latest(exporter)["left_out"]) == ["equal_trajectories"]

@@ -148,6 +148,7 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
 
     pairs = [(play(solver), play(actions)) for actions in variants.values()]
     pairs.append((play(solver), play(solver)))  # equal trajectories: no row
+    pairs.append((play(solver), play(solver[:-1])))  # one stops early: no decision row
     compare_pairs(manager, contractors, pairs)
 
     rows, manifest = exported(manager, "preference")
@@ -169,13 +170,18 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
     step_row = next(r for r in sft if r["episode_id"] == pairs[1][0].pk and r["step"] == 3)
     assert middle["prompt"] == step_row["prompt"]
 
-    # Chosen would be rejected: the manifest says why the pair gave no row.
-    assert pairs[3][0].pk not in by_chosen and rows.num_rows == 3
-    assert manifest["counts"] == {"pairs_aligned": 3}
-    assert manifest["left_out"]["equal_trajectories"]["items"] == 1
+    # Chosen would be rejected, or the completions would carry pages: the manifest says why
+    # those pairs gave no row.
+    assert rows.num_rows == 3 and manifest["counts"] == {"pairs_aligned": 3}
+    assert {reason: n["items"] for reason, n in manifest["left_out"].items()} == {
+        "equal_trajectories": 1,
+        "never_part": 1,
+    }
 
     whole, manifest = exported(manager, "preference", {"granularity": "trajectory"})
-    assert whole.num_rows == 3 and not any(whole["aligned"]) and manifest["counts"] == {}
+    assert whole.num_rows == 4 and not any(whole["aligned"]) and manifest["counts"] == {}
+    assert pairs[3][0].pk not in whole["chosen_episode_id"]
+    assert list(manifest["left_out"]) == ["equal_trajectories"]
 
 
 # Step labels and unpaired labels
