@@ -1081,9 +1081,8 @@ class Unpaired(ExportKind):
                 continue
             prompts = StepPrompts(item.task.goal, steps, budget)
             kept = list(self.decisions(item, score, label, steps))
-            counts["steps_contradicting_step_labels"] += sum(
-                1 for step in steps if not step.error
-            ) - len(kept)
+            if contradicting := sum(1 for step in steps if not step.error) - len(kept):
+                counts["steps_contradicting_step_labels"] += contradicting
             for index in kept:
                 yield {
                     "prompt": prompts.messages(index),

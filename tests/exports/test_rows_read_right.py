@@ -69,8 +69,7 @@ def test_unpaired_leaves_out_a_step_its_own_rating_calls_bad(graded_detour, expo
     # Every other decision of the good trajectory is a desirable example; the wasted one is
     # in no row of either sign.
     assert sorted(unpaired["step"]) == [step for step in stepwise["step"] if step != WASTED]
-    manifest = manifest_of_latest(exporter)
-    assert manifest["counts"]["steps_contradicting_step_labels"] == 1
+    assert manifest_of_latest(exporter)["counts"] == {"steps_contradicting_step_labels": 1}
 
 
 def test_history_lines_say_no_change_and_name_an_alert_once(graded_detour, exporter, tmp_path):
