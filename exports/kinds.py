@@ -19,8 +19,11 @@ import pyarrow as pa
 from django.db.models import Exists, F, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from environments.engine import get_environment
 from environments.engine.actions import ActionError, parse_action
 from environments.engine.page import page_from_json
+from environments.engine.splits import split_families, split_variants
+from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
 from exports.prompts import Budget, StepPrompts, budget_of, page_text, system_prompt
@@ -481,6 +484,16 @@ LEFT_OUT_REASONS = {
     "judgment)",
     "no_majority": "asked for with include_unresolved, but the judges tie on this question",
     "tie": "the label says neither trajectory is better",
+    "equal_trajectories": "the two trajectories took the same actions on the same pages, so a "
+    "row would have chosen equal to rejected",
+    # Preference decision rows (granularity: step) need a page both trajectories acted on.
+    "different_task_or_seed": "the two trajectories are of other tasks or seeds, so no page is "
+    "shared to choose an action on (granularity: trajectory gives the pair whole)",
+    "pages_differ": "the trajectories were shown different pages before they acted differently "
+    "(another UI variant, say), so no page is shared to choose an action on (granularity: "
+    "trajectory gives the pair whole)",
+    "never_part": "one trajectory goes on where the other stops, with the same actions before, so "
+    "they never chose differently on one page (granularity: trajectory gives the pair whole)",
     "unanswered": "the label does not answer this question",
 }
 
@@ -560,6 +573,21 @@ def labels_left_out(
 
 def question_of(schema: list[dict], qtype: str) -> dict | None:
     return next((question for question in schema if question["type"] == qtype), None)
+
+
+def step_labels(schema: list[dict], answers: dict[str, Any], length: int) -> list[bool | None]:
+    """What a final label says of each of a trajectory's steps, as `stepwise` reads it: its
+    step ratings (0 and +1 good, -1 bad; a tied step says nothing), else its first error
+    (PRM800K's convention); None where it says nothing."""
+    rating = question_of(schema, "step_rating")
+    ratings = (answers.get(rating["name"]) or {}).get("ratings") if rating else None
+    if ratings:
+        said = [None if value is None else value >= 0 for value in ratings[:length]]
+        return said + [None] * (length - len(said))
+    first_error = question_of(schema, "first_error")
+    if first_error is not None:
+        return first_error_step_labels(answers.get(first_error["name"]), length)
+    return [None] * length
 
 
 def episode_steps(episode_ids: list[int], using: str) -> dict[int, list[StepRow]]:
@@ -643,6 +671,21 @@ def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qt
             yield item, question, answer, label, steps
 
 
+class ComparedPair(NamedTuple):
+    """A labelled pair, and where its trajectories part (`part`, a step, or None and `why`
+    not: see `parting`); `gives_row` under the export's granularity."""
+
+    item: Any
+    answer: dict[str, Any]
+    label: dict[str, Any]
+    chosen: int
+    rejected: int
+    steps: dict[int, list[StepRow]]
+    part: int | None
+    why: str
+    gives_row: bool
+
+
 class Preference(ExportKind):
     name = "preference"
     label_source = ("compare", "preference")
@@ -652,17 +695,21 @@ class Preference(ExportKind):
         "them. Two trajectories of the same task and seed are aligned at the step where they "
         "part: `prompt` is what both saw there (the rules and the goal, the shared steps so "
         "far, the page), `chosen` and `rejected` the two actions taken on it (`aligned` true, "
-        "`step` the step). A pair that does not part so (other tasks or seeds, equal "
-        "trajectories, or pages that differ first) is a whole-trajectory row: `prompt` with the "
-        "first page, `chosen` and `rejected` each trajectory's turns (`aligned` false); the "
-        "manifest counts them. `strength` is the graders' margin (1-3), `agreement` their "
-        "consensus. The item's final label decides (a reviewer's, else the judges' decided "
-        "majority: ties, splits and items in review are left out); such rows have `source` "
-        "`compare`. Takeovers that succeeded add pairs with `source` `takeover`: where a person "
-        "took over an agent's episode at its first wrong step, `prompt` is what the agent saw "
-        "there, `chosen` the person's action and `rejected` the agent's, `error_category` the "
-        "grader's category of the agent's error (decision rows only). "
-        "`granularity: trajectory` gives every compared pair as a whole-trajectory row."
+        "`step` the step): the completions are actions alone, environment text only in the "
+        "prompt. A pair that does not part so (other tasks or seeds, pages that differ first, "
+        "or one trajectory going on where the other stops) gives no decision row; the "
+        "manifest's `left_out` counts it by reason, and `granularity: trajectory` gives it as "
+        "a whole-trajectory row: `prompt` with the first page, `chosen` and `rejected` each "
+        "trajectory's turns, pages included (`aligned` false). `strength` is the graders' "
+        "margin (1-3), `agreement` their consensus. The item's final label decides (a "
+        "reviewer's, else the judges' decided majority: ties, splits and items in review are "
+        "left out); such rows have `source` `compare`. Takeovers that succeeded add pairs with "
+        "`source` `takeover`: where a person took over an agent's episode at its first wrong "
+        "step, `prompt` is what the agent saw there, `chosen` the person's action and "
+        "`rejected` the agent's, `error_category` the grader's category of the agent's error "
+        "(decision rows only). `granularity: trajectory` gives every compared pair as a "
+        "whole-trajectory row, but for a pair of equal trajectories (the same actions on the "
+        "same pages), which gives no row (`left_out`: `equal_trajectories`)."
     )
     batch_rows = 50
     has_granularity = True
@@ -682,7 +729,8 @@ class Preference(ExportKind):
         ]
     )
 
-    def _pairs(self, filters, using):
+    def _pairs(self, filters, using) -> Iterator[ComparedPair]:
+        step_rows = budget_of(filters).granularity == "step"
         for item, _, answer, label, steps in labelled_answers(
             filters, using, "compare", "preference"
         ):
@@ -691,10 +739,19 @@ class Preference(ExportKind):
                 if answer["choice"] == "A"
                 else (item.episode_b_id, item.episode_a_id)
             )
-            yield item, answer, label, chosen, rejected, steps
+            same_task = same_task_and_seed(chosen, rejected, using)
+            part, why = parting(steps[chosen], steps[rejected], same_task=same_task)
+            # Decision rows need a step where the two part; whole trajectories, two that differ.
+            gives_row = part is not None if step_rows else why != "equal_trajectories"
+            yield ComparedPair(item, answer, label, chosen, rejected, steps, part, why, gives_row)
+
+    def left_out(self, filters, using):
+        left_out = Counter(super().left_out(filters, using))
+        left_out.update(pair.why for pair in self._pairs(filters, using) if not pair.gives_row)
+        return dict(sorted(left_out.items()))
 
     def count(self, filters, using):
-        pairs = sum(1 for _ in self._pairs(filters, using))
+        pairs = sum(1 for pair in self._pairs(filters, using) if pair.gives_row)
         if budget_of(filters).granularity == "step":
             pairs += sum(1 for _ in takeover_pairs(filters, using))
         return pairs
@@ -730,26 +787,20 @@ class Preference(ExportKind):
                 }
 
     def _compared(self, filters, using, counts, budget):
-        for item, answer, label, chosen, rejected, steps in self._pairs(filters, using):
+        for pair in self._pairs(filters, using):
+            if not pair.gives_row:
+                continue
+            item, steps, part = pair.item, pair.steps, pair.part
             columns = {
-                "strength": answer.get("strength"),
-                "chosen_episode_id": chosen,
-                "rejected_episode_id": rejected,
-                **item_columns(item, label),
+                "strength": pair.answer.get("strength"),
+                "chosen_episode_id": pair.chosen,
+                "rejected_episode_id": pair.rejected,
+                **item_columns(item, pair.label),
                 "source": "compare",
                 "error_category": None,
             }
-            goal, winner, loser = item.task.goal, steps[chosen], steps[rejected]
-            part = None
-            if budget.granularity == "step":
-                if same_task_and_seed(chosen, rejected, using):
-                    part, why = divergence(winner, loser)
-                else:
-                    why = "different_task_or_seed"
-                counts["pairs_aligned" if part is not None else "pairs_as_trajectories"] += 1
-                if part is None:
-                    counts[f"pairs_as_trajectories_{why}"] += 1
-            if part is None:
+            goal, winner, loser = item.task.goal, steps[pair.chosen], steps[pair.rejected]
+            if budget.granularity == "trajectory":
                 yield {
                     "prompt": opening(goal, winner, budget),
                     "chosen": conversation(winner, budget),
@@ -759,6 +810,7 @@ class Preference(ExportKind):
                     **columns,
                 }
             else:
+                counts["pairs_aligned"] += 1
                 yield {
                     "prompt": StepPrompts(goal, winner, budget).messages(part),
                     "chosen": [assistant(winner[part].action)],
@@ -801,6 +853,20 @@ def takeover_pairs(filters: dict[str, Any], using: str):
             if same_action(agent[at].action, person[at].action):
                 continue
             yield takeover, agent, person
+
+
+def parting(
+    winner: list[StepRow], loser: list[StepRow], *, same_task: bool
+) -> tuple[int | None, str]:
+    """Where two compared trajectories part, as `divergence` finds it, or None and why not:
+    `equal_trajectories` (the same actions on the same pages: chosen would be rejected),
+    `different_task_or_seed`, `pages_differ` or `never_part` (one goes on where the other
+    stops)."""
+    if len(winner) == len(loser) and divergence(winner, loser) == (None, "never_part"):
+        return None, "equal_trajectories"
+    if not same_task:
+        return None, "different_task_or_seed"
+    return divergence(winner, loser)
 
 
 def same_task_and_seed(first_id: int, second_id: int, using: str) -> bool:
@@ -950,7 +1016,10 @@ class Unpaired(ExportKind):
         "page), `completion` (the action) and `label`, the trajectory's: True when its outcome "
         "rating is above the middle of its scale, so every action of a good trajectory is "
         "desirable and every action of a bad one undesirable. `score` is the rating scaled to "
-        "0..1. Refused actions are left out (they stay in the history). "
+        "0..1. Refused actions are left out (they stay in the history), and so is a step "
+        "whose own label from the same final label says otherwise, as `stepwise` reads it (a "
+        "step rated -1 in a trajectory labelled True, 0 or +1 in one labelled False, or a "
+        "first error's steps): the manifest counts them (`steps_contradicting_step_labels`). "
         "`granularity: trajectory` gives one row per trajectory (`prompt` with the first page, "
         "`completion` the trajectory's turns)."
     )
@@ -976,11 +1045,20 @@ class Unpaired(ExportKind):
             score = (float(rating) - low) / (high - low) if high > low else 0.0
             yield item, score, label, steps[item.episode_a_id]
 
+    @staticmethod
+    def decisions(item, score: float, label: dict, steps: list[StepRow]) -> Iterator[int]:
+        """The steps that give decision rows: accepted actions whose own label, where the final
+        label has one, agrees with the trajectory's."""
+        good = score > 0.5
+        own = step_labels(item.campaign.schema, label["answers"], len(steps))
+        for index, step in enumerate(steps):
+            if not step.error and own[index] in (None, good):
+                yield index
+
     def count(self, filters, using):
         if budget_of(filters).granularity == "step":
             return sum(
-                sum(1 for step in steps if not step.error)
-                for _, _, _, steps in self._rated(filters, using)
+                sum(1 for _ in self.decisions(*rated)) for rated in self._rated(filters, using)
             )
         return sum(1 for _ in self._rated(filters, using))
 
@@ -1002,14 +1080,16 @@ class Unpaired(ExportKind):
                 }
                 continue
             prompts = StepPrompts(item.task.goal, steps, budget)
-            for index, step in enumerate(steps):
-                if not step.error:
-                    yield {
-                        "prompt": prompts.messages(index),
-                        "completion": [assistant(step.action)],
-                        "step": index,
-                        **columns,
-                    }
+            kept = list(self.decisions(item, score, label, steps))
+            if contradicting := sum(1 for step in steps if not step.error) - len(kept):
+                counts["steps_contradicting_step_labels"] += contradicting
+            for index in kept:
+                yield {
+                    "prompt": prompts.messages(index),
+                    "completion": [assistant(steps[index].action)],
+                    "step": index,
+                    **columns,
+                }
 
     def sequences(self, row):
         return [row["prompt"] + row["completion"]]
@@ -1032,7 +1112,9 @@ class Tasks(ExportKind):
         "GET /api/v1/datasets/tasks/ is: `split` (train by default; its seeds and families: "
         "held-out families are in test only), `environments` (all by default), `families`, "
         "`seed_from` and `seed_to` "
-        "(inclusive, within the split's seeds; by default its first 100). Tasks not stored yet "
+        "(inclusive, within the split's seeds; by default its first 100). The manifest's "
+        "`options.held_out` names what the split leaves out of each environment (the families "
+        "and UI variants kept for test). Tasks not stored yet "
         f"are created as their rows are written; at most {MAX_TASK_ROWS:,} rows an export."
     )
     schema = pa.schema(
@@ -1055,6 +1137,7 @@ class Tasks(ExportKind):
             "environments": {rows.env_id: rows.families for rows in ranges},
             "seed_from": ranges[0].seed_from,
             "seed_to": ranges[0].seed_from + ranges[0].seeds - 1,
+            "held_out": held_out_of(ranges),
         }
 
     def count(self, filters, using):
@@ -1115,6 +1198,19 @@ def task_ranges(filters: dict[str, Any]):
             field="filters.seed_to",
         )
     return ranges
+
+
+def held_out_of(ranges) -> dict[str, dict[str, list[str]]]:
+    """What the split of these task rows leaves out of each environment: the families and UI
+    variants kept for the test split (nothing for `test` itself)."""
+    held_out = {}
+    for rows in ranges:
+        env = get_environment(rows.env_id)
+        families = [f for f in env.families if f not in split_families(env.id, rows.split)]
+        variants = [v for v in VARIANTS if v not in split_variants(env.id, rows.split)]
+        if families or variants:
+            held_out[env.id] = {"families": families, "variants": variants}
+    return held_out
 
 
 def pseudonym(user_id: int) -> str:

@@ -123,8 +123,14 @@ class StepPrompts(DecisionPrompts):
         self.steps = steps
         facts = [stored_page_facts(step.observation) for step in steps]
         after = [*facts[1:], None]
+        following = [*(step.observation for step in steps[1:]), None]
         for index, step in enumerate(steps):
-            self.add_line(history_line(index, step.action, step.error, facts[index], after[index]))
+            changed = step.observation != following[index]
+            self.add_line(
+                history_line(
+                    index, step.action, step.error, facts[index], after[index], changed=changed
+                )
+            )
 
     def page(self, index: int) -> str:
         budget = self.budget

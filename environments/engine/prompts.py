@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .observe import observe
-from .page import Page
+from .page import Page, page_to_json
 
 # TRL's default max_length (1,024 tokens) in characters, prompt and completion together.
 ROW_BUDGET_CHARS = 3_500
@@ -114,27 +114,39 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def effect(error: str, before: PageFacts, after: PageFacts | None) -> str:
+def effect(error: str, before: PageFacts, after: PageFacts | None, *, changed: bool = True) -> str:
     """What a step did, in a few words: the page it led to (`after`, None for an episode's last
-    step, which led to no recorded page) and any new alert, or why it was refused."""
+    step, which led to no recorded page) and any new alert, or why it was refused; `no change`
+    when the page it led to is the very page it was taken on (`changed` false)."""
     if error:
         return clip(f"refused: {error}", EFFECT_CHARS)
     if after is None:
         return "episode ended"
+    if not changed:
+        return "no change"
     title, url, alerts = after
     before_title, before_url, before_alerts = before
     text = "same page" if (title, url) == (before_title, before_url) else f"{title} ({url})"
-    new_alerts = [alert for alert in alerts if alert and alert not in before_alerts]
+    new_alerts = [alert for alert in dict.fromkeys(alerts) if alert and alert not in before_alerts]
+    # A form's error is often both the page's alert and its field's: say it once.
+    new_alerts = [a for a in new_alerts if not any(a != b and a in b for b in new_alerts)]
     if new_alerts:
         text += "; alert: " + "; ".join(new_alerts)
     return clip(text, EFFECT_CHARS)
 
 
 def history_line(
-    index: int, action: str, error: str, before: PageFacts, after: PageFacts | None
+    index: int,
+    action: str,
+    error: str,
+    before: PageFacts,
+    after: PageFacts | None,
+    *,
+    changed: bool = True,
 ) -> str:
     """Step `index` (from 0) as a line of the history: its action and what it did."""
-    return f"{index + 1}. {clip(action, ACTION_CHARS)} -> {effect(error, before, after)}"
+    did = effect(error, before, after, changed=changed)
+    return f"{index + 1}. {clip(action, ACTION_CHARS)} -> {did}"
 
 
 class DecisionPrompts:
@@ -217,7 +229,11 @@ class PlayPrompts(DecisionPrompts):
         facts = page_facts(page)
         if self.action is not None:
             index = len(self.pages) - 1
-            self.add_line(history_line(index, self.action, last_error, self.facts[-1], facts))
+            changed = page_to_json(page) != page_to_json(self.pages[-1])
+            line = history_line(
+                index, self.action, last_error, self.facts[-1], facts, changed=changed
+            )
+            self.add_line(line)
             self.action = None
         self.pages.append(page)
         self.facts.append(facts)

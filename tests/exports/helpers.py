@@ -52,10 +52,12 @@ def play_actions(
 # Data made through the API, as a lab's pipeline makes it.
 
 
-def api_episode(client, *, env_id: str, family: str, seed: int, actions: list[str]) -> int:
+def api_episode(
+    client, *, env_id: str, family: str, seed: int, actions: list[str], variant: str = "default"
+) -> int:
     """An episode an agent plays through the API with these actions (a refused one changes
-    nothing), abandoned if they do not end it; its id."""
-    body = {"environment": env_id, "family": family, "seed": seed}
+    nothing) in this UI variant, abandoned if they do not end it; its id."""
+    body = {"environment": env_id, "family": family, "seed": seed, "variant": variant}
     created = client.post("/api/v1/episodes/", body, format="json")
     assert created.status_code == 201, created.json()
     episode = created.json()["id"]

@@ -148,7 +148,8 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
         )
 
     pairs = [(play(solver), play(actions)) for actions in variants.values()]
-    pairs.append((play(solver), play(solver)))  # equal trajectories never part
+    pairs.append((play(solver), play(solver)))  # equal trajectories: no row
+    pairs.append((play(solver), play(solver[:-1])))  # one stops early: no decision row
     compare_pairs(manager, contractors, pairs)
 
     rows, manifest = exported(manager, "preference")
@@ -170,17 +171,18 @@ def test_preference_pairs_are_aligned_where_the_trajectories_part(manager, contr
     step_row = next(r for r in sft if r["episode_id"] == pairs[1][0].pk and r["step"] == 3)
     assert middle["prompt"] == step_row["prompt"]
 
-    equal = by_chosen[pairs[3][0].pk]
-    assert equal["aligned"] is False and equal["step"] is None
-    assert [t["content"] for t in equal["chosen"] if t["role"] == "assistant"] == solver
-    assert manifest["counts"] == {
-        "pairs_aligned": 3,
-        "pairs_as_trajectories": 1,
-        "pairs_as_trajectories_never_part": 1,
+    # Chosen would be rejected, or the completions would carry pages: the manifest says why
+    # those pairs gave no row.
+    assert rows.num_rows == 3 and manifest["counts"] == {"pairs_aligned": 3}
+    assert {reason: n["items"] for reason, n in manifest["left_out"].items()} == {
+        "equal_trajectories": 1,
+        "never_part": 1,
     }
 
     whole, manifest = exported(manager, "preference", {"granularity": "trajectory"})
-    assert not any(whole["aligned"]) and manifest["counts"] == {}
+    assert whole.num_rows == 4 and not any(whole["aligned"]) and manifest["counts"] == {}
+    assert pairs[3][0].pk not in whole["chosen_episode_id"]
+    assert list(manifest["left_out"]) == ["equal_trajectories"]
 
 
 # Step labels and unpaired labels
@@ -211,8 +213,10 @@ def test_grades_give_a_step_label_row_and_an_unpaired_row_per_decision(manager, 
     assert f"2. {actions[1]} -> " in rows[2]["prompt"]
     assert manifest["row_lengths"]["within_budget_chars"] == 1.0
 
-    unpaired, _ = exported(manager, "unpaired")
-    assert unpaired.num_rows == steps
+    unpaired, manifest = exported(manager, "unpaired")
+    # The last step, rated -1 in a trajectory whose outcome is good, is in no unpaired row.
+    assert sorted(unpaired["step"]) == list(range(steps - 1))
+    assert manifest["counts"] == {"steps_contradicting_step_labels": 1}
     assert set(unpaired["label"]) == {True} and set(unpaired["score"]) == {1.0}
     row = next(r for r in unpaired if r["step"] == 2)
     assert row["completion"] == [{"role": "assistant", "content": actions[2]}]

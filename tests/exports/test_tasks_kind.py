@@ -54,6 +54,10 @@ def test_the_tasks_export_holds_the_rows_the_tasks_dataset_serves(admin_user):
         "environments": {"bank-v1": ["pay_bill", "transfer_funds"]},
         "seed_from": 0,
         "seed_to": 4,
+        # What the train split leaves out, which a test-split export holds.
+        "held_out": {
+            "bank-v1": {"families": ["statement_balance", "dispute_charge"], "variants": ["mixed"]}
+        },
     }
     assert manifest["row_lengths"]["chars"]["max"] < 1000
 
@@ -68,10 +72,11 @@ def test_a_split_gives_its_seeds_and_families_only(admin_user):
     assert min(rows["seed"]) == validation.start and max(rows["seed"]) == validation.start + 99
     assert set(rows["split"]) == {"validation"}
 
-    test_rows, _ = export_tasks(
+    test_rows, test_manifest = export_tasks(
         client, {"environments": ["bank-v1"], "split": "test", "seed_to": 2_000_001}
     )
     assert "statement_balance" in set(test_rows["family"]) and set(test_rows["split"]) == {"test"}
+    assert test_manifest["options"]["held_out"] == {}
 
     # A held-out family is in test only.
     refused = client.post(
