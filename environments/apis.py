@@ -345,21 +345,43 @@ class EpisodeListApi(APIView):
     class EpisodeCreateInput(EpisodeSpecInput, EpisodeSettingsInput):
         pass
 
+    class EpisodeListQuery(serializers.Serializer):
+        environment = serializers.CharField(required=False, allow_blank=True)
+        status = serializers.ChoiceField(
+            choices=EpisodeStatus.choices, required=False, allow_blank=True
+        )
+        actor_kind = serializers.ChoiceField(
+            choices=ActorKind.choices, required=False, allow_blank=True
+        )
+        source = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("environment", str),
             OpenApiParameter("status", str, enum=EpisodeStatus.values),
             OpenApiParameter("actor_kind", str, enum=ActorKind.values),
+            OpenApiParameter(
+                "source",
+                str,
+                description="where the episodes came from: api (the agent API and the gymnasium "
+                "client), openenv (OpenEnv and the TRL factory), rollout, evaluation, browser, "
+                "import, ...",
+            ),
         ],
         responses=EpisodeOutput(many=True),
     )
     def get(self, request):
+        query = self.EpisodeListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         episodes = visible_episodes(request)
-        for field, param in (("env_id", "environment"), ("status", "status")):
-            if value := request.query_params.get(param):
+        for field, param in (
+            ("env_id", "environment"),
+            ("status", "status"),
+            ("actor_kind", "actor_kind"),
+            ("source", "source"),
+        ):
+            if value := query.validated_data.get(param):
                 episodes = episodes.filter(**{field: value})
-        if actor_kind := request.query_params.get("actor_kind"):
-            episodes = episodes.filter(actor_kind=actor_kind)
         return paginated(self, request, episodes, EpisodeOutput)
 
     @extend_schema(request=EpisodeCreateInput, responses={201: EpisodeCreatedOutput})

@@ -324,6 +324,32 @@ def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
     assert page_to_axtree(env.render(episode_state(episode))).count("value='y'") == 1
 
 
+def test_episodes_are_listed_by_source_status_and_actor_kind(agent):
+    ended = start(agent, environment="bank-v1", family="pay_bill", seed=1)
+    agent.post(f"/api/v1/episodes/{ended['id']}/abandon/")
+    running = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    Episode.objects.filter(pk=running["id"]).update(source="openenv")
+
+    def listed(query: str) -> list[int]:
+        response = agent.get(f"/api/v1/episodes/?{query}")
+        assert response.status_code == 200, response.json()
+        return [episode["id"] for episode in response.json()["results"]]
+
+    assert listed("source=openenv") == [running["id"]]
+    assert listed("source=api&status=abandoned") == [ended["id"]]
+    assert listed("status=running&actor_kind=agent") == [running["id"]]
+    assert listed("status=&source=") == [running["id"], ended["id"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("status=done", "status"), ("actor_kind=bot", "actor_kind")]
+)
+def test_an_unknown_episode_filter_value_is_a_400_naming_it(agent, query, field):
+    response = agent.get(f"/api/v1/episodes/?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
 def test_a_key_without_the_agent_scope_is_refused(admin_user):
     client = key_client(scopes=["export"])
     response = client.post(
