@@ -347,6 +347,7 @@ class _Platform:
         described = self.call("GET", f"environments/{env_id}/")
         self.families = sorted(family["name"] for family in described["families"])
         self.navigation = tuple(described["navigation"])
+        self.check_family(defaults.family)
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
         # Encoded here, ASCII-escaped: httpx's encoder writes UTF-8, which a str holding a lone
@@ -362,7 +363,17 @@ class _Platform:
         return response.json()
 
     def options(self, defaults: EpisodeOptions, options: dict | None) -> EpisodeOptions:
-        return defaults.overridden(options, page_limit=self.page_limit)
+        chosen = defaults.overridden(options, page_limit=self.page_limit)
+        self.check_family(chosen.family)
+        return chosen
+
+    def check_family(self, family: str | None) -> None:
+        """Refused here, as the other options are, rather than by the API in the words of its
+        batch of episodes."""
+        if family is not None and family not in self.families:
+            raise ValueError(
+                f"{self.env_id} has no task family {family!r}; families: {', '.join(self.families)}"
+            )
 
     def observation_space(self) -> spaces.Dict:
         return spaces.Dict(

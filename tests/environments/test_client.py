@@ -204,6 +204,10 @@ def test_options_reach_the_api_and_reset_overrides_the_constructor(asgi_server, 
         env.reset(options={"famly": "pay_bill"})
     with pytest.raises(ValueError, match="observation_mode must be one of"):
         env.reset(options={"observation_mode": "pixels"})
+    with pytest.raises(ValueError, match="bank-v1 has no task family 'pay_bills'; families: "):
+        env.reset(options={"family": "pay_bills"})
+    with pytest.raises(ValueError, match="no task family 'pay_bills'"):
+        make(asgi_server, agent_key, family="pay_bills")
     with pytest.raises(ValueError, match=f"between 100 and {MAX_PAGE_CHARS}"):
         env.reset(options={"max_observation_chars": MAX_PAGE_CHARS + 1})
     with pytest.raises(ValueError, match="applies to the text modes"):
