@@ -34,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--families", default="", help="comma-separated; default: every family of the split"
         )
+        parser.add_argument(
+            "--variants",
+            default="",
+            help="comma-separated UI variants; default: every variant the split renders",
+        )
         parser.add_argument("--tasks-per-family", type=int, default=10)
         parser.add_argument("--attempts", "-k", type=int, default=1, help="attempts per task")
         parser.add_argument("--policy", choices=["scripted", "random", "chat"], default="scripted")
@@ -80,7 +85,8 @@ class Command(BaseCommand):
             evaluation = services.evaluation_start(
                 environment=options["environment"],
                 split=options["split"],
-                families=[name.strip() for name in options["families"].split(",") if name.strip()],
+                families=_names(options["families"]),
+                variants=_names(options["variants"]) or None,
                 tasks_per_family=options["tasks_per_family"],
                 attempts=options["attempts"],
                 policy=policy,
@@ -159,3 +165,8 @@ class Command(BaseCommand):
                 f"{evaluation.report['overall']['errors']} episodes could not be played and are "
                 "left out"
             )
+
+
+def _names(listed: str) -> list[str]:
+    """The names of a comma-separated option."""
+    return [name.strip() for name in listed.split(",") if name.strip()]
