@@ -135,9 +135,12 @@ class Command(BaseCommand):
             f"{'family':<28} {'tasks':>5} {'eps':>5} {'success':>8} {'95% interval':>15} "
             f"{'pass@' + k:>8} {'pass^' + k:>8} {'reward':>7} {'steps':>6}"
         )
+        # A task in each UI variant is one task of the report (its pass@k is over its attempts
+        # in that variant), so the tasks column counts tasks times variants.
         self.stdout.write(
             f"{evaluation.policy_label} on {evaluation.env_id}, {evaluation.split} split, "
-            f"{evaluation.tasks_per_family} tasks per family x {k} attempts"
+            f"{evaluation.tasks_per_family} tasks per family in {len(evaluation.variants)} UI "
+            f"variants ({', '.join(evaluation.variants)}) x {k} attempts"
         )
         self.stdout.write(header)
         rows = [(row["family"], row) for row in evaluation.report["families"]]
