@@ -191,6 +191,11 @@ class StepResultOutput(serializers.Serializer):
     reward = serializers.FloatField()
     terminated = serializers.BooleanField()
     truncated = serializers.BooleanField()
+    action_error = serializers.CharField(
+        help_text="why the action was refused, for a refusal recorded as a failed step "
+        "(`record_refusals`); empty when it applied"
+    )
+    action_error_code = serializers.CharField(help_text="the refusal's code, e.g. unknown_bid")
     status = serializers.ChoiceField(choices=EpisodeStatus.choices)
     replayed = serializers.BooleanField(
         help_text="True when this idempotency key was applied before: the recorded result"
@@ -206,10 +211,13 @@ def step_result_body(
     the episode was started with)."""
     episode, step = result.episode, result.step
     mode, max_chars = shown_as(episode, mode, max_chars)
+    error_code, error = services.step_refusal(step.error)
     return {
         "episode": episode.pk,
         "step": step.index,
         "action": step.action,
+        "action_error": error,
+        "action_error_code": error_code,
         "reward": step.reward,
         "terminated": step.terminated,
         "truncated": step.truncated,
@@ -282,6 +290,11 @@ class StepModeInput(ObservationModeInput):
         choices=REWARD_MODES,
         required=False,
         help_text="the episode's reward mode, if the caller wants it checked",
+    )
+    record_refusals = serializers.BooleanField(
+        default=False,
+        help_text="record a refused action as a failed step (the result's `action_error` says "
+        "why; it counts towards the step limit) instead of a 400 that records nothing",
     )
 
 
@@ -528,6 +541,7 @@ class EpisodeStepApi(APIView):
             idempotency_key=values.get("idempotency_key") or request.headers.get("Idempotency-Key"),
             think_ms=values.get("think_ms"),
             reward_mode=values.get("reward_mode"),
+            record_refusal=values["record_refusals"],
         )
         return Response(
             step_result_body(
@@ -565,6 +579,7 @@ class EpisodeBatchStepApi(APIView):
                     action=item["action"],
                     idempotency_key=item.get("idempotency_key") or None,
                     think_ms=item.get("think_ms"),
+                    record_refusal=values["record_refusals"],
                     reward_mode=values.get("reward_mode"),
                 )
                 for item in items

@@ -25,9 +25,9 @@ is at most `max_observation_chars` long. `variant` (constructor or reset option:
 otherwise or with distractors (engine/variants.py). Actions are the platform's action strings. An
 action the environment refuses does not raise: like BrowserGym, the observation is unchanged, the
 reward 0, and `info["last_action_error"]` says why; refused actions count towards the step
-limit. `terminated` is the task's own end, `truncated` the step limit. Every step is recorded on
-the platform as an Episode that people can grade; `reset()` and `close()` end (abandon) an
-episode left unfinished.
+limit. `terminated` is the task's own end, `truncated` the step limit. Every step, a refused one
+included (as a failed step), is recorded on the platform as an Episode that people can grade;
+`reset()` and `close()` end (abandon) an episode left unfinished.
 
 This module imports no Django: it needs only gymnasium, httpx and the engine's constants.
 """
@@ -428,19 +428,19 @@ class _Platform:
 
     def step(self, runs: list[_Run], actions: list[Any]) -> None:
         """Apply one action to each run (none of them ended) in one batch-step request; each
-        episode's page comes as the episode was started to show it. A refused action leaves
-        its run's observation as it was."""
+        episode's page comes as the episode was started to show it. A refused action is
+        recorded as a failed step, as OpenEnv and rollouts record a policy's mistakes, and
+        leaves its run's observation as it was."""
         if not runs:
             return
         steps = [
             {"episode": run.episode_id, "action": _sendable(action)}
             for run, action in zip(runs, actions, strict=True)
         ]
-        results = self.call("POST", "episodes/batch-step/", {"steps": steps})["results"]
+        body = {"steps": steps, "record_refusals": True}
+        results = self.call("POST", "episodes/batch-step/", body)["results"]
         for run, result in zip(runs, results, strict=True):
             _take(run, result)
-        # Truncated by refused actions, which the API does not record: ended here.
-        self.abandon(run for run in runs if run.truncated and not run.outcome)
 
     def abandon(self, runs: Iterable[_Run | None]) -> None:
         """End the runs still going on the platform (abandoned), with the verifier's verdict."""
@@ -469,20 +469,13 @@ def _sendable(action: Any) -> Any:
 
 
 def _take(run: _Run, result: dict) -> None:
-    """Record one batch-step result (a step, or a refusal) on its run."""
-    run.steps += 1
-    run.reward = 0.0
+    """Record one batch-step result (a step, a refused one included) on its run."""
     if "error" in result:
-        error = result["error"]
-        refusal = (error.get("fields") or {}).get("action")
-        if not refusal:
-            raise PlatformError(error["message"])
-        run.last_action_error = refusal[0]
-        # The API records no refused step; the client counts it towards the limit.
-        run.truncated = run.steps >= run.task["max_steps"]
-        return
-    run.last_action_error = ""
-    run.observation = _observation(result["observation"])
+        raise PlatformError(result["error"]["message"])
+    run.steps += 1
+    run.last_action_error = result["action_error"]
+    if not run.last_action_error:
+        run.observation = _observation(result["observation"])
     run.terminated, run.truncated = bool(result["terminated"]), bool(result["truncated"])
     run.outcome = result["outcome"] or {}
     run.reward = float(result["reward"])

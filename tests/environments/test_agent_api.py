@@ -127,6 +127,38 @@ def test_a_refused_action_is_a_400_naming_the_problem_and_changes_nothing(agent,
     assert not Step.objects.exists()
 
 
+def test_a_refusal_asked_to_be_recorded_is_a_failed_step_that_counts(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    episode = Episode.objects.get(pk=body["id"])
+    before = episode_state(episode)
+    refused = agent.post(
+        f"/api/v1/episodes/{episode.pk}/step/",
+        {"action": "click('99999')", "record_refusals": True},
+        format="json",
+    ).json()
+    assert (refused["step"], refused["reward"], refused["status"]) == (0, 0.0, "running")
+    assert refused["action_error"] == "bid '99999' does not exist on this page"
+    assert refused["action_error_code"] == "unknown_bid"
+    assert refused["observation"]["content"] == body["observation"]["content"]
+    batch = agent.post(
+        "/api/v1/episodes/batch-step/",
+        {"steps": [{"episode": episode.pk, "action": "fill('1'"}], "record_refusals": True},
+        format="json",
+    ).json()["results"]
+    assert batch[0]["step"] == 1 and batch[0]["action_error"].startswith("could not parse")
+    episode.refresh_from_db()
+    assert episode_state(episode) == before
+    applied = agent.post(
+        f"/api/v1/episodes/{episode.pk}/step/", {"action": "noop()"}, format="json"
+    ).json()
+    assert (applied["step"], applied["action_error"], applied["action_error_code"]) == (2, "", "")
+    assert [step.error.split(":")[0] for step in episode.steps.order_by("index")] == [
+        "unknown_bid",
+        "malformed_action",
+        "",
+    ]
+
+
 def test_a_step_with_a_used_idempotency_key_returns_the_recorded_result(agent):
     body = start(agent, environment="bank-v1", family="pay_bill", seed=4)
     url = f"/api/v1/episodes/{body['id']}/step/"

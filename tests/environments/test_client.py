@@ -134,8 +134,12 @@ def test_refused_actions_count_towards_the_step_limit(asgi_server, agent_key):
     _, reward, terminated, truncated, info = env.step("click('99999')")
     assert truncated and not terminated and reward == 0.0
     assert info["outcome"]["success"] is False
-    # The API records no refused step, so the client ended the episode itself.
-    assert Episode.objects.get(pk=env.unwrapped.episode_id).status == EpisodeStatus.ABANDONED
+    # Each refused action is on the platform as a failed step, as OpenEnv records them.
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert (episode.status, episode.step_count) == (EpisodeStatus.TRUNCATED, limit)
+    assert [(step.action, step.error) for step in episode.steps.all()] == [
+        ("click('99999')", "unknown_bid: bid '99999' does not exist on this page")
+    ] * limit
     env.close()
 
 
@@ -224,7 +228,7 @@ def test_step_rewards_sum_to_the_episodes_return_in_every_reward_mode(
     episode = Episode.objects.get(pk=env.unwrapped.episode_id)
     assert (episode.reward_mode, episode.status) == (reward_mode, EpisodeStatus.TERMINATED)
     assert solved == episode.reward == 1.0
-    # Half the solution, then refused actions up to the step limit: the client ends it.
+    # Half the solution, then refused actions up to the step limit, which the last one reaches.
     actions = solver_actions("bank-v1", "pay_bill", 3)
     env.reset(seed=3, options={"family": "pay_bill"})
     rewards = [env.step(action)[1] for action in actions[: len(actions) // 2]]
@@ -233,7 +237,7 @@ def test_step_rewards_sum_to_the_episodes_return_in_every_reward_mode(
         _, reward, _, truncated, _ = env.step("click('99999')")
         rewards.append(reward)
     episode = Episode.objects.get(pk=env.unwrapped.episode_id)
-    assert episode.status == EpisodeStatus.ABANDONED
+    assert episode.status == EpisodeStatus.TRUNCATED
     assert sum(rewards) == episode.reward
     env.close()
 
