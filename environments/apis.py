@@ -192,6 +192,11 @@ class StepResultOutput(serializers.Serializer):
     reward = serializers.FloatField()
     terminated = serializers.BooleanField()
     truncated = serializers.BooleanField()
+    action_error = serializers.CharField(
+        help_text="why the action was refused, for a refusal recorded as a failed step "
+        "(`record_refusals`); empty when it applied"
+    )
+    action_error_code = serializers.CharField(help_text="the refusal's code, e.g. unknown_bid")
     status = serializers.ChoiceField(choices=EpisodeStatus.choices)
     replayed = serializers.BooleanField(
         help_text="True when this idempotency key was applied before: the recorded result"
@@ -207,10 +212,13 @@ def step_result_body(
     the episode was started with)."""
     episode, step = result.episode, result.step
     mode, max_chars = shown_as(episode, mode, max_chars)
+    error_code, error = services.step_refusal(step.error)
     return {
         "episode": episode.pk,
         "step": step.index,
         "action": step.action,
+        "action_error": error,
+        "action_error_code": error_code,
         "reward": step.reward,
         "terminated": step.terminated,
         "truncated": step.truncated,
@@ -284,6 +292,11 @@ class StepModeInput(ObservationModeInput):
         required=False,
         help_text="the episode's reward mode, if the caller wants it checked",
     )
+    record_refusals = serializers.BooleanField(
+        default=False,
+        help_text="record a refused action as a failed step (the result's `action_error` says "
+        "why; it counts towards the step limit) instead of a 400 that records nothing",
+    )
 
 
 def at_most_a_batch(items: list, what: str) -> list:
@@ -346,21 +359,43 @@ class EpisodeListApi(APIView):
     class EpisodeCreateInput(EpisodeSpecInput, EpisodeSettingsInput):
         pass
 
+    class EpisodeListQuery(serializers.Serializer):
+        environment = serializers.CharField(required=False, allow_blank=True)
+        status = serializers.ChoiceField(
+            choices=EpisodeStatus.choices, required=False, allow_blank=True
+        )
+        actor_kind = serializers.ChoiceField(
+            choices=ActorKind.choices, required=False, allow_blank=True
+        )
+        source = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("environment", str),
             OpenApiParameter("status", str, enum=EpisodeStatus.values),
             OpenApiParameter("actor_kind", str, enum=ActorKind.values),
+            OpenApiParameter(
+                "source",
+                str,
+                description="where the episodes came from: api (the agent API and the gymnasium "
+                "client), openenv (OpenEnv and the TRL factory), rollout, evaluation, browser, "
+                "import, ...",
+            ),
         ],
         responses=EpisodeOutput(many=True),
     )
     def get(self, request):
+        query = self.EpisodeListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         episodes = visible_episodes(request)
-        for field, param in (("env_id", "environment"), ("status", "status")):
-            if value := request.query_params.get(param):
+        for field, param in (
+            ("env_id", "environment"),
+            ("status", "status"),
+            ("actor_kind", "actor_kind"),
+            ("source", "source"),
+        ):
+            if value := query.validated_data.get(param):
                 episodes = episodes.filter(**{field: value})
-        if actor_kind := request.query_params.get("actor_kind"):
-            episodes = episodes.filter(actor_kind=actor_kind)
         return paginated(self, request, episodes, EpisodeOutput)
 
     @extend_schema(request=EpisodeCreateInput, responses={201: EpisodeCreatedOutput})
@@ -507,6 +542,7 @@ class EpisodeStepApi(APIView):
             idempotency_key=values.get("idempotency_key") or request.headers.get("Idempotency-Key"),
             think_ms=values.get("think_ms"),
             reward_mode=values.get("reward_mode"),
+            record_refusal=values["record_refusals"],
         )
         return Response(
             step_result_body(
@@ -544,6 +580,7 @@ class EpisodeBatchStepApi(APIView):
                     action=item["action"],
                     idempotency_key=item.get("idempotency_key") or None,
                     think_ms=item.get("think_ms"),
+                    record_refusal=values["record_refusals"],
                     reward_mode=values.get("reward_mode"),
                 )
                 for item in items

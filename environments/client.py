@@ -25,9 +25,9 @@ is at most `max_observation_chars` long. `variant` (constructor or reset option:
 otherwise or with distractors (engine/variants.py). Actions are the platform's action strings. An
 action the environment refuses does not raise: like BrowserGym, the observation is unchanged, the
 reward 0, and `info["last_action_error"]` says why; refused actions count towards the step
-limit. `terminated` is the task's own end, `truncated` the step limit. Every step is recorded on
-the platform as an Episode that people can grade; `reset()` and `close()` end (abandon) an
-episode left unfinished.
+limit. `terminated` is the task's own end, `truncated` the step limit. Every step, a refused one
+included (as a failed step), is recorded on the platform as an Episode that people can grade;
+`reset()` and `close()` end (abandon) an episode left unfinished.
 
 This module imports no Django: it needs only gymnasium, httpx and the engine's constants.
 """
@@ -347,6 +347,7 @@ class _Platform:
         described = self.call("GET", f"environments/{env_id}/")
         self.families = sorted(family["name"] for family in described["families"])
         self.navigation = tuple(described["navigation"])
+        self.check_family(defaults.family)
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
         # Encoded here, ASCII-escaped: httpx's encoder writes UTF-8, which a str holding a lone
@@ -362,7 +363,17 @@ class _Platform:
         return response.json()
 
     def options(self, defaults: EpisodeOptions, options: dict | None) -> EpisodeOptions:
-        return defaults.overridden(options, page_limit=self.page_limit)
+        chosen = defaults.overridden(options, page_limit=self.page_limit)
+        self.check_family(chosen.family)
+        return chosen
+
+    def check_family(self, family: str | None) -> None:
+        """Refused here, as the other options are, rather than by the API in the words of its
+        batch of episodes."""
+        if family is not None and family not in self.families:
+            raise ValueError(
+                f"{self.env_id} has no task family {family!r}; families: {', '.join(self.families)}"
+            )
 
     def observation_space(self) -> spaces.Dict:
         return spaces.Dict(
@@ -417,19 +428,19 @@ class _Platform:
 
     def step(self, runs: list[_Run], actions: list[Any]) -> None:
         """Apply one action to each run (none of them ended) in one batch-step request; each
-        episode's page comes as the episode was started to show it. A refused action leaves
-        its run's observation as it was."""
+        episode's page comes as the episode was started to show it. A refused action is
+        recorded as a failed step, as OpenEnv and rollouts record a policy's mistakes, and
+        leaves its run's observation as it was."""
         if not runs:
             return
         steps = [
             {"episode": run.episode_id, "action": _sendable(action)}
             for run, action in zip(runs, actions, strict=True)
         ]
-        results = self.call("POST", "episodes/batch-step/", {"steps": steps})["results"]
+        body = {"steps": steps, "record_refusals": True}
+        results = self.call("POST", "episodes/batch-step/", body)["results"]
         for run, result in zip(runs, results, strict=True):
             _take(run, result)
-        # Truncated by refused actions, which the API does not record: ended here.
-        self.abandon(run for run in runs if run.truncated and not run.outcome)
 
     def abandon(self, runs: Iterable[_Run | None]) -> None:
         """End the runs still going on the platform (abandoned), with the verifier's verdict."""
@@ -458,20 +469,13 @@ def _sendable(action: Any) -> Any:
 
 
 def _take(run: _Run, result: dict) -> None:
-    """Record one batch-step result (a step, or a refusal) on its run."""
-    run.steps += 1
-    run.reward = 0.0
+    """Record one batch-step result (a step, a refused one included) on its run."""
     if "error" in result:
-        error = result["error"]
-        refusal = (error.get("fields") or {}).get("action")
-        if not refusal:
-            raise PlatformError(error["message"])
-        run.last_action_error = refusal[0]
-        # The API records no refused step; the client counts it towards the limit.
-        run.truncated = run.steps >= run.task["max_steps"]
-        return
-    run.last_action_error = ""
-    run.observation = _observation(result["observation"])
+        raise PlatformError(result["error"]["message"])
+    run.steps += 1
+    run.last_action_error = result["action_error"]
+    if not run.last_action_error:
+        run.observation = _observation(result["observation"])
     run.terminated, run.truncated = bool(result["terminated"]), bool(result["truncated"])
     run.outcome = result["outcome"] or {}
     run.reward = float(result["reward"])

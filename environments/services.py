@@ -296,6 +296,13 @@ class StepResult:
         return ShownPage(self.episode.pk, self.step.index + 1, self.page)
 
 
+def step_refusal(error: str) -> tuple[str, str]:
+    """(code, message) of a recorded step's `error` ("unknown_bid: bid '9' does not exist on
+    this page"); both empty when the action applied."""
+    code, _, message = error.partition(": ")
+    return (code, message) if message else ("", code)
+
+
 @dataclass(frozen=True)
 class StepRequest:
     episode_id: int
@@ -319,10 +326,16 @@ def episode_step(
     idempotency_key: str | None = None,
     think_ms: int | None = None,
     reward_mode: str | None = None,
+    record_refusal: bool = False,
 ) -> StepResult:
     """Apply one action to a running episode (see `episodes_step`); raise what refused it."""
     request = StepRequest(
-        episode_id, action, idempotency_key or None, think_ms, reward_mode=reward_mode
+        episode_id,
+        action,
+        idempotency_key or None,
+        think_ms,
+        record_refusal=record_refusal,
+        reward_mode=reward_mode,
     )
     (result,) = episodes_step(requests=[request], user=user)
     if isinstance(result, ServiceError):

@@ -10,9 +10,9 @@ fill, select_option, ..., send_msg_to_user), and the episode's reward in `--rewa
 reward. Each tool returns what changed on the page (`--observation-mode diff`) within
 `--max-observation-chars`: with the defaults, the longest scripted-solver episode of every
 environment fits `--max-completion-length` (README, "Training on it"). Every rollout is
-an Episode on the platform: open /api/v1/episodes/?environment=bank-v1 to see them, grade them,
-export them. Needs an API key with the `agent` scope, and the model's weights where
-transformers can load them (a hub name, or a local folder).
+an Episode on the platform: open /api/v1/episodes/?source=openenv&environment=bank-v1 to see
+them, grade them, export them. Needs an API key with the `agent` scope, and the model's
+weights where transformers can load them (a hub name, or a local folder).
 """
 
 import argparse

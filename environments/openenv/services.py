@@ -281,7 +281,7 @@ def observation_payload(
     `axtree_txt` the whole accessibility tree."""
     task = episode.task
     ended = episode.is_finished
-    code, _, message = error.partition(": ") if error else ("", "", "")
+    code, message = episode_services.step_refusal(error)
     axtree = page_to_axtree(page)
     text = axtree
     if episode.observation_mode != "axtree" or episode.max_observation_chars is not None:
@@ -300,9 +300,9 @@ def observation_payload(
             "goal": task.goal,
             "axtree_txt": axtree,
             "pruned_html": page_to_html(page),
-            "error": message or code,
+            "error": message,
             "last_action_error": bool(error),
-            "error_code": code if message else "",
+            "error_code": code,
             "truncated": episode.status == EpisodeStatus.TRUNCATED,
             "task_id": task.pk,
             "reward_components": components,

@@ -23,12 +23,13 @@ import httpx
 
 # Defaults that fit a whole episode in examples/train_grpo.py's completion length: each tool
 # returns what changed on the page (the first page goes in the prompt), and no page of the
-# built-in sites is cut (the longest pruned one has 3,903 characters). The longest scripted-solver
-# episode (tickets buy_adjacent, 37 steps) then makes about 10,500 tokens of completion. The
-# arithmetic is in the README ("Training on it"); tests/trainers/test_observation_budget.py
-# checks it.
+# built-in sites is cut in any UI variant (the longest pruned one: 3,903 characters in the
+# default variant, 4,610 with the layouts and distractors of the others). The longest
+# scripted-solver episode (tickets buy_adjacent, 37 steps) then makes about 10,500 tokens of
+# completion. The arithmetic is in the README ("Training on it");
+# tests/trainers/test_observation_budget.py checks it.
 DEFAULT_OBSERVATION_MODE = "diff"
-DEFAULT_MAX_OBSERVATION_CHARS = 4000
+DEFAULT_MAX_OBSERVATION_CHARS = 5000
 RECOMMENDED_MAX_COMPLETION_LENGTH = 12288
 RECOMMENDED_MAX_TOOL_CALLS = 40
 # Characters of this text per token of a BPE tokenizer such as Qwen3's, taken low (digits are
@@ -64,7 +65,7 @@ class PlatformToolEnv:
     with the `agent` scope), RLPLATFORM_ENVIRONMENT (used when a row names no environment),
     RLPLATFORM_REWARD_MODE (sparse, partial or progress; default sparse),
     RLPLATFORM_OBSERVATION_MODE (axtree, pruned or diff; default diff) and
-    RLPLATFORM_MAX_OBSERVATION_CHARS (default 4000; 0 for no budget) and RLPLATFORM_VARIANT
+    RLPLATFORM_MAX_OBSERVATION_CHARS (default 5000; 0 for no budget) and RLPLATFORM_VARIANT
     (how pages look: default, wording, layout, distractors or mixed; default default). A
     dataset row's own `reward_mode`, `observation_mode`, `max_observation_chars` or `variant`
     wins over both.

@@ -127,6 +127,38 @@ def test_a_refused_action_is_a_400_naming_the_problem_and_changes_nothing(agent,
     assert not Step.objects.exists()
 
 
+def test_a_refusal_asked_to_be_recorded_is_a_failed_step_that_counts(agent):
+    body = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    episode = Episode.objects.get(pk=body["id"])
+    before = episode_state(episode)
+    refused = agent.post(
+        f"/api/v1/episodes/{episode.pk}/step/",
+        {"action": "click('99999')", "record_refusals": True},
+        format="json",
+    ).json()
+    assert (refused["step"], refused["reward"], refused["status"]) == (0, 0.0, "running")
+    assert refused["action_error"] == "bid '99999' does not exist on this page"
+    assert refused["action_error_code"] == "unknown_bid"
+    assert refused["observation"]["content"] == body["observation"]["content"]
+    batch = agent.post(
+        "/api/v1/episodes/batch-step/",
+        {"steps": [{"episode": episode.pk, "action": "fill('1'"}], "record_refusals": True},
+        format="json",
+    ).json()["results"]
+    assert batch[0]["step"] == 1 and batch[0]["action_error"].startswith("could not parse")
+    episode.refresh_from_db()
+    assert episode_state(episode) == before
+    applied = agent.post(
+        f"/api/v1/episodes/{episode.pk}/step/", {"action": "noop()"}, format="json"
+    ).json()
+    assert (applied["step"], applied["action_error"], applied["action_error_code"]) == (2, "", "")
+    assert [step.error.split(":")[0] for step in episode.steps.order_by("index")] == [
+        "unknown_bid",
+        "malformed_action",
+        "",
+    ]
+
+
 def test_a_step_with_a_used_idempotency_key_returns_the_recorded_result(agent):
     body = start(agent, environment="bank-v1", family="pay_bill", seed=4)
     url = f"/api/v1/episodes/{body['id']}/step/"
@@ -322,6 +354,32 @@ def test_an_episode_reads_back_with_the_observations_the_actor_saw(agent):
     episode = Episode.objects.get(pk=body["id"])
     assert "value='x'" in detail["steps"][1]["observation"]
     assert page_to_axtree(env.render(episode_state(episode))).count("value='y'") == 1
+
+
+def test_episodes_are_listed_by_source_status_and_actor_kind(agent):
+    ended = start(agent, environment="bank-v1", family="pay_bill", seed=1)
+    agent.post(f"/api/v1/episodes/{ended['id']}/abandon/")
+    running = start(agent, environment="bank-v1", family="pay_bill", seed=2)
+    Episode.objects.filter(pk=running["id"]).update(source="openenv")
+
+    def listed(query: str) -> list[int]:
+        response = agent.get(f"/api/v1/episodes/?{query}")
+        assert response.status_code == 200, response.json()
+        return [episode["id"] for episode in response.json()["results"]]
+
+    assert listed("source=openenv") == [running["id"]]
+    assert listed("source=api&status=abandoned") == [ended["id"]]
+    assert listed("status=running&actor_kind=agent") == [running["id"]]
+    assert listed("status=&source=") == [running["id"], ended["id"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("status=done", "status"), ("actor_kind=bot", "actor_kind")]
+)
+def test_an_unknown_episode_filter_value_is_a_400_naming_it(agent, query, field):
+    response = agent.get(f"/api/v1/episodes/?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
 
 
 def test_a_key_without_the_agent_scope_is_refused(admin_user):

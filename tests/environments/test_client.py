@@ -134,8 +134,12 @@ def test_refused_actions_count_towards_the_step_limit(asgi_server, agent_key):
     _, reward, terminated, truncated, info = env.step("click('99999')")
     assert truncated and not terminated and reward == 0.0
     assert info["outcome"]["success"] is False
-    # The API records no refused step, so the client ended the episode itself.
-    assert Episode.objects.get(pk=env.unwrapped.episode_id).status == EpisodeStatus.ABANDONED
+    # Each refused action is on the platform as a failed step, as OpenEnv records them.
+    episode = Episode.objects.get(pk=env.unwrapped.episode_id)
+    assert (episode.status, episode.step_count) == (EpisodeStatus.TRUNCATED, limit)
+    assert [(step.action, step.error) for step in episode.steps.all()] == [
+        ("click('99999')", "unknown_bid: bid '99999' does not exist on this page")
+    ] * limit
     env.close()
 
 
@@ -204,6 +208,10 @@ def test_options_reach_the_api_and_reset_overrides_the_constructor(asgi_server, 
         env.reset(options={"famly": "pay_bill"})
     with pytest.raises(ValueError, match="observation_mode must be one of"):
         env.reset(options={"observation_mode": "pixels"})
+    with pytest.raises(ValueError, match="bank-v1 has no task family 'pay_bills'; families: "):
+        env.reset(options={"family": "pay_bills"})
+    with pytest.raises(ValueError, match="no task family 'pay_bills'"):
+        make(asgi_server, agent_key, family="pay_bills")
     with pytest.raises(ValueError, match=f"between 100 and {MAX_PAGE_CHARS}"):
         env.reset(options={"max_observation_chars": MAX_PAGE_CHARS + 1})
     with pytest.raises(ValueError, match="applies to the text modes"):
@@ -220,7 +228,7 @@ def test_step_rewards_sum_to_the_episodes_return_in_every_reward_mode(
     episode = Episode.objects.get(pk=env.unwrapped.episode_id)
     assert (episode.reward_mode, episode.status) == (reward_mode, EpisodeStatus.TERMINATED)
     assert solved == episode.reward == 1.0
-    # Half the solution, then refused actions up to the step limit: the client ends it.
+    # Half the solution, then refused actions up to the step limit, which the last one reaches.
     actions = solver_actions("bank-v1", "pay_bill", 3)
     env.reset(seed=3, options={"family": "pay_bill"})
     rewards = [env.step(action)[1] for action in actions[: len(actions) // 2]]
@@ -229,7 +237,7 @@ def test_step_rewards_sum_to_the_episodes_return_in_every_reward_mode(
         _, reward, _, truncated, _ = env.step("click('99999')")
         rewards.append(reward)
     episode = Episode.objects.get(pk=env.unwrapped.episode_id)
-    assert episode.status == EpisodeStatus.ABANDONED
+    assert episode.status == EpisodeStatus.TRUNCATED
     assert sum(rewards) == episode.reward
     env.close()
 

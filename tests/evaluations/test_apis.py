@@ -1,7 +1,10 @@
 """The evaluations API without a worker: what it refuses (each refusal naming its field), what
 it plans, and who sees which evaluation. Runs through a worker are in test_runs.py."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from environments.engine.splits import split_families, split_seed_range
 from environments.engine.variants import VARIANTS
@@ -172,3 +175,16 @@ def test_the_list_filters_by_environment_and_split(manager):
     start(client, tasks_per_family=1, environment="tickets-v1")
     rows = client.get(URL, {"environment": "bank-v1", "split": "validation"}).json()["results"]
     assert [(row["environment"], row["split"]) for row in rows] == [("bank-v1", "validation")]
+
+
+def test_the_evaluate_command_plays_the_variants_it_names(admin_user):
+    out = StringIO()
+    call_command(
+        "evaluate", "bank-v1", "--split", "train", "--variants", "wording, layout", "--no-wait",
+        stdout=out, stderr=out,
+    )  # fmt: skip
+    evaluation = Evaluation.objects.get()
+    assert evaluation.variants == ["wording", "layout"]
+    assert f"evaluation {evaluation.pk} started" in out.getvalue()
+    with pytest.raises(CommandError, match="variants: 'mixed': not a UI variant"):
+        call_command("evaluate", "bank-v1", "--split", "train", "--variants", "mixed")

@@ -4,8 +4,10 @@ the episodes the run recorded."""
 
 import math
 from collections import defaultdict
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from environments.engine import get_environment
 from environments.engine.observe import observe
@@ -254,3 +256,21 @@ def test_a_chat_model_is_evaluated_and_its_report_counts_its_episodes(
     assert overall["pass_at_k"] == {"1": 0.25, "2": 0.5}
     assert overall["pass_hat_k"] == {"1": 0.25, "2": 0.0}
     assert overall["mean_steps"] == 1
+
+
+def test_the_evaluate_command_prints_a_report_that_counts_tasks_in_each_variant(
+    celery_worker_process, admin_user
+):
+    out = StringIO()
+    call_command(
+        "evaluate", "bank-v1", "--split", "train", "--families", "pay_bill",
+        "--tasks-per-family", "1", "--variants", "default,wording", "-k", "2",
+        stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        "scripted on bank-v1, train split, 1 tasks per family in 2 UI variants "
+        "(default, wording) x 2 attempts"
+    )
+    tasks, episodes = lines[2].split()[1:3]
+    assert lines[2].startswith("pay_bill") and (tasks, episodes) == ("2", "4")

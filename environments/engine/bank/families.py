@@ -23,6 +23,13 @@ def _credentials(w: dict) -> dict:
     return {"username": w["user"]["username"], "password": w["user"]["password"]}
 
 
+def _funding_account(w: dict) -> dict:
+    """The account a payment comes from when the one drawn cannot cover it: savings, which
+    only ever grows from thousands, while checking can run low or overdrawn (a few seeds in
+    a thousand), and the site refuses a payment beyond the balance."""
+    return w["accounts"][1]
+
+
 def _by_id(records: list[dict], rid: str) -> dict:
     return next(r for r in records if r["id"] == rid)
 
@@ -81,6 +88,8 @@ class PayBill(TaskFamily):
         acct = w["accounts"][0] if rng.random() < 0.7 else w["accounts"][1]
         full = rng.random() < 0.5
         amount = biller["due"] if full else rng.randint(2000, 25000)
+        if amount > acct["balance"]:
+            acct = _funding_account(w)
         # A day of the month people pick (the 1st, 15th, ...), inside the scheduling window.
         today = date.fromisoformat(w["today"])
         days = (today + timedelta(days=n) for n in range(1, 86))
@@ -281,9 +290,11 @@ class TransferFunds(TaskFamily):
         w, rng = build_world(seed), self.rng(seed)
         chk, sav, cc = w["accounts"]
         src, dst = rng.choice([(sav, chk), (chk, sav), (chk, cc)])
+        if src["balance"] < 50_00:
+            src, dst = _funding_account(w), chk
         amount = rng.randint(50, min(3000, src["balance"] // 100)) * 100
         if rng.random() < 0.4:
-            amount += rng.randint(1, 99)
+            amount = min(amount + rng.randint(1, 99), src["balance"])
         return {
             **_credentials(w),
             "source": src["name"],
@@ -365,6 +376,8 @@ class AddPayeeAndSend(TaskFamily):
         name = f"{first} {SOUNDALIKE[surname]}"
         src = w["accounts"][0]
         amount = rng.randint(20, 500) * 100 + (rng.randint(1, 99) if rng.random() < 0.5 else 0)
+        if amount > src["balance"]:
+            src = _funding_account(w)
         return {
             **_credentials(w),
             "payee": name,

@@ -35,6 +35,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--families", default="", help="comma-separated; default: every family of the split"
         )
+        parser.add_argument(
+            "--variants",
+            default="",
+            help="comma-separated UI variants; default: every variant the split renders",
+        )
         parser.add_argument("--tasks-per-family", type=int, default=10)
         parser.add_argument("--attempts", "-k", type=int, default=1, help="attempts per task")
         parser.add_argument("--policy", choices=["scripted", "random", "chat"], default="scripted")
@@ -92,7 +97,8 @@ class Command(BaseCommand):
             evaluation = services.evaluation_start(
                 environment=options["environment"],
                 split=options["split"],
-                families=[name.strip() for name in options["families"].split(",") if name.strip()],
+                families=_names(options["families"]),
+                variants=_names(options["variants"]) or None,
                 tasks_per_family=options["tasks_per_family"],
                 attempts=options["attempts"],
                 policy=policy,
@@ -141,9 +147,12 @@ class Command(BaseCommand):
             f"{'family':<28} {'tasks':>5} {'eps':>5} {'success':>8} {'95% interval':>15} "
             f"{'pass@' + k:>8} {'pass^' + k:>8} {'reward':>7} {'steps':>6}"
         )
+        # A task in each UI variant is one task of the report (its pass@k is over its attempts
+        # in that variant), so the tasks column counts tasks times variants.
         self.stdout.write(
             f"{evaluation.policy_label} on {evaluation.env_id}, {evaluation.split} split, "
-            f"{evaluation.tasks_per_family} tasks per family x {k} attempts"
+            f"{evaluation.tasks_per_family} tasks per family in {len(evaluation.variants)} UI "
+            f"variants ({', '.join(evaluation.variants)}) x {k} attempts"
         )
         self.stdout.write(header)
         rows = [(row["family"], row) for row in evaluation.report["families"]]
@@ -171,3 +180,8 @@ class Command(BaseCommand):
                 f"{evaluation.report['overall']['errors']} episodes could not be played and are "
                 "left out"
             )
+
+
+def _names(listed: str) -> list[str]:
+    """The names of a comma-separated option."""
+    return [name.strip() for name in listed.split(",") if name.strip()]

@@ -82,3 +82,19 @@ def test_random_policies_rarely_succeed(policy_class):
             runs += 1
             successes += outcome.success
     assert successes / runs < 0.05
+
+
+# Seeds whose checking account ends the history overdrawn or under $50 (a few in a thousand):
+# their payments, transfers out of checking and sends to a new payee once asked for more than
+# checking held, which the site refuses, or failed to make a task at all.
+LOW_CHECKING_SEEDS = (958, 1615, 1000632, 1000697)
+
+
+@pytest.mark.parametrize("seed", LOW_CHECKING_SEEDS)
+@pytest.mark.parametrize("family", ["pay_bill", "transfer_funds", "add_payee_and_send"])
+def test_tasks_are_solvable_when_checking_runs_low(family, seed):
+    checking = BANK.reset(seed)["accounts"][0]
+    assert checking["kind"] == "checking" and checking["balance"] < 50_00
+    task = BANK.make_task(family, seed)
+    _, _, outcome = run_episode(BANK, task, BANK.solver())
+    assert outcome.success, outcome.failed()

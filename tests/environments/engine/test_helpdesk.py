@@ -108,6 +108,18 @@ def test_the_solver_succeeds_on_every_seed_in_every_variant(family, variant):
         assert outcome.success, (seed, [(c.name, c.detail) for c in outcome.failed()])
 
 
+def test_a_merge_is_asked_for_when_every_duplicate_pair_has_a_third_ticket():
+    # Seed 281986: each duplicate pair met a random ticket of the same requester and subject,
+    # so no group of exactly two was left and making the task raised.
+    task = DESK.make_task("merge_duplicate", 281986)
+    tickets = {t["id"]: t for t in build_world(281986)["tickets"]}
+    source, target = tickets[task.params["source"]], tickets[task.params["target"]]
+    assert (source["requester"], source["subject"]) == (target["requester"], target["subject"])
+    assert target["created"] < source["created"]
+    _, _, outcome = run_episode(DESK, task, DESK.solver())
+    assert outcome.success, outcome.failed()
+
+
 def test_triage_takes_the_solver_25_steps_or_more():
     for seed in SEEDS:
         _, _, actions = solved("triage_queue", seed)
