@@ -17,6 +17,7 @@ from environments.engine.text import ascii_digits
 from environments.engine.variants import VARIANTS
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
+from rlplatform.inputs import IntegerField
 from rlplatform.models import Role
 from rlplatform.selectors import job_list_for
 
@@ -83,10 +84,10 @@ class RolloutForm(forms.Form):
 
     environments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
     families = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
-    count = forms.IntegerField(
+    count = IntegerField(
         min_value=1, max_value=rollouts.MAX_ITEMS, initial=10, label="Seeds per family"
     )
-    seed_start = forms.IntegerField(
+    seed_start = IntegerField(
         min_value=0, max_value=services.MAX_SEED, initial=0, label="First seed"
     )
     variants = forms.MultipleChoiceField(
@@ -106,9 +107,7 @@ class RolloutForm(forms.Form):
     )
     base_url = forms.URLField(required=False, label="Model server URL", assume_scheme="https")
     model = forms.CharField(required=False, max_length=200, label="Model name")
-    concurrency = forms.IntegerField(
-        min_value=1, max_value=256, initial=8, label="Episodes at once"
-    )
+    concurrency = IntegerField(min_value=1, max_value=256, initial=8, label="Episodes at once")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from evaluations import charts, files, selectors, services
 from evaluations.apis import EvaluationOutput
 from evaluations.models import Evaluation
 from rlplatform.decorators import role_required
+from rlplatform.inputs import IntegerField
 from rlplatform.models import Role
 from rlplatform.services import ServiceError
 
@@ -28,10 +29,10 @@ class EvaluationForm(forms.Form):
     families = forms.CharField(
         required=False, help_text="Family names separated by commas; empty for all the split's."
     )
-    tasks_per_family = forms.IntegerField(
+    tasks_per_family = IntegerField(
         min_value=1, max_value=services.MAX_TASKS_PER_FAMILY, initial=10, label="Tasks per family"
     )
-    attempts = forms.IntegerField(
+    attempts = IntegerField(
         min_value=1, max_value=rollouts.MAX_ATTEMPTS, initial=3, label="Attempts per task (k)"
     )
     policy = forms.ChoiceField(
@@ -48,13 +49,13 @@ class EvaluationForm(forms.Form):
         choices=[(mode, mode) for mode in observations.TEXT_MODES],
         help_text="How a chat model is shown pages.",
     )
-    max_observation_chars = forms.IntegerField(
+    max_observation_chars = IntegerField(
         required=False,
         min_value=observations.MIN_OBSERVATION_CHARS,
         max_value=observations.MAX_OBSERVATION_CHARS,
         label="Observation budget (characters)",
     )
-    concurrency = forms.IntegerField(
+    concurrency = IntegerField(
         min_value=1, max_value=rollouts.MAX_CONCURRENCY, initial=8, label="Episodes at once"
     )
 

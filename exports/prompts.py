@@ -51,7 +51,7 @@ EFFECT_CHARS = 120
 DEFAULT_STEP_MODE = "pruned"
 DEFAULT_TRAJECTORY_MODE = "axtree"
 
-_LAST_PAGES = re.compile(r"last_pages:(\d{1,3})")
+_LAST_PAGES = re.compile(r"last_pages:([0-9]{1,3})")
 
 
 # The rules a step row's system turn gives: the chat policy's in a third of the characters, and

@@ -11,6 +11,7 @@ from exports.kinds import KINDS
 from exports.models import ExportFormat
 from labeling.selectors import campaign_list_for
 from rlplatform.decorators import role_required
+from rlplatform.inputs import FloatField
 from rlplatform.models import Role
 
 
@@ -35,7 +36,7 @@ class ExportForm(forms.Form):
     campaigns = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
     )
-    min_confidence = forms.FloatField(
+    min_confidence = FloatField(
         required=False,
         min_value=0,
         max_value=1,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rlplatform import health, selectors, services
 from rlplatform.decorators import admin_required
+from rlplatform.inputs import DateTimeField
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Role, User
 from rlplatform.requests import client_ip
 
@@ -68,7 +69,7 @@ class ApiKeyForm(forms.Form):
         to_field_name="username",
         help_text="The person or agent account the key acts for; you, if left empty.",
     )
-    expires_at = forms.DateTimeField(
+    expires_at = DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Optional. After this moment the key is refused.",
