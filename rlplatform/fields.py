@@ -8,11 +8,13 @@ query parameters (`small_int`) refuse them: one rule for every number the platfo
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
+from rest_framework.utils import humanize_datetime
 
 
-def _ascii_text(field: serializers.Field, data: Any) -> None:
+def _ascii_text(field: serializers.Field, data: Any, **message: str) -> None:
     if isinstance(data, str) and not data.isascii():
-        field.fail("invalid")
+        field.fail("invalid", **message)
 
 
 class IntegerField(serializers.IntegerField):
@@ -29,5 +31,6 @@ class FloatField(serializers.FloatField):
 
 class DateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value: Any):
-        _ascii_text(self, value)
+        formats = getattr(self, "input_formats", api_settings.DATETIME_INPUT_FORMATS)
+        _ascii_text(self, value, format=humanize_datetime.datetime_formats(formats))
         return super().to_internal_value(value)

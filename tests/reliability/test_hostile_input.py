@@ -249,6 +249,20 @@ def test_an_api_number_in_unicode_digits_is_refused_naming_the_field(graded, man
 
 
 @DIGIT_SCRIPTS
+def test_an_api_date_in_unicode_digits_is_refused_naming_the_field(admin_user, digits):
+    body = {"name": "later", "scopes": ["agent"], "expires_at": "2030-01-02T03:04:05Z"}
+    response = post_json(
+        signed_in(admin_user),
+        "/api/v1/keys/",
+        {**body, "expires_at": body["expires_at"].translate(digits)},
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].keys() == {"expires_at"}
+    assert not ApiKey.objects.exists()
+    assert post_json(signed_in(admin_user), "/api/v1/keys/", body).status_code == 201
+
+
+@DIGIT_SCRIPTS
 def test_an_openenv_seed_in_unicode_digits_is_refused_as_pydantic_does(admin_user, digits):
     _, key = make_api_key(scopes=["agent"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
