@@ -10,7 +10,7 @@ import json
 import pytest
 from django.test import Client
 
-from environments.models import Episode
+from environments.models import Episode, Step
 from labeling import services as labeling
 from labeling.models import Adjudication, Campaign, Judgment
 from labeling.queue import next_item_for
@@ -359,6 +359,21 @@ def test_nul_in_a_header_that_is_stored_is_refused(graded, contractor):
     assert response.status_code == 400
     assert response.json()["error"]["fields"].keys() == {"Idempotency-Key"}
     assert not Judgment.objects.exists()
+
+
+def test_a_step_idempotency_key_header_longer_than_its_column_is_refused(admin_user):
+    agent = key_client(scopes=["agent"])
+    episode = post_json(
+        agent, "/api/v1/episodes/", {"environment": "bank-v1", "family": "pay_bill", "seed": 1}
+    ).json()
+    url = f"/api/v1/episodes/{episode['id']}/step/"
+    body = json.dumps({"action": "noop()"})
+    refused = agent.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 101)
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["error"]["fields"].keys() == {"idempotency_key"}
+    assert not Step.objects.exists()
+    stepped = agent.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 100)
+    assert stepped.status_code == 200, stepped.content
 
 
 @pytest.mark.parametrize(
