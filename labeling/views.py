@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,6 +43,7 @@ from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
 from rlplatform.inputs import FloatField, IntegerField, StorableJSONField, json_mistake
 from rlplatform.models import Role, User
+from rlplatform.pagination import Paginator
 from rlplatform.services import NotAllowed, ServiceError
 
 

@@ -7,7 +7,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -17,6 +16,7 @@ from rlplatform import health, selectors, services
 from rlplatform.decorators import admin_required
 from rlplatform.inputs import DateTimeField
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Role, User
+from rlplatform.pagination import Paginator
 from rlplatform.requests import client_ip
 
 

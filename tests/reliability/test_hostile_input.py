@@ -294,6 +294,20 @@ def test_a_page_form_date_in_unicode_digits_is_a_form_error(admin_user, digits):
     assert not ApiKey.objects.exists()
 
 
+@DIGIT_SCRIPTS
+def test_a_page_number_or_size_in_unicode_digits_is_not_read_as_one(admin_user, digits):
+    agent = key_client(scopes=["agent"])
+    for seed in (1, 2):
+        body = {"environment": "bank-v1", "family": "pay_bill", "seed": seed}
+        post_json(agent, "/api/v1/episodes/", body)
+    assert len(agent.get("/api/v1/episodes/?page=2&page_size=1").json()["results"]) == 1
+    assert (
+        agent.get(f"/api/v1/episodes/?page={'2'.translate(digits)}&page_size=1").status_code == 404
+    )
+    ignored = agent.get(f"/api/v1/episodes/?page_size={'1'.translate(digits)}").json()
+    assert len(ignored["results"]) == 2
+
+
 @pytest.mark.parametrize("version", ["9" * 5000, "1".translate(ARABIC_INDIC)])
 def test_an_environment_version_that_is_not_a_few_ascii_digits_is_not_found(admin_user, version):
     response = key_client(scopes=["agent"]).get(f"/api/v1/environments/bank-v{version}/")
