@@ -22,6 +22,7 @@ from environments.models import ActorKind, Episode, EpisodeStatus, RolloutItem, 
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
 from rlplatform.errors import service_error_body
+from rlplatform.fields import FloatField, IntegerField
 from rlplatform.jobs import rollout_item_kinds
 from rlplatform.models import ApiKeyScope, Role
 from rlplatform.permissions import allow
@@ -43,13 +44,13 @@ class FamilyOutput(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     goal_template = serializers.CharField(source="goal")
-    max_steps = serializers.IntegerField()
+    max_steps = IntegerField()
 
 
 class EnvironmentOutput(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField(source="env_id")
-    version = serializers.IntegerField()
+    version = IntegerField()
     title = serializers.CharField()
     navigation = serializers.ListField(child=serializers.CharField())
     families = serializers.SerializerMethodField()
@@ -96,7 +97,7 @@ class TaskListApi(APIView):
     class TaskCreateInput(serializers.Serializer):
         environment = serializers.CharField(max_length=64)
         family = serializers.CharField(max_length=64)
-        seed = serializers.IntegerField(min_value=0, max_value=services.MAX_SEED)
+        seed = IntegerField(min_value=0, max_value=services.MAX_SEED)
 
     @extend_schema(
         parameters=[
@@ -186,10 +187,10 @@ class StepOutput(serializers.ModelSerializer):
 
 
 class StepResultOutput(serializers.Serializer):
-    episode = serializers.IntegerField()
-    step = serializers.IntegerField()
+    episode = IntegerField()
+    step = IntegerField()
     action = serializers.CharField()
-    reward = serializers.FloatField()
+    reward = FloatField()
     terminated = serializers.BooleanField()
     truncated = serializers.BooleanField()
     action_error = serializers.CharField(
@@ -249,7 +250,7 @@ class ObservationModeInput(serializers.Serializer):
     """How to show this response's pages; when left out, as the episode was started with."""
 
     observation_mode = serializers.ChoiceField(choices=observations.MODES, required=False)
-    max_observation_chars = serializers.IntegerField(
+    max_observation_chars = IntegerField(
         required=False,
         allow_null=True,
         min_value=observations.MIN_OBSERVATION_CHARS,
@@ -306,10 +307,10 @@ def at_most_a_batch(items: list, what: str) -> list:
 
 
 class EpisodeSpecInput(serializers.Serializer):
-    task = serializers.IntegerField(required=False, help_text="a task id")
+    task = IntegerField(required=False, help_text="a task id")
     environment = serializers.CharField(required=False, max_length=64)
     family = serializers.CharField(required=False, max_length=64)
-    seed = serializers.IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
+    seed = IntegerField(required=False, min_value=0, max_value=services.MAX_SEED)
     metadata = serializers.DictField(required=False, default=dict)
     variant = serializers.ChoiceField(
         choices=VARIANTS,
@@ -512,7 +513,7 @@ class StepInput(serializers.Serializer):
         help_text='`click(\'12\')`, or {"name": "click", "args": {"bid": "12"}}'
     )
     idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
-    think_ms = serializers.IntegerField(required=False, min_value=0, max_value=86_400_000)
+    think_ms = IntegerField(required=False, min_value=0, max_value=86_400_000)
 
     def validate_action(self, value):
         if not isinstance(value, str | dict):
@@ -559,7 +560,7 @@ class EpisodeBatchStepApi(APIView):
 
     class BatchStepInput(StepModeInput):
         class BatchItem(StepInput):
-            episode = serializers.IntegerField()
+            episode = IntegerField()
 
         steps = BatchItem(many=True, allow_empty=False)
 
@@ -623,27 +624,27 @@ class RolloutListApi(APIView):
 
     class RolloutPolicyInput(serializers.Serializer):
         kind = serializers.ChoiceField(choices=policies.POLICY_KINDS)
-        seed = serializers.IntegerField(required=False, min_value=0)
+        seed = IntegerField(required=False, min_value=0)
         base_url = serializers.URLField(required=False)
         model = serializers.CharField(required=False, max_length=200)
         api_key = serializers.CharField(required=False, write_only=True, max_length=500)
-        temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
-        max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
-        timeout = serializers.FloatField(required=False, min_value=1, max_value=600)
+        temperature = FloatField(required=False, min_value=0, max_value=2)
+        max_tokens = IntegerField(required=False, min_value=1, max_value=8192)
+        timeout = FloatField(required=False, min_value=1, max_value=600)
         prompt = serializers.ChoiceField(choices=PROMPTS, required=False)
 
     class RolloutStartInput(serializers.Serializer):
         environments = serializers.ListField(child=serializers.CharField(), min_length=1)
         families = serializers.ListField(child=serializers.CharField(), required=False)
         seeds = serializers.ListField(
-            child=serializers.IntegerField(min_value=0, max_value=services.MAX_SEED),
+            child=IntegerField(min_value=0, max_value=services.MAX_SEED),
             required=False,
         )
-        count = serializers.IntegerField(required=False, min_value=1, max_value=rollouts.MAX_ITEMS)
-        attempts = serializers.IntegerField(
+        count = IntegerField(required=False, min_value=1, max_value=rollouts.MAX_ITEMS)
+        attempts = IntegerField(
             required=False, min_value=1, max_value=rollouts.MAX_ATTEMPTS, default=1
         )
-        seed_start = serializers.IntegerField(
+        seed_start = IntegerField(
             required=False, min_value=0, max_value=services.MAX_SEED, default=0
         )
         variants = serializers.ListField(
@@ -653,7 +654,7 @@ class RolloutListApi(APIView):
             help_text="the UI variants each task is played in (default: default)",
         )
         policy = serializers.JSONField(help_text=POLICY_HELP)
-        concurrency = serializers.IntegerField(required=False, min_value=1, default=8)
+        concurrency = IntegerField(required=False, min_value=1, default=8)
         reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
         observation_mode = serializers.ChoiceField(
             choices=observations.TEXT_MODES,
@@ -661,7 +662,7 @@ class RolloutListApi(APIView):
             help_text="how a chat policy is shown pages (the episodes record it); for a chat "
             "policy, by default as step rows: pruned, within 1,800 characters",
         )
-        max_observation_chars = serializers.IntegerField(
+        max_observation_chars = IntegerField(
             required=False,
             allow_null=True,
             min_value=observations.MIN_OBSERVATION_CHARS,

@@ -486,6 +486,9 @@ def _update_sql() -> str:
     return f"UPDATE {rawsql.table(Episode)} SET {assignments} WHERE id = %s"  # noqa: S608
 
 
+_MAX_IDEMPOTENCY_KEY = Step._meta.get_field("idempotency_key").max_length
+
+
 def episodes_step(
     *, requests: list[StepRequest], user: User | None = None
 ) -> list[StepResult | ServiceError]:
@@ -509,6 +512,15 @@ def episodes_step(
             episode = locked.get(request.episode_id)
             if episode is None:
                 results.append(EpisodeNotFound(request.episode_id))
+                continue
+            if len(request.idempotency_key or "") > _MAX_IDEMPOTENCY_KEY:
+                # The API's field is bounded; its Idempotency-Key header is not.
+                results.append(
+                    ServiceError(
+                        f"give an idempotency key of 1 to {_MAX_IDEMPOTENCY_KEY} characters",
+                        field="idempotency_key",
+                    )
+                )
                 continue
             key = (episode.pk, request.idempotency_key)
             if key in applied:

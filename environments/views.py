@@ -19,6 +19,7 @@ from environments.engine.variants import VARIANTS
 from environments.forms import FamilyPickerForm
 from environments.models import ActorKind
 from rlplatform.decorators import role_required
+from rlplatform.inputs import IntegerField
 from rlplatform.models import Role
 from rlplatform.selectors import job_list_for
 
@@ -92,10 +93,10 @@ class RolloutForm(FamilyPickerForm):
     ticked: all of them); model settings only for the chat policy."""
 
     environments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    count = forms.IntegerField(
+    count = IntegerField(
         min_value=1, max_value=rollouts.MAX_ITEMS, initial=10, label="Seeds per family"
     )
-    seed_start = forms.IntegerField(
+    seed_start = IntegerField(
         min_value=0, max_value=services.MAX_SEED, initial=0, label="First seed"
     )
     variants = forms.MultipleChoiceField(
@@ -118,9 +119,7 @@ class RolloutForm(FamilyPickerForm):
     prompt = forms.ChoiceField(
         choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, required=False, label="Prompt"
     )
-    concurrency = forms.IntegerField(
-        min_value=1, max_value=256, initial=8, label="Episodes at once"
-    )
+    concurrency = IntegerField(min_value=1, max_value=256, initial=8, label="Episodes at once")
 
     def clean(self):
         data = super().clean()

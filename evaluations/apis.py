@@ -14,6 +14,7 @@ from evaluations import selectors, services
 from evaluations.models import Evaluation
 from rlplatform.apis import paginated
 from rlplatform.authentication import request_key
+from rlplatform.fields import IntegerField
 
 
 class EvaluationOutput(serializers.ModelSerializer):
@@ -21,8 +22,8 @@ class EvaluationOutput(serializers.ModelSerializer):
     policy_label = serializers.CharField()
     status = serializers.CharField(source="job.status")
     status_words = serializers.CharField()
-    progress_done = serializers.IntegerField(source="job.progress_done")
-    progress_total = serializers.IntegerField(source="job.progress_total")
+    progress_done = IntegerField(source="job.progress_done")
+    progress_total = IntegerField(source="job.progress_total")
     created_by = serializers.CharField(source="created_by.username")
     variants = serializers.ListField(
         child=serializers.CharField(), help_text="the UI variants each task is played in"
@@ -81,16 +82,14 @@ class EvaluationListApi(APIView):
         families = serializers.ListField(
             child=serializers.CharField(max_length=64), required=False, max_length=100
         )
-        tasks_per_family = serializers.IntegerField(
+        tasks_per_family = IntegerField(
             min_value=1, max_value=services.MAX_TASKS_PER_FAMILY, default=10
         )
-        attempts = serializers.IntegerField(
+        attempts = IntegerField(
             min_value=1, max_value=rollouts.MAX_ATTEMPTS, default=1, help_text="k"
         )
         policy = serializers.JSONField(help_text=POLICY_HELP)
-        concurrency = serializers.IntegerField(
-            min_value=1, max_value=rollouts.MAX_CONCURRENCY, default=8
-        )
+        concurrency = IntegerField(min_value=1, max_value=rollouts.MAX_CONCURRENCY, default=8)
         reward_mode = serializers.ChoiceField(choices=REWARD_MODES, required=False)
         observation_mode = serializers.ChoiceField(
             choices=observations.TEXT_MODES,
@@ -98,7 +97,7 @@ class EvaluationListApi(APIView):
             help_text="how a chat policy is shown pages (the episodes record it); for a chat "
             "policy, by default as step rows: pruned, within 1,800 characters",
         )
-        max_observation_chars = serializers.IntegerField(
+        max_observation_chars = IntegerField(
             required=False,
             allow_null=True,
             min_value=observations.MIN_OBSERVATION_CHARS,

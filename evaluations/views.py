@@ -19,6 +19,7 @@ from evaluations import charts, files, selectors, services
 from evaluations.apis import EvaluationOutput
 from evaluations.models import Evaluation
 from rlplatform.decorators import role_required
+from rlplatform.inputs import IntegerField
 from rlplatform.models import Role
 from rlplatform.services import ServiceError
 
@@ -37,10 +38,10 @@ class EvaluationForm(FamilyPickerForm):
     )
     environment = forms.ChoiceField()
     split = forms.ChoiceField(choices=[(split, split) for split in SPLITS], initial="test")
-    tasks_per_family = forms.IntegerField(
+    tasks_per_family = IntegerField(
         min_value=1, max_value=services.MAX_TASKS_PER_FAMILY, initial=10, label="Tasks per family"
     )
-    attempts = forms.IntegerField(
+    attempts = IntegerField(
         min_value=1, max_value=rollouts.MAX_ATTEMPTS, initial=3, label="Attempts per task (k)"
     )
     policy = forms.ChoiceField(
@@ -62,13 +63,13 @@ class EvaluationForm(FamilyPickerForm):
         help_text="How a chat model is shown pages; by default as step rows show them (pruned, "
         "within 1,800 characters).",
     )
-    max_observation_chars = forms.IntegerField(
+    max_observation_chars = IntegerField(
         required=False,
         min_value=observations.MIN_OBSERVATION_CHARS,
         max_value=observations.MAX_OBSERVATION_CHARS,
         label="Observation budget (characters)",
     )
-    concurrency = forms.IntegerField(
+    concurrency = IntegerField(
         min_value=1, max_value=rollouts.MAX_CONCURRENCY, initial=8, label="Episodes at once"
     )
 

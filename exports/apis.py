@@ -19,6 +19,7 @@ from exports.models import Export, ExportFormat, Webhook
 from exports.prompts import GRANULARITIES
 from rlplatform.apis import JobOutput, paginated
 from rlplatform.authentication import request_key
+from rlplatform.fields import DateTimeField, FloatField, IntegerField
 from rlplatform.models import ApiKeyScope, Role
 from rlplatform.permissions import allow
 
@@ -30,8 +31,8 @@ class ExportFiltersInput(serializers.Serializer):
     families = serializers.ListField(child=serializers.CharField(), required=False)
     actor_kind = serializers.ChoiceField(choices=ActorKind.choices, required=False)
     success = serializers.BooleanField(required=False, allow_null=True, default=None)
-    finished_after = serializers.DateTimeField(required=False)
-    finished_before = serializers.DateTimeField(required=False)
+    finished_after = DateTimeField(required=False)
+    finished_before = DateTimeField(required=False)
     observation_mode = serializers.ChoiceField(choices=MODES, required=False)
     granularity = serializers.ChoiceField(
         choices=GRANULARITIES,
@@ -39,7 +40,7 @@ class ExportFiltersInput(serializers.Serializer):
         help_text="sft, preference, stepwise, unpaired: a row per decision (step, the default) "
         "or per trajectory",
     )
-    max_observation_chars = serializers.IntegerField(
+    max_observation_chars = IntegerField(
         required=False, help_text="a page's budget in characters (step rows: 1,800 by default)"
     )
     history = serializers.CharField(
@@ -53,11 +54,11 @@ class ExportFiltersInput(serializers.Serializer):
         help_text="a tokenizer folder under TOKENIZERS_DIR: the manifest gives row lengths in "
         "its tokens",
     )
-    seed_from = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
-    seed_to = serializers.IntegerField(required=False, min_value=0, help_text="tasks")
+    seed_from = IntegerField(required=False, min_value=0, help_text="tasks")
+    seed_to = IntegerField(required=False, min_value=0, help_text="tasks")
     split = serializers.ChoiceField(choices=SPLITS, required=False, help_text="tasks")
-    campaigns = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    min_confidence = serializers.FloatField(
+    campaigns = serializers.ListField(child=IntegerField(min_value=1), required=False)
+    min_confidence = FloatField(
         required=False,
         min_value=0,
         max_value=1,
@@ -223,8 +224,8 @@ class FeedApi(APIView):
     permission_classes = [Exporters]
 
     class FeedQueryInput(serializers.Serializer):
-        since = serializers.IntegerField(min_value=0, default=0)
-        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+        since = IntegerField(min_value=0, default=0)
+        limit = IntegerField(min_value=1, max_value=500, default=100)
         observation_mode = serializers.ChoiceField(choices=MODES, default="axtree")
 
     @extend_schema(

@@ -36,7 +36,7 @@ MAX_LAST_PAGES = 10
 # `trajectory` rows in any observation mode.
 DEFAULT_TRAJECTORY_MODE = "axtree"
 
-_LAST_PAGES = re.compile(r"last_pages:(\d{1,3})")
+_LAST_PAGES = re.compile(r"last_pages:([0-9]{1,3})")
 
 
 def system_prompt(goal: str) -> str:

@@ -1,7 +1,7 @@
 """Pages: start exports, watch them, download their files."""
 
 from django import forms
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from environments.engine import list_environments
@@ -11,7 +11,9 @@ from exports.kinds import KINDS
 from exports.models import ExportFormat
 from labeling.selectors import campaign_list_for
 from rlplatform.decorators import role_required
+from rlplatform.inputs import FloatField
 from rlplatform.models import Role
+from rlplatform.services import ServiceError
 
 
 class ExportForm(forms.Form):
@@ -35,7 +37,7 @@ class ExportForm(forms.Form):
     campaigns = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
     )
-    min_confidence = forms.FloatField(
+    min_confidence = FloatField(
         required=False,
         min_value=0,
         max_value=1,
@@ -102,7 +104,12 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.MANAGER)
-def export_file(request: HttpRequest, export_id: int, name: str) -> FileResponse:
+def export_file(request: HttpRequest, export_id: int, name: str) -> HttpResponse | FileResponse:
     export = get_object_or_404(selectors.export_list_for(user=request.user), pk=export_id)
-    file = services.export_file_open(export=export, name=name)
+    try:
+        file = services.export_file_open(export=export, name=name)
+    except ServiceError as error:
+        if error.code == "not_found":
+            raise Http404(error.message) from None
+        return render(request, "400.html", {"message": error.message}, status=409)
     return FileResponse(file, as_attachment=True, filename=f"{export.kind}-{export.pk}-{name}")

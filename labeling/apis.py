@@ -37,6 +37,7 @@ from labeling.models import (
 from labeling.schemas import LabelSchemaError
 from labeling.trajectories import Trajectory, trajectory_of
 from rlplatform.apis import JobOutput, paginated
+from rlplatform.fields import DateTimeField, FloatField, IntegerField
 from rlplatform.models import ApiKeyScope, Role, User
 from rlplatform.permissions import allow
 from rlplatform.services import ServiceError
@@ -128,21 +129,21 @@ class CampaignSettingsFields(serializers.Serializer):
     instructions = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
     schema = serializers.JSONField(required=False, help_text="a list of questions")
     sources = serializers.JSONField(required=False)
-    overlap = serializers.IntegerField(required=False)
-    gold_rate = serializers.FloatField(required=False)
-    gold_accuracy_threshold = serializers.FloatField(required=False, allow_null=True)
-    gold_min_judged = serializers.IntegerField(required=False)
-    qualification_size = serializers.IntegerField(required=False)
-    qualification_pass_rate = serializers.FloatField(required=False)
-    review_threshold = serializers.FloatField(
+    overlap = IntegerField(required=False)
+    gold_rate = FloatField(required=False)
+    gold_accuracy_threshold = FloatField(required=False, allow_null=True)
+    gold_min_judged = IntegerField(required=False)
+    qualification_size = IntegerField(required=False)
+    qualification_pass_rate = FloatField(required=False)
+    review_threshold = FloatField(
         required=False,
         help_text="0.5 to 1 (default 0.6): the confidence the judges' aggregate needs on every "
         "question to be the item's label; ties and questions below it send the item to review",
     )
     eligible_groups = serializers.ListField(child=serializers.CharField(), required=False)
     eligible_skills = serializers.ListField(child=serializers.CharField(), required=False)
-    priority = serializers.IntegerField(required=False)
-    lease_seconds = serializers.IntegerField(required=False)
+    priority = IntegerField(required=False)
+    lease_seconds = IntegerField(required=False)
     allow_takeover = serializers.BooleanField(
         required=False,
         help_text="grade campaigns: a contractor may take over the agent's episode from just "
@@ -248,7 +249,7 @@ class FinalLabelOutput(serializers.Serializer):
     )
     answers = serializers.JSONField()
     source = serializers.ChoiceField(choices=["adjudication", "aggregate"])
-    confidence = serializers.FloatField(allow_null=True, help_text="1.0 when adjudicated")
+    confidence = FloatField(allow_null=True, help_text="1.0 when adjudicated")
     questions = serializers.DictField(
         child=serializers.ChoiceField(choices=["decided", "tie", "split"]),
         help_text="how each question of the aggregate stands",
@@ -296,11 +297,11 @@ class WorkItemOutput(serializers.ModelSerializer):
 
 
 class ItemEntryInput(serializers.Serializer):
-    task = serializers.IntegerField(required=False, help_text="demonstrate: a task id")
-    episode = serializers.IntegerField(required=False, help_text="grade: a finished episode")
-    episode_a = serializers.IntegerField(required=False, help_text="compare: shown as A")
-    episode_b = serializers.IntegerField(required=False, help_text="compare: shown as B")
-    priority = serializers.IntegerField(required=False, default=0)
+    task = IntegerField(required=False, help_text="demonstrate: a task id")
+    episode = IntegerField(required=False, help_text="grade: a finished episode")
+    episode_a = IntegerField(required=False, help_text="compare: shown as A")
+    episode_b = IntegerField(required=False, help_text="compare: shown as B")
+    priority = IntegerField(required=False, default=0)
     is_gold = serializers.BooleanField(required=False, default=False)
     is_qualification = serializers.BooleanField(required=False, default=False)
     gold_answer = serializers.JSONField(required=False, allow_null=True, write_only=True)
@@ -368,7 +369,7 @@ class WorkItemDetailApi(APIView):
     permission_classes = [Managers]
 
     class WorkItemUpdateInput(serializers.Serializer):
-        priority = serializers.IntegerField(required=False)
+        priority = IntegerField(required=False)
         is_gold = serializers.BooleanField(required=False)
         is_qualification = serializers.BooleanField(required=False)
         gold_answer = serializers.JSONField(required=False, allow_null=True, write_only=True)
@@ -426,7 +427,7 @@ class JudgmentOutput(serializers.ModelSerializer):
             return None
         return judgment.contractor.username
 
-    @extend_schema_field(serializers.FloatField(allow_null=True))
+    @extend_schema_field(FloatField(allow_null=True))
     def get_gold_score(self, judgment: Judgment) -> float | None:
         viewer = self._viewer()
         return judgment.gold_score if viewer is not None and viewer.is_admin else None
@@ -458,10 +459,10 @@ class QuestionAgreementOutput(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField()
     level = serializers.ChoiceField(choices=["nominal", "ordinal"])
-    alpha = serializers.FloatField(allow_null=True)
-    items = serializers.IntegerField(help_text="items with two or more answers to the question")
-    units = serializers.IntegerField()
-    values = serializers.IntegerField()
+    alpha = FloatField(allow_null=True)
+    items = IntegerField(help_text="items with two or more answers to the question")
+    units = IntegerField()
+    values = IntegerField()
 
 
 class AgreementReportOutput(serializers.ModelSerializer):
@@ -503,14 +504,14 @@ class CampaignAgreementApi(APIView):
 
 class ContractorRowOutput(serializers.Serializer):
     contractor = serializers.CharField(source="contractor.username")
-    items = serializers.IntegerField()
-    median_seconds = serializers.FloatField(allow_null=True)
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    agreement = serializers.FloatField(
+    items = IntegerField()
+    median_seconds = FloatField(allow_null=True)
+    gold_accuracy = FloatField(allow_null=True)
+    agreement = FloatField(
         allow_null=True, help_text="share agreeing with the consensus of the other judges"
     )
-    agreement_items = serializers.IntegerField()
-    skipped = serializers.IntegerField()
+    agreement_items = IntegerField()
+    skipped = IntegerField()
     status = serializers.CharField(source="standing.status", default=None)
     paused_reason = serializers.CharField(source="standing.paused_reason", default="")
 
@@ -519,8 +520,8 @@ class CampaignDashboardApi(APIView):
     permission_classes = [Managers]
 
     class ThroughputOutput(serializers.Serializer):
-        hour = serializers.DateTimeField()
-        judgments = serializers.IntegerField()
+        hour = DateTimeField()
+        judgments = IntegerField()
 
     class DashboardOutput(serializers.Serializer):
         campaign = CampaignOutput()
@@ -558,8 +559,8 @@ class CampaignDashboardApi(APIView):
 
 class StandingOutput(serializers.ModelSerializer):
     contractor = serializers.CharField(source="contractor.username")
-    gold_accuracy = serializers.FloatField(allow_null=True)
-    qualification_accuracy = serializers.FloatField(allow_null=True)
+    gold_accuracy = FloatField(allow_null=True)
+    qualification_accuracy = FloatField(allow_null=True)
 
     class Meta:
         model = ContractorStanding
@@ -641,22 +642,22 @@ class AdjudicationOutput(serializers.Serializer):
     reviewer = serializers.CharField(source="reviewer.username")
     answers = serializers.JSONField()
     note = serializers.CharField()
-    updated_at = serializers.DateTimeField()
+    updated_at = DateTimeField()
 
 
 class ReviewItemOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    campaign = serializers.IntegerField(source="campaign_id")
+    id = IntegerField()
+    campaign = IntegerField(source="campaign_id")
     campaign_name = serializers.CharField(source="campaign.name")
-    task = serializers.IntegerField(source="task_id")
+    task = IntegerField(source="task_id")
     goal = serializers.CharField(source="task.goal")
-    episode_a = serializers.IntegerField(source="episode_a_id", allow_null=True)
-    episode_b = serializers.IntegerField(source="episode_b_id", allow_null=True)
-    judgment_count = serializers.IntegerField()
-    consensus = serializers.FloatField(allow_null=True)
+    episode_a = IntegerField(source="episode_a_id", allow_null=True)
+    episode_b = IntegerField(source="episode_b_id", allow_null=True)
+    judgment_count = IntegerField()
+    consensus = FloatField(allow_null=True)
     aggregate = serializers.JSONField()
     review_status = serializers.CharField()
-    completed_at = serializers.DateTimeField()
+    completed_at = DateTimeField()
 
 
 class ReviewQueueApi(APIView):
@@ -725,14 +726,14 @@ class ChangeOutput(serializers.Serializer):
 
 
 class ReplayStepOutput(serializers.Serializer):
-    index = serializers.IntegerField()
+    index = IntegerField()
     action = serializers.CharField()
     observation = serializers.JSONField(help_text="the page the actor saw, in the chosen mode")
     changes = ChangeOutput(many=True, help_text="what the action changed on the page")
 
 
 class TrajectoryOutput(serializers.Serializer):
-    length = serializers.IntegerField()
+    length = IntegerField()
     steps = ReplayStepOutput(many=True)
     final_observation = serializers.JSONField()
     answer = serializers.CharField(allow_null=True)
@@ -832,13 +833,13 @@ class QueueApi(APIView):
 
     class QueueEntryOutput(serializers.Serializer):
         campaign = AssignmentCampaignOutput()
-        waiting = serializers.IntegerField()
+        waiting = IntegerField()
         waiting_capped = serializers.BooleanField(help_text="more items wait than counted")
         paused = serializers.BooleanField()
         paused_reason = serializers.CharField(source="standing.paused_reason", default="")
-        today = serializers.IntegerField()
-        median_seconds = serializers.FloatField(allow_null=True)
-        gold_accuracy = serializers.FloatField(allow_null=True)
+        today = IntegerField()
+        median_seconds = FloatField(allow_null=True)
+        gold_accuracy = FloatField(allow_null=True)
 
     @extend_schema(responses=QueueEntryOutput(many=True))
     def get(self, request):
@@ -853,7 +854,7 @@ class QueueNextApi(APIView):
     permission_classes = [Contractors]
 
     class QueueNextInput(serializers.Serializer):
-        campaign = serializers.IntegerField(required=False, allow_null=True)
+        campaign = IntegerField(required=False, allow_null=True)
 
     @extend_schema(
         request=QueueNextInput,
@@ -909,7 +910,7 @@ class AssignmentSubmitApi(APIView):
     class JudgmentSubmitInput(serializers.Serializer):
         answers = serializers.JSONField()
         idempotency_key = serializers.CharField(required=False, max_length=100)
-        time_spent_ms = serializers.IntegerField(required=False, min_value=0)
+        time_spent_ms = IntegerField(required=False, min_value=0)
 
     class SubmitResultOutput(serializers.Serializer):
         judgment = JudgmentOutput()
@@ -973,15 +974,15 @@ class AssignmentTakeoverApi(APIView):
     permission_classes = [Contractors]
 
     class TakeoverInput(serializers.Serializer):
-        step = serializers.IntegerField(min_value=0)
+        step = IntegerField(min_value=0)
         category = serializers.CharField(required=False, allow_blank=True, max_length=80)
 
     class TakeoverOutput(serializers.Serializer):
-        id = serializers.IntegerField()
-        agent_episode = serializers.IntegerField(source="agent_episode_id")
-        replaced_step = serializers.IntegerField()
+        id = IntegerField()
+        agent_episode = IntegerField(source="agent_episode_id")
+        replaced_step = IntegerField()
         category = serializers.CharField()
-        episode = serializers.IntegerField(source="episode_id")
+        episode = IntegerField(source="episode_id")
         play_url = serializers.SerializerMethodField()
 
         def get_play_url(self, takeover) -> str:

@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,8 +41,9 @@ from labeling.trajectories import trajectory_of
 from rlplatform import selectors as platform_selectors
 from rlplatform.decorators import role_required
 from rlplatform.errors import error_body
-from rlplatform.inputs import StorableJSONField, json_mistake
+from rlplatform.inputs import FloatField, IntegerField, StorableJSONField, json_mistake
 from rlplatform.models import Role, User
+from rlplatform.pagination import Paginator
 from rlplatform.services import NotAllowed, ServiceError
 
 
@@ -577,16 +577,16 @@ class CampaignForm(forms.Form):
         required=False,
         help_text="Where items come from, as a JSON object.",
     )
-    overlap = forms.IntegerField(min_value=1, max_value=50, initial=3)
-    priority = forms.IntegerField(initial=0)
-    gold_rate = forms.FloatField(min_value=0, max_value=0.5, initial=0)
-    gold_accuracy_threshold = forms.FloatField(
+    overlap = IntegerField(min_value=1, max_value=50, initial=3)
+    priority = IntegerField(initial=0)
+    gold_rate = FloatField(min_value=0, max_value=0.5, initial=0)
+    gold_accuracy_threshold = FloatField(
         min_value=0, max_value=1, required=False, help_text="Pause contractors below this."
     )
-    gold_min_judged = forms.IntegerField(min_value=1, initial=5)
-    qualification_size = forms.IntegerField(min_value=0, initial=0)
-    qualification_pass_rate = forms.FloatField(min_value=0, max_value=1, initial=0.8)
-    review_threshold = forms.FloatField(
+    gold_min_judged = IntegerField(min_value=1, initial=5)
+    qualification_size = IntegerField(min_value=0, initial=0)
+    qualification_pass_rate = FloatField(min_value=0, max_value=1, initial=0.8)
+    review_threshold = FloatField(
         min_value=0.5,
         max_value=1,
         initial=0.6,
@@ -594,7 +594,7 @@ class CampaignForm(forms.Form):
     )
     eligible_groups = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
     eligible_skills = TagsField(required=False, help_text="Comma-separated; empty: everyone.")
-    lease_seconds = forms.IntegerField(min_value=60, max_value=86_400, initial=900)
+    lease_seconds = IntegerField(min_value=60, max_value=86_400, initial=900)
     allow_takeover = forms.BooleanField(
         required=False,
         help_text="Grade campaigns: after marking an agent's first wrong step, a contractor may "
@@ -925,8 +925,8 @@ class ItemFilterForm(forms.Form):
     state = forms.MultipleChoiceField(
         choices=ItemState.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    min_confidence = forms.FloatField(min_value=0, max_value=1, required=False)
-    max_confidence = forms.FloatField(min_value=0, max_value=1, required=False)
+    min_confidence = FloatField(min_value=0, max_value=1, required=False)
+    max_confidence = FloatField(min_value=0, max_value=1, required=False)
     gold = forms.ChoiceField(
         choices=[("", "Gold and regular"), ("gold", "Gold only"), ("regular", "Regular only")],
         required=False,

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from rlplatform import selectors, services
 from rlplatform.authentication import request_key
+from rlplatform.fields import DateTimeField, IntegerField
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Job, Role, User
 from rlplatform.permissions import allow
 from rlplatform.requests import client_ip
@@ -30,7 +31,7 @@ class UserOutput(serializers.ModelSerializer):
 
 class JobOutput(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", default=None)
-    percent = serializers.IntegerField()
+    percent = IntegerField()
 
     class Meta:
         model = Job
@@ -149,7 +150,7 @@ class ApiKeyListApi(APIView):
         owner = serializers.SlugRelatedField(
             slug_field="username", queryset=User.objects.filter(is_active=True), required=False
         )
-        expires_at = serializers.DateTimeField(required=False, allow_null=True)
+        expires_at = DateTimeField(required=False, allow_null=True)
 
     class ApiKeyCreatedOutput(ApiKeyOutput):
         key = serializers.CharField(help_text="The full key. It is shown this once only.")

@@ -97,6 +97,28 @@ class StorableJSONField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
+class _AsciiNumberMixin:
+    """Text read as ASCII digits only: `int`, `float` and Django's date parser would read "\u0663"
+    as 3, where the API (rlplatform/fields.py), OpenEnv and the environments refuse it."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IntegerField(_AsciiNumberMixin, forms.IntegerField):
+    pass
+
+
+class FloatField(_AsciiNumberMixin, forms.FloatField):
+    pass
+
+
+class DateTimeField(_AsciiNumberMixin, forms.DateTimeField):
+    pass
+
+
 def json_mistake(error: BadJSON) -> str:
     """What a person who typed JSON is told: a syntax error by its line and column."""
     if error.line is None:

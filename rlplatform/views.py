@@ -9,7 +9,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -17,7 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rlplatform import health, selectors, services
 from rlplatform.decorators import admin_required
+from rlplatform.inputs import DateTimeField
 from rlplatform.models import ApiKey, ApiKeyScope, AuditEvent, Role, User
+from rlplatform.pagination import Paginator
 from rlplatform.requests import client_ip
 
 
@@ -70,7 +71,7 @@ class ApiKeyForm(forms.Form):
         to_field_name="username",
         help_text="The person or agent account the key acts for; you, if left empty.",
     )
-    expires_at = forms.DateTimeField(
+    expires_at = DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Optional. After this moment the key is refused.",

@@ -8,7 +8,7 @@ from .base import Environment
 
 _CLASSES: dict[str, type[Environment]] = {}
 _INSTANCES: dict[str, Environment] = {}
-_ID = re.compile(r"^(?:rlplatform/)?(?P<name>[a-z][a-z0-9_]*)(?:-v(?P<version>\d+))?$")
+_ID = re.compile(r"^(?:rlplatform/)?(?P<name>[a-z][a-z0-9_]*)(?:-v(?P<version>[0-9]{1,6}))?$")
 
 
 def register(env_class: type[Environment]) -> type[Environment]:

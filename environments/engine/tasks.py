@@ -108,8 +108,12 @@ class TaskFamily:
 # --- answers -----------------------------------------------------------------------------
 
 # "$1,234.50", "-84.12", "1234.5", "84": a sign (ASCII or Unicode minus), an optional $, and
-# grouped or plain digits.
-_NUMBER = re.compile(r"(?<![\w.])([-\u2212]?)\s?(\$?)\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w])")
+# grouped or plain digits. Digits are [0-9], not \d: the sites read only ASCII digits in their
+# forms, and an answer is held to the same rule ("٣" names no number).
+_NUMBER = re.compile(
+    r"(?<![\w.])([-\u2212]?)\s?(\$?)\s?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?(?![\w])"
+)
+_WHOLE_NUMBER = re.compile(r"(?<![0-9.,])[0-9]+(?![0-9.,]*[0-9])")
 
 
 def amounts_in(text: str) -> list[Decimal]:
@@ -128,6 +132,12 @@ def amounts_in(text: str) -> list[Decimal]:
             value = -value
         (money if dollar or decimals else plain).append(value)
     return money or plain
+
+
+def whole_numbers_in(text: str | None) -> list[str]:
+    """The whole numbers a free-text answer names, as written: "3 days" names ["3"]; "3.5",
+    "1,200" and "٣" name none."""
+    return _WHOLE_NUMBER.findall(text or "")
 
 
 def check_amount(

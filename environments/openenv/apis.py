@@ -15,6 +15,7 @@ from environments.models import Episode
 from environments.openenv import datasets, rubrics, services
 from environments.openenv.models import SessionUrl
 from rlplatform.apis import paginated
+from rlplatform.fields import FloatField, IntegerField
 from rlplatform.models import ApiKey, ApiKeyScope, Role
 from rlplatform.permissions import allow
 from rlplatform.requests import client_ip
@@ -65,7 +66,7 @@ class SessionUrlListApi(APIView):
 
     class SessionUrlCreateInput(serializers.Serializer):
         environment = serializers.CharField(max_length=64, help_text="e.g. bank-v1")
-        ttl_seconds = serializers.IntegerField(
+        ttl_seconds = IntegerField(
             required=False,
             help_text="how long the URL works (default: OPENENV_SESSION_URL_TTL_SECONDS)",
         )
@@ -121,8 +122,8 @@ class SessionUrlRevokeApi(APIView):
 
 class TaskRowOutput(serializers.Serializer):
     prompt = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
-    task_id = serializers.IntegerField()
-    seed = serializers.IntegerField()
+    task_id = IntegerField()
+    seed = IntegerField()
     environment = serializers.CharField()
     family = serializers.CharField()
     variant = serializers.ChoiceField(
@@ -142,8 +143,8 @@ class TasksDatasetApi(APIView):
         environment = serializers.CharField(max_length=64)
         family = serializers.CharField(max_length=64, required=False)
         split = serializers.ChoiceField(choices=SPLITS, required=False, default="train")
-        seed_from = serializers.IntegerField(required=False, min_value=0)
-        seed_to = serializers.IntegerField(required=False, min_value=0)
+        seed_from = IntegerField(required=False, min_value=0)
+        seed_to = IntegerField(required=False, min_value=0)
 
     @extend_schema(
         parameters=[
@@ -188,13 +189,13 @@ class CriterionOutput(serializers.Serializer):
         help_text="progress: earns its weight's share of partial and progress credit; guard: "
         "earns none and withholds it when it fails; none: not in the online reward",
     )
-    weight = serializers.FloatField()
+    weight = FloatField()
     scale = serializers.DictField()
     description = serializers.CharField()
 
 
 class RubricOutput(serializers.Serializer):
-    version = serializers.IntegerField()
+    version = IntegerField()
     environment = serializers.CharField()
     family = serializers.CharField()
     title = serializers.CharField()

@@ -222,6 +222,9 @@ def _integer(value: Any, loc: list, errors: list[dict]) -> int | None:
         return int(value)
     if isinstance(value, str):
         try:
+            # ASCII only, as pydantic reads it: int() alone would read "٣" as 3.
+            if not value.isascii():
+                raise ValueError(value)
             return int(value.strip())
         except ValueError:
             errors.append(

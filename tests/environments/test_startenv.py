@@ -47,11 +47,19 @@ def test_the_laid_out_environment_registers_and_passes_the_checker(
         ("class", "is not a usable environment name"),
         ("x", "is not a usable environment name"),
         ("bank", "environments/engine/bank exists already"),
+        ("clinic\n", "is not a usable environment name"),
     ],
 )
 def test_a_bad_or_taken_name_is_refused(tmp_path, name, message):
     with pytest.raises(CommandError, match=message):
         call_command("startenv", name, directory=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("title", ['Clinic "desk"', "Clinic\\", "Clinic\ndesk", "Clinic\x00"])
+def test_a_title_that_would_break_the_written_modules_is_refused(tmp_path, title):
+    with pytest.raises(CommandError, match="is not a usable title"):
+        call_command("startenv", "clinic", directory=tmp_path, title=title)
     assert not list(tmp_path.iterdir())
 
 

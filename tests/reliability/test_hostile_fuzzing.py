@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 import pytest
 from django.db import transaction
-from django.urls import resolve
+from django.urls import get_resolver, resolve
+from django.urls.resolvers import URLResolver
 from drf_spectacular.generators import SchemaGenerator
 
 from rlplatform.throttling import AnonymousRateThrottle, PrincipalRateThrottle
@@ -228,6 +229,50 @@ def test_no_query_parameter_of_any_list_or_page_fails_the_server(world):
                 response = send(client, "GET", f"{base}?{query}")
                 where = f"GET {base}?{query[:80]} as {principal}"
                 problems += problems_of(response, value == "\x00", where)
+    assert not problems, "\n".join(problems[:30])
+
+
+# A path parameter's values: text routes take any of them; number routes only the digits.
+PATH_VALUES = ["x" * 5000, "9" * 5000, "9" * 30, "\u0663", "%ED%A0%80", "bank-v" + "9" * 5000]
+
+
+def parameter_routes() -> list[tuple[str, str]]:
+    """(name, route) of every route of the URL conf with a path parameter, the admin's aside."""
+    found = []
+
+    def walk(resolver: URLResolver, prefix: str) -> None:
+        for pattern in resolver.url_patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern, route)
+            elif "<" in route and not route.startswith("admin/") and pattern.name:
+                found.append((pattern.name, route))
+
+    walk(get_resolver(), "")
+    return found
+
+
+def test_no_path_parameter_fails_the_server(world):
+    """Every route's path parameters set to each hostile value, by a principal the permission
+    matrix lets through, in a GET and a POST."""
+    problems, sent = [], 0
+    for name, route in parameter_routes():
+        for value in PATH_VALUES:
+            url = "/" + re.sub(
+                r"<(?:(\w+):)?(\w+)>",
+                lambda match, value=value: (
+                    value
+                    if match[1] != "int" or (value.isascii() and value.isdigit())
+                    else str(world["arguments"].get(match[2], 1))
+                ),
+                route,
+            )
+            for method in ("GET", "POST"):
+                principal = (reaching(method, name) or ["admin"])[0]
+                response = send(world["clients"][principal], method, url, data="{}")
+                sent += 1
+                problems += problems_of(response, False, f"{method} {url[:100]} as {principal}")
+    assert sent > 500, f"only {sent} requests: the route walk is blind"
     assert not problems, "\n".join(problems[:30])
 
 

@@ -10,10 +10,11 @@ import json
 import pytest
 from django.test import Client
 
+from environments.models import Episode, Step
 from labeling import services as labeling
 from labeling.models import Adjudication, Campaign, Judgment
 from labeling.queue import next_item_for
-from rlplatform.models import AuditEvent
+from rlplatform.models import ApiKey, AuditEvent
 from tests.conftest import key_client, signed_in
 from tests.factories import make_api_key, make_campaign, make_finished_episode
 
@@ -181,7 +182,14 @@ def test_nul_in_the_skip_note_is_refused(graded, contractor):
     ],
 )
 def test_nul_in_the_campaign_form_is_refused_naming_the_field(manager, field, value, named):
-    form = {
+    response = signed_in(manager).post("/label/manage/new/", campaign_form(**{field: value}))
+    assert response.status_code == 400
+    assert named in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def campaign_form(**fields) -> dict:
+    return {
         "name": "Hostile",
         "kind": "grade",
         "schema": json.dumps(SCHEMA),
@@ -193,12 +201,128 @@ def test_nul_in_the_campaign_form_is_refused_naming_the_field(manager, field, va
         "qualification_pass_rate": 0.8,
         "review_threshold": 0.6,
         "lease_seconds": 900,
-        field: value,
+        **fields,
     }
-    response = signed_in(manager).post("/label/manage/new/", form)
-    assert response.status_code == 400
-    assert named in response.content.decode()
+
+
+# --- Unicode digits where a number is expected ---------------------------------------------
+# int(), float() and Django's date parser read "\u0663" as 3; the platform reads numbers in ASCII
+# digits only, as its environments' sites and OpenEnv do.
+
+ARABIC_INDIC = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
+FULLWIDTH = str.maketrans(
+    "0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"
+)
+DEVANAGARI = str.maketrans(
+    "0123456789", "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f"
+)
+DIGIT_SCRIPTS = pytest.mark.parametrize(
+    "digits", [ARABIC_INDIC, FULLWIDTH, DEVANAGARI], ids=["arabic-indic", "fullwidth", "devanagari"]
+)
+
+
+@DIGIT_SCRIPTS
+def test_an_api_id_in_unicode_digits_is_refused_naming_the_field(admin_user, digits):
+    agent = key_client(scopes=["agent"])
+    first = post_json(
+        agent, "/api/v1/episodes/", {"environment": "bank-v1", "family": "pay_bill", "seed": 1}
+    )
+    task = str(first.json()["task"]["id"])
+    response = post_json(agent, "/api/v1/episodes/", {"task": task.translate(digits)})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].keys() == {"task"}
+    assert Episode.objects.count() == 1
+    assert post_json(agent, "/api/v1/episodes/", {"task": task}).status_code == 201
+
+
+@DIGIT_SCRIPTS
+def test_an_api_number_in_unicode_digits_is_refused_naming_the_field(graded, manager, digits):
+    item = graded["assignment"].item
+    url = f"/api/v1/work-items/{item.pk}/"
+    response = signed_in(manager).patch(url, {"priority": "7".translate(digits)}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].keys() == {"priority"}
+    item.refresh_from_db()
+    assert item.priority == 0
+
+
+@DIGIT_SCRIPTS
+def test_an_api_date_in_unicode_digits_is_refused_naming_the_field(admin_user, digits):
+    body = {"name": "later", "scopes": ["agent"], "expires_at": "2030-01-02T03:04:05Z"}
+    response = post_json(
+        signed_in(admin_user),
+        "/api/v1/keys/",
+        {**body, "expires_at": body["expires_at"].translate(digits)},
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].keys() == {"expires_at"}
+    assert not ApiKey.objects.exists()
+    assert post_json(signed_in(admin_user), "/api/v1/keys/", body).status_code == 201
+
+
+@DIGIT_SCRIPTS
+def test_an_openenv_seed_in_unicode_digits_is_refused_as_pydantic_does(admin_user, digits):
+    _, key = make_api_key(scopes=["agent"])
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = post_json(client, "/openenv/bank-v1/reset", {"seed": "42".translate(digits)})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["type"] == "int_parsing" and error["loc"] == ["body", "seed"]
+    assert not Episode.objects.exists()
+
+
+@DIGIT_SCRIPTS
+def test_a_page_form_number_in_unicode_digits_is_a_form_error(manager, digits):
+    response = signed_in(manager).post(
+        "/label/manage/new/", campaign_form(overlap="2".translate(digits))
+    )
+    assert "Enter a whole number." in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+@DIGIT_SCRIPTS
+def test_a_page_form_date_in_unicode_digits_is_a_form_error(admin_user, digits):
+    form = {
+        "name": "later",
+        "scopes": ["agent"],
+        "expires_at": "2030-01-02 03:04".translate(digits),
+    }
+    response = signed_in(admin_user).post("/keys/", form)
+    assert "Enter a valid date/time." in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+@DIGIT_SCRIPTS
+def test_a_page_number_or_size_in_unicode_digits_is_not_read_as_one(admin_user, digits):
+    agent = key_client(scopes=["agent"])
+    for seed in (1, 2):
+        body = {"environment": "bank-v1", "family": "pay_bill", "seed": seed}
+        post_json(agent, "/api/v1/episodes/", body)
+    assert len(agent.get("/api/v1/episodes/?page=2&page_size=1").json()["results"]) == 1
+    assert (
+        agent.get(f"/api/v1/episodes/?page={'2'.translate(digits)}&page_size=1").status_code == 404
+    )
+    ignored = agent.get(f"/api/v1/episodes/?page_size={'1'.translate(digits)}").json()
+    assert len(ignored["results"]) == 2
+
+
+@pytest.mark.parametrize("version", ["9" * 5000, "1".translate(ARABIC_INDIC)])
+def test_an_environment_version_that_is_not_a_few_ascii_digits_is_not_found(admin_user, version):
+    response = key_client(scopes=["agent"]).get(f"/api/v1/environments/bank-v{version}/")
+    assert response.status_code == 404, response.content[:200]
+
+
+def test_an_export_history_in_unicode_digits_is_refused_naming_the_filter(admin_user):
+    history = "last_pages:" + "3".translate(ARABIC_INDIC)
+    response = post_json(
+        key_client(scopes=["export"]),
+        "/api/v1/exports/",
+        {"kind": "sft", "filters": {"granularity": "step", "history": history}},
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"].keys() == {"filters.history"}
 
 
 def test_nul_at_sign_in_is_refused_before_any_lookup(db):
@@ -249,6 +373,21 @@ def test_nul_in_a_header_that_is_stored_is_refused(graded, contractor):
     assert response.status_code == 400
     assert response.json()["error"]["fields"].keys() == {"Idempotency-Key"}
     assert not Judgment.objects.exists()
+
+
+def test_a_step_idempotency_key_header_longer_than_its_column_is_refused(admin_user):
+    agent = key_client(scopes=["agent"])
+    episode = post_json(
+        agent, "/api/v1/episodes/", {"environment": "bank-v1", "family": "pay_bill", "seed": 1}
+    ).json()
+    url = f"/api/v1/episodes/{episode['id']}/step/"
+    body = json.dumps({"action": "noop()"})
+    refused = agent.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 101)
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["error"]["fields"].keys() == {"idempotency_key"}
+    assert not Step.objects.exists()
+    stepped = agent.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 100)
+    assert stepped.status_code == 200, stepped.content
 
 
 @pytest.mark.parametrize(

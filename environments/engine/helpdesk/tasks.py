@@ -9,7 +9,13 @@ from collections import Counter
 
 from environments.engine.base import Check, Outcome
 from environments.engine.kit import WorldRandom, by_id
-from environments.engine.tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from environments.engine.tasks import (
+    TaskFamily,
+    check_amount,
+    check_no_collateral,
+    diff_records,
+    whole_numbers_in,
+)
 
 from .world import GROUPS, MACROS, build_world, escalation_refusal, is_open, triage
 
@@ -256,7 +262,7 @@ class CountBreached(TaskFamily):
 
     def verify(self, initial: dict, final: dict, params: dict) -> Outcome:
         # Whole numbers only: "3.25" is not a count, and an answer naming two numbers fails.
-        numbers = re.findall(r"(?<![\d.,])\d+(?![\d.,]*\d)", final["answer"] or "")
+        numbers = whole_numbers_in(final["answer"])
         ok = numbers == [str(params["count"])]
         checks = [Check("answer", ok, f"the answer names {numbers}, expected {params['count']}")]
         checks.append(_collateral(initial, final, []))

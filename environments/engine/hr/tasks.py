@@ -3,11 +3,15 @@ final state: what must have changed, and that nothing else did."""
 
 from __future__ import annotations
 
-import re
-
 from environments.engine.base import Check, Outcome
 from environments.engine.kit import WorldRandom, by_id, long_date, money
-from environments.engine.tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from environments.engine.tasks import (
+    TaskFamily,
+    check_amount,
+    check_no_collateral,
+    diff_records,
+    whole_numbers_in,
+)
 
 from .world import (
     CAPS,
@@ -48,7 +52,7 @@ def _added(initial: dict, final: dict, key: str) -> list[dict]:
 
 def _whole_number_check(answer: str | None, expected: int) -> Check:
     # Whole numbers only: "3.5" is not a count of days, and an answer naming two numbers fails.
-    numbers = re.findall(r"(?<![\d.,])\d+(?![\d.,]*\d)", answer or "")
+    numbers = whole_numbers_in(answer)
     ok = numbers == [str(expected)]
     return Check("answer", ok, f"the answer names {numbers}, expected {expected}")
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).parent / "template"
 ENGINE = Path(__file__).parent.parent
-_NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+_NAME = re.compile(r"[a-z][a-z0-9_]{1,30}")
 _IMPORT = "from . import {name}  # noqa: F401  isort: skip\n"
 
 
 def check_name(name: str) -> str:
     """A new environment's name: a lowercase Python identifier, free in the engine."""
-    if not _NAME.match(name) or keyword.iskeyword(name):
+    if not _NAME.fullmatch(name) or keyword.iskeyword(name):
         raise ValueError(
             f"{name!r} is not a usable environment name: use 2-31 lowercase letters, digits and "
             "underscores, starting with a letter (it becomes a module and the id NAME-v1)"
@@ -29,9 +29,22 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_title(title: str) -> str:
+    """A site's title: it is written into the new modules' strings and docstrings, so it holds
+    no quote, backslash or control character that would end them or break the file."""
+    if not (len(title) <= 60 and title.isprintable()) or any(c in title for c in '"\\'):
+        raise ValueError(
+            f"{title[:60]!r} is not a usable title: use at most 60 printable characters without "
+            "double quotes or backslashes"
+        )
+    return title
+
+
 def lay_out(name: str, directory: Path = ENGINE, title: str | None = None) -> list[Path]:
     """Write the template as the package `directory/name`; returns the files written."""
     check_name(name)
+    if title:
+        check_title(title)
     target = directory / name
     if target.exists():
         raise ValueError(f"{target} exists already")

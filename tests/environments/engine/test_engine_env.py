@@ -1,15 +1,18 @@
 """The Environment contract, exercised on the bank: reset, step, render, evaluate, registry."""
 
 import json
+import re
 
 import pytest
 
 from environments.engine import (
+    Action,
     ActionError,
     Environment,
     Task,
     get_environment,
     list_environments,
+    parse_action,
     run_episode,
 )
 from environments.engine.bank.world import _generate, build_world
@@ -46,6 +49,13 @@ def test_registry_finds_the_bank_by_every_id_form():
         get_environment("casino")
     with pytest.raises(KeyError, match="bank-v9"):
         get_environment("bank-v9")
+
+
+@pytest.mark.parametrize("env_id", ["bank-v" + "9" * 5000, "bank-v\u0661", "bank-v\uff11"])
+def test_registry_refuses_a_version_that_is_not_a_few_ascii_digits(env_id):
+    # int() refuses 5,000 digits with a ValueError, and reads "\u0661" as 1.
+    with pytest.raises(KeyError, match="not an environment id"):
+        get_environment(env_id)
 
 
 def test_reset_is_deterministic_json_and_starts_signed_out(task):
@@ -165,6 +175,53 @@ def test_filters_apply_only_when_asked_and_paginate(history):
     assert find(state, "button", "Previous page").disabled
     state = click(state, "button", "Next page")
     assert "Page 2 of" in BANK.render(state).find(contains="Page 2 of").name
+
+
+# A fill whose value is a number, an amount or a date, as the solvers type them.
+_NUMERIC_FILL = re.compile(r"[0-9$.,/ :-]*[0-9][0-9$.,/ :-]*")
+_NOT_DIGITS = str.maketrans("0123456789", "oIZEhSGLBq")
+
+
+def _replayed(env: Environment, task: Task, actions: list[str], digits: dict) -> bool:
+    """Whether the solver's actions, their typed numbers' digits replaced, still solve the task."""
+    state = env.reset(task.seed, task)
+    for action in map(parse_action, actions):
+        if action.name == "fill" and _NUMERIC_FILL.fullmatch(action.args["value"]):
+            action = Action(
+                "fill", {**action.args, "value": action.args["value"].translate(digits)}
+            )
+        try:
+            state = env.step(state, action)
+        except ActionError:
+            break
+    return env.evaluate(state, task).success
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [
+        "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+        "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19",
+        "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f",
+    ],
+    ids=["arabic-indic", "fullwidth", "devanagari"],
+)
+def test_no_site_reads_unicode_digits_as_numbers(digits):
+    """Every site reads amounts, counts and dates in ASCII digits only, as a real site's server
+    does: a solved task replayed with its numbers typed in another script's digits ends as it
+    does with letters typed in their place (an answer task may still succeed either way)."""
+    unicode_digits = str.maketrans("0123456789", digits)
+    numbers_mattered = []
+    for env in list_environments():
+        for family in env.families:
+            task = env.make_task(family, 5)
+            _, actions, outcome = run_episode(env, task, env.solver())
+            assert outcome.success, f"{env.id}/{family}: the solver failed"
+            nonsense = _replayed(env, task, actions, _NOT_DIGITS)
+            assert _replayed(env, task, actions, unicode_digits) == nonsense, f"{env.id}/{family}"
+            if not nonsense:
+                numbers_mattered.append(f"{env.id}/{family}")
+    assert len(numbers_mattered) >= 10, numbers_mattered
 
 
 def test_insufficient_funds_is_an_alert_not_an_error(task):

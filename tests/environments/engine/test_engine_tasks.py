@@ -1,7 +1,13 @@
 import pytest
 
 from environments.engine.base import Check, Outcome
-from environments.engine.tasks import amounts_in, check_amount, check_no_collateral, diff_records
+from environments.engine.tasks import (
+    amounts_in,
+    check_amount,
+    check_no_collateral,
+    diff_records,
+    whole_numbers_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,12 +36,31 @@ def test_amount_answers_match_as_numbers(text):
         ("", "names no amount"),
         ("$1,234.50 or $1,243.50", "names 2 amounts"),
         ("-$1,234.50", "says -$1,234.50"),
+        # Digits of other scripts are not numbers here, as on the sites' forms.
+        ("$\u0661,\u0662\u0663\u0664.\u0665\u0660", "names no amount"),
+        ("$\uff11,\uff12\uff13\uff14.\uff15\uff10", "names no amount"),
     ],
 )
 def test_wrong_or_ambiguous_amount_answers_fail_and_say_why(text, why):
     check = check_amount(text, 123450)
     assert not check.passed
     assert why in check.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("3 days", ["3"]),
+        ("3 or 4", ["3", "4"]),
+        ("3.5 days", []),
+        ("1,200 tickets", []),
+        ("\u0663 days", []),
+        ("\u0969 days", []),
+        (None, []),
+    ],
+)
+def test_whole_number_answers_are_ascii_digits_alone(text, numbers):
+    assert whole_numbers_in(text) == numbers
 
 
 def test_no_answer_fails():
