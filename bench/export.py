@@ -81,7 +81,8 @@ def fill(episodes: int, steps: int, first_id: int) -> None:
         with conn.cursor().copy(
             "COPY environments_episode (id, task_id, env_id, seed, actor_kind, user_id, source, "
             "status, state, step_count, reward, success, outcome, metadata, reward_mode, "
-            "observation_mode, paid_checks, created_at, updated_at, finished_at) FROM STDIN"
+            "observation_mode, paid_checks, variant, created_at, updated_at, finished_at) "
+            "FROM STDIN"
         ) as copy:
             for episode in range(first_id, first_id + episodes):
                 copy.write_row(
@@ -103,6 +104,7 @@ def fill(episodes: int, steps: int, first_id: int) -> None:
                         "sparse",
                         "axtree",
                         "[]",
+                        "default",
                         "2026-01-01T00:00:00Z",
                         "2026-01-01T00:00:00Z",
                         "2026-01-01T00:00:00Z",

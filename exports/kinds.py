@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
@@ -30,10 +32,14 @@ from exports.prompts import Budget, StepPrompts, budget_of, page_text, system_pr
 from labeling.quality import first_error_step_labels
 from rlplatform.services import ServiceError
 
-# Episodes read at a time: with their steps, this bounds an export's memory.
-CHUNK = 50
-# Decision rows written at a time (a Parquet row group of about a megabyte).
-STEP_BATCH_ROWS = 500
+# Episodes, or labelled items (each with one or two episodes), read at a time. A label kind
+# holds the steps of a chunk's episodes at once, so this bounds its memory.
+CHUNK = 20
+# Steps fetched at a time (each with its page, a few kilobytes of JSON).
+STEP_FETCH_ROWS = 250
+# Decision rows written at a time: a Parquet row group of a few megabytes. Fewer, larger groups
+# keep the file's metadata small, which the writer holds until the file closes.
+STEP_BATCH_ROWS = 2000
 SCHEMA_VERSION = 1
 
 NAMED_VALUE = pa.struct([("name", pa.string()), ("value", pa.float64())])
@@ -97,22 +103,18 @@ class StepRow(NamedTuple):
 def episodes_with_steps(
     episodes: QuerySet[Episode], using: str
 ) -> Iterator[tuple[Episode, list[StepRow]]]:
-    """Each episode with its steps, a chunk of episodes at a time (flat memory)."""
-    chunk: list[Episode] = []
-    for episode in episodes.iterator(chunk_size=CHUNK):
-        chunk.append(episode)
-        if len(chunk) == CHUNK:
-            yield from _with_steps(chunk, using)
-            chunk = []
-    if chunk:
+    """Each episode (`episodes` in id order) with its steps: episodes read a chunk at a time,
+    their steps streamed, so that one episode's steps are held at a time (flat memory)."""
+    for chunk in _chunks(episodes.iterator(chunk_size=CHUNK)):
         yield from _with_steps(chunk, using)
 
 
 def _with_steps(chunk: list[Episode], using: str) -> Iterator[tuple[Episode, list[StepRow]]]:
-    steps: dict[int, list[StepRow]] = {episode.pk: [] for episode in chunk}
+    """The episodes of `chunk` (in id order) with their steps, read in one query, an episode's
+    steps made into StepRows as it comes."""
     rows = (
         Step.objects.using(using)
-        .filter(episode_id__in=steps)
+        .filter(episode_id__in=[episode.pk for episode in chunk])
         .order_by("episode_id", "index")
         .annotate(observation_text=Cast("observation", TextField()))
         .values_list(
@@ -126,10 +128,25 @@ def _with_steps(chunk: list[Episode], using: str) -> Iterator[tuple[Episode, lis
             "error",
         )
     )
-    for row in rows.iterator(chunk_size=2000):
-        steps[row[0]].append(StepRow(*row))
+    by_episode = groupby(rows.iterator(chunk_size=STEP_FETCH_ROWS), key=itemgetter(0))
+    group = next(by_episode, None)
     for episode in chunk:
-        yield episode, steps[episode.pk]
+        steps: list[StepRow] = []
+        if group is not None and group[0] == episode.pk:
+            steps = [StepRow(*row) for row in group[1]]
+            group = next(by_episode, None)
+        yield episode, steps
+
+
+def _chunks(entries: Iterator, size: int = CHUNK) -> Iterator[list]:
+    chunk = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @lru_cache(maxsize=4096)
@@ -147,8 +164,9 @@ class ExportKind:
     schema: ClassVar[pa.Schema]
     # Filters this kind applies unless the export says otherwise.
     default_filters: ClassVar[dict[str, Any]] = {}
-    # Rows written at a time (a Parquet row group): fewer for rows that hold whole
-    # trajectories, so that memory stays flat however long the episodes are.
+    # Rows a Parquet row group holds at most (and between progress reports): fewer for rows
+    # that hold whole trajectories. The writer ends a group sooner at BATCH_BYTES of rows
+    # (exports/writers.py), so that memory stays flat however long the episodes or pages are.
     batch_rows: ClassVar[int] = 2000
     # Whether rows are decisions or trajectories as the export says (`granularity`, with the
     # page and history budget of exports/prompts.py).
@@ -170,7 +188,7 @@ class ExportKind:
         return self.schema
 
     def rows_per_batch(self, filters: dict[str, Any]) -> int:
-        """Rows written at a time: `batch_rows`, or for decision rows (a few kilobytes each)
+        """Rows of a batch: `batch_rows`, or for decision rows (a few kilobytes each)
         `STEP_BATCH_ROWS`."""
         if self.has_granularity and budget_of(filters).granularity == "step":
             return STEP_BATCH_ROWS
@@ -641,17 +659,6 @@ def item_columns(item, label: dict[str, Any]) -> dict[str, Any]:
         "family": item.task.family,
         "seed": item.task.seed,
     }
-
-
-def _chunks(entries: Iterator, size: int = CHUNK) -> Iterator[list]:
-    chunk = []
-    for entry in entries:
-        chunk.append(entry)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def labelled_answers(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str):

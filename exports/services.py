@@ -105,20 +105,15 @@ def _write_and_publish(export: Export, progress) -> list[dict[str, Any]]:
             total = kind.count(filters, SNAPSHOT)
             progress(0, total, "Writing rows")
             schema = kind.schema_for(export.filters)
-            writer = WRITERS[export.format](workdir / f"data.{export.format}", schema)
+            batch_rows = kind.rows_per_batch(export.filters)
+            writer = WRITERS[export.format](workdir / f"data.{export.format}", schema, batch_rows)
             lengths = RowLengths(export.filters.get("tokenizer"))
             counts: Counter[str] = Counter()
-            batch_rows = kind.rows_per_batch(export.filters)
-            batch: list[dict[str, Any]] = []
             for row in kind.rows(filters, SNAPSHOT, counts):
                 lengths.add(kind.sequences(row))
-                batch.append(row)
-                if len(batch) == batch_rows:
-                    writer.write(batch)
-                    batch = []
+                writer.write(row)
+                if writer.rows % batch_rows == 0:
                     progress(writer.rows, total)
-            if batch or not writer.rows:
-                writer.write(batch)
             writer.close()
             left_out = kind.left_out(filters, SNAPSHOT)
         # The last word a cancel can have: after this, the snapshot is published.

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet as pq
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from environments.engine.page import page_from_json, page_to_axtree
 from environments.models import Episode
-from exports import services
+from exports import services, writers
 from exports.models import Export
 from rlplatform.models import Job, JobStatus
 from rlplatform.services import JobProgress, job_execute
@@ -88,6 +89,19 @@ def test_the_same_data_exported_twice_gives_identical_bytes(manager, recorded, f
     first = run_export(manager, "trajectories", fmt)
     second = run_export(manager, "trajectories", fmt)
     assert first.files == second.files
+
+
+@pytest.mark.parametrize("kind", ["trajectories", "sft"])
+def test_parquet_holds_the_rows_of_jsonl_over_many_row_groups(manager, recorded, kind, monkeypatch):
+    # A few kilobytes of rows a batch: each row group ends by its size.
+    monkeypatch.setattr(writers, "BATCH_BYTES", 4_000)
+    jsonl = run_export(manager, kind, "jsonl")
+    parquet = run_export(manager, kind, "parquet")
+    with default_storage.open(f"{jsonl.storage_prefix}/data.jsonl") as file:
+        expected = [json.loads(line) for line in file]
+    path = Path(default_storage.path(f"{parquet.storage_prefix}/data.parquet"))
+    assert pq.ParquetFile(path).metadata.num_row_groups > 1
+    assert pq.read_table(path).to_pylist() == expected
 
 
 def test_rows_written_during_an_export_are_not_in_it(manager, recorded):
