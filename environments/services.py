@@ -7,6 +7,7 @@ sessions alike, so every trajectory is recorded the same way.
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
 from django.db import IntegrityError, connection, transaction
@@ -634,16 +635,52 @@ def episode_abandon(*, episode: Episode) -> Episode:
             .select_related("task")
             .get(pk=episode.pk)
         )
-        if episode.is_finished:
-            return episode
-        env = environment_get(episode.env_id)
-        _finish(
-            episode,
-            EpisodeStatus.ABANDONED,
-            env.evaluate(episode_state(episode), engine_task(episode.task)),
-        )
-        episode.save(update_fields=["status", "reward", "success", "outcome", "finished_at"])
+        if not episode.is_finished:
+            _abandon_locked(episode)
     return episode
+
+
+# Episodes of agents' own processes (the agent API and gymnasium, OpenEnv and trainers), which a
+# client that dies without closing leaves running. Rollouts recover theirs (rollouts_recover);
+# people come back to theirs.
+CLIENT_SOURCES = ("api", "openenv")
+
+
+def episodes_abandon_idle(*, idle_for: timedelta, now: datetime | None = None) -> int:
+    """Abandon the running episodes of agents' own processes that no step has touched for
+    `idle_for`, as a client's close would; return how many. Run by celery beat; an episode
+    stepped meanwhile, or locked by a step in flight, is left running."""
+    cutoff = (now or timezone.now()) - idle_for
+    idle = Episode.objects.filter(
+        status=EpisodeStatus.RUNNING,
+        actor_kind=ActorKind.AGENT,
+        source__in=CLIENT_SOURCES,
+        updated_at__lte=cutoff,
+    )
+    abandoned = 0
+    for pk in idle.order_by("pk").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            skip_locked = connection.features.has_select_for_update_skip_locked
+            episode = (
+                idle.filter(pk=pk)
+                .select_related("task")
+                .select_for_update(skip_locked=skip_locked, of=("self",))
+                .first()
+            )
+            if episode is not None:
+                _abandon_locked(episode)
+                abandoned += 1
+    return abandoned
+
+
+def _abandon_locked(episode: Episode) -> None:
+    env = environment_get(episode.env_id)
+    _finish(
+        episode,
+        EpisodeStatus.ABANDONED,
+        env.evaluate(episode_state(episode), engine_task(episode.task)),
+    )
+    episode.save(update_fields=["status", "reward", "success", "outcome", "finished_at"])
 
 
 def _finish(episode: Episode, status: str, outcome: Outcome) -> None:

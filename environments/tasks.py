@@ -2,8 +2,10 @@
 what a retry or a second delivery does."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from environments import imports, rollouts, selectors, services
@@ -61,3 +63,9 @@ def rollouts_recover() -> int:
 @shared_task(name="environments.tasks.import_trajectories")
 def import_trajectories(job_id: int) -> None:
     job_execute(job_id=job_id, handler=imports.import_job_run)
+
+
+@shared_task(name="environments.tasks.abandon_idle_episodes")
+def abandon_idle_episodes() -> int:
+    idle_for = timedelta(seconds=settings.EPISODE_IDLE_TIMEOUT_SECONDS)
+    return services.episodes_abandon_idle(idle_for=idle_for)

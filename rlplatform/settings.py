@@ -276,6 +276,9 @@ JOB_REDISPATCH_AFTER_SECONDS = env_int("JOB_REDISPATCH_AFTER_SECONDS", 300)
 # message for it runs it again, and beat sends one. Until then a duplicate message is dropped;
 # an attempt that was only quiet and lost its lease stops at its next progress report.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 1800)
+# An agent's episode (agent API, gymnasium, OpenEnv) that no step has touched for this long is
+# abandoned: its client died without closing it.
+EPISODE_IDLE_TIMEOUT_SECONDS = env_int("EPISODE_IDLE_TIMEOUT_SECONDS", 6 * 3600)
 CELERY_BEAT_SCHEDULE = {
     "redispatch-stale-jobs": {
         "task": "rlplatform.tasks.jobs_redispatch_stale",
@@ -285,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
     "recover-rollout-items": {
         "task": "environments.tasks.rollouts_recover",
         "schedule": 30.0,
+    },
+    "abandon-idle-episodes": {
+        "task": "environments.tasks.abandon_idle_episodes",
+        "schedule": 300.0,
     },
     "labeling-expire-leases": {
         "task": "labeling.tasks.expire_leases",
