@@ -269,7 +269,7 @@ def test_the_evaluate_command_prints_a_report_that_counts_tasks_in_each_variant(
     )  # fmt: skip
     lines = out.getvalue().splitlines()
     assert lines[0] == (
-        "scripted on bank-v1, train split, 1 tasks per family in 2 UI variants "
+        "scripted on bank-v1, train split, 1 task per family in 2 UI variants "
         "(default, wording) x 2 attempts"
     )
     tasks, episodes = lines[2].split()[1:3]

@@ -151,8 +151,9 @@ class Command(BaseCommand):
         # in that variant), so the tasks column counts tasks times variants.
         self.stdout.write(
             f"{evaluation.policy_label} on {evaluation.env_id}, {evaluation.split} split, "
-            f"{evaluation.tasks_per_family} tasks per family in {len(evaluation.variants)} UI "
-            f"variants ({', '.join(evaluation.variants)}) x {k} attempts"
+            f"{_count(evaluation.tasks_per_family, 'task')} per family in "
+            f"{_count(len(evaluation.variants), 'UI variant')} ({', '.join(evaluation.variants)}) "
+            f"x {_count(evaluation.attempts, 'attempt')}"
         )
         self.stdout.write(header)
         rows = [(row["family"], row) for row in evaluation.report["families"]]
@@ -185,3 +186,7 @@ class Command(BaseCommand):
 def _names(listed: str) -> list[str]:
     """The names of a comma-separated option."""
     return [name.strip() for name in listed.split(",") if name.strip()]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
