@@ -5,6 +5,7 @@ is in no split; the `split` filter keeps the rows of one split."""
 import datasets
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
 
 from environments.engine.splits import split_seed_range
 from exports import services
@@ -112,6 +113,39 @@ def test_label_rows_carry_their_split_and_the_manifest_counts_items_of_other_spl
     assert manifest["left_out"]["outside_split"]["items"] == len(played) - 1
 
 
+def test_a_pair_is_in_its_tasks_split_only_when_both_trajectories_are(manager):
+    agent = key_client(scopes=["agent"])
+    solver = solver_actions("bank-v1", "transfer_funds", TRAIN_SEED)
+
+    def episode(variant: str, actions: list[str]) -> int:
+        return api_episode(
+            agent,
+            env_id="bank-v1",
+            family="transfer_funds",
+            seed=TRAIN_SEED,
+            variant=variant,
+            actions=actions,
+        )
+
+    # A pair of the default variant is in train; one with a `mixed` trajectory is in none.
+    items = [
+        {"episode_a": episode("default", solver), "episode_b": episode("default", solver[:1])},
+        {"episode_a": episode("default", solver), "episode_b": episode("mixed", [])},
+    ]
+    schema = [{"name": "preference", "type": "preference"}]
+    campaign = api_campaign(signed_in(manager), kind="compare", schema=schema, items=items)
+    graders = [signed_in(user) for user in UserFactory.create_batch(2, role=Role.CONTRACTOR)]
+    for grader in graders:
+        api_work_queue(grader, campaign, lambda a: {"preference": {"choice": "A", "strength": 2}})
+    client = signed_in(manager)
+
+    pairs, _ = export(client, "preference", {"granularity": "trajectory"})
+    assert pairs["split"] == ["train", None]
+    train, manifest = export(client, "preference", {"granularity": "trajectory", "split": "train"})
+    assert train["split"] == ["train"]
+    assert manifest["left_out"]["outside_split"]["items"] == 1
+
+
 def test_an_unknown_split_is_refused_naming_the_filter(admin_user):
     client = key_client(scopes=["export"])
     response = client.post(
@@ -119,3 +153,21 @@ def test_an_unknown_split_is_refused_naming_the_filter(admin_user):
     )
     assert response.status_code == 400
     assert "filters.split" in response.json()["error"]["message"]
+
+
+def test_the_exports_page_and_manage_py_export_take_the_split(manager):
+    page = signed_in(manager)
+    assert 'name="split"' in page.get("/exports/").content.decode()
+    started = page.post("/exports/", {"kind": "sft", "format": "jsonl", "split": "validation"})
+    assert started.status_code == 302
+    refused = page.post("/exports/", {"kind": "sft", "format": "jsonl", "split": "holdout"})
+    assert refused.status_code == 400
+    call_command(
+        "export", "trajectories", "--filters", '{"split": "test"}', "--user", "manager", "--no-wait"
+    )
+    assert [export.filters.get("split") for export in Export.objects.order_by("pk")] == [
+        "validation",
+        "test",
+    ]
+    with pytest.raises(CommandError, match="split"):
+        call_command("export", "trajectories", "--filters", '{"split": "holdout"}', "--no-wait")
