@@ -56,7 +56,13 @@ class ExportFiltersInput(serializers.Serializer):
     )
     seed_from = IntegerField(required=False, min_value=0, help_text="tasks")
     seed_to = IntegerField(required=False, min_value=0, help_text="tasks")
-    split = serializers.ChoiceField(choices=SPLITS, required=False, help_text="tasks")
+    split = serializers.ChoiceField(
+        choices=SPLITS,
+        required=False,
+        help_text="tasks: the split whose tasks (train by default); other kinds: only rows of "
+        "tasks in this split (every row by default; rows carry their `split`, held-out "
+        "families and UI variants in test only)",
+    )
     campaigns = serializers.ListField(child=IntegerField(min_value=1), required=False)
     min_confidence = FloatField(
         required=False,

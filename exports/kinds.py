@@ -9,22 +9,28 @@ Column names follow what TRL's trainers read: `prompt`/`completion` (SFT), `prom
 """
 
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, reduce
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
 import pyarrow as pa
-from django.db.models import Exists, F, OuterRef, QuerySet, TextField
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from environments.engine import get_environment
+from environments.engine import get_environment, list_environments
 from environments.engine.actions import ActionError, parse_action
 from environments.engine.page import page_from_json
-from environments.engine.splits import split_families, split_variants
+from environments.engine.splits import (
+    split_families,
+    split_of_task,
+    split_seed_range,
+    split_variants,
+)
 from environments.engine.variants import VARIANTS
 from environments.models import ActorKind, Episode, EpisodeStatus, Step
 from environments.observations import render_page
@@ -84,7 +90,43 @@ def finished_episodes(filters: dict[str, Any], using: str) -> QuerySet[Episode]:
         episodes = episodes.filter(finished_at__lt=filters["finished_before"])
     if filters.get("episodes_of") is not None:
         episodes = episodes.filter(user_id=filters["episodes_of"])
+    if filters.get("split"):
+        episodes = episodes.filter(
+            in_split(filters["split"], env="env_id", seed="seed", family="task__family")
+        )
     return episodes
+
+
+def in_split(
+    split: str, *, env: str, seed: str, family: str, variants: tuple[str, ...] = ("variant",)
+) -> Q:
+    """The rows whose task is in `split` (split_of_task's rule) as a query condition: in each
+    environment, the split's seeds less, outside `test`, its held-out families and UI
+    variants. `env`, `seed`, `family` and `variants` name the fields that hold them (a row
+    showing several episodes names each one's variant: all must be in the split)."""
+    conditions = []
+    for environment in list_environments():
+        seeds = split_seed_range(split, env_id=environment.id)
+        condition = Q(
+            **{env: environment.id, f"{seed}__gte": seeds.start, f"{seed}__lt": seeds.stop}
+        )
+        if split != "test":
+            condition &= ~Q(**{f"{family}__in": environment.heldout_families})
+            for variant in variants:
+                condition &= ~Q(**{f"{variant}__in": environment.heldout_variants})
+        conditions.append(condition)
+    return reduce(operator.or_, conditions)
+
+
+def split_of_row(env_id: str, family: str, seed: int, variants: list[str | None]) -> str | None:
+    """The split of a row showing episodes of one task in these UI variants: theirs when they
+    agree, else None (the row holds something of a split it is not in)."""
+    splits = {split_of_task(env_id, family, seed, variant) for variant in variants or [None]}
+    return splits.pop() if len(splits) == 1 else None
+
+
+def episode_split(episode: Episode) -> str | None:
+    return split_of_task(episode.env_id, episode.task.family, episode.seed, episode.variant)
 
 
 class StepRow(NamedTuple):
@@ -237,6 +279,7 @@ class Trajectories(ExportKind):
             ("family", pa.string()),
             ("seed", pa.int64()),
             ("variant", pa.string()),
+            ("split", pa.string()),
             ("goal", pa.string()),
             ("actor_kind", pa.string()),
             ("source", pa.string()),
@@ -271,6 +314,7 @@ class Trajectories(ExportKind):
             "family": episode.task.family,
             "seed": episode.seed,
             "variant": episode.variant,
+            "split": episode_split(episode),
             "goal": episode.task.goal,
             "actor_kind": episode.actor_kind,
             "source": episode.source,
@@ -312,6 +356,7 @@ class TrajectorySteps(ExportKind):
             ("environment", pa.string()),
             ("family", pa.string()),
             ("seed", pa.int64()),
+            ("split", pa.string()),
             ("goal", pa.string()),
             ("actor_kind", pa.string()),
             ("step", pa.int32()),
@@ -335,12 +380,14 @@ class TrajectorySteps(ExportKind):
     def rows(self, filters, using, counts):
         mode = filters.get("observation_mode") or "axtree"
         for episode, steps in episodes_with_steps(finished_episodes(filters, using), using):
+            split = episode_split(episode)
             for step in steps:
                 yield {
                     "episode_id": episode.pk,
                     "environment": episode.env_id,
                     "family": episode.task.family,
                     "seed": episode.seed,
+                    "split": split,
                     "goal": episode.task.goal,
                     "actor_kind": episode.actor_kind,
                     "step": step.index,
@@ -386,6 +433,7 @@ class Sft(ExportKind):
             ("environment", pa.string()),
             ("family", pa.string()),
             ("seed", pa.int64()),
+            ("split", pa.string()),
             ("source", pa.string()),
             ("error_category", pa.string()),
         ]
@@ -397,6 +445,7 @@ class Sft(ExportKind):
             ("environment", pa.string()),
             ("family", pa.string()),
             ("seed", pa.int64()),
+            ("split", pa.string()),
         ]
     )
     default_filters = {"actor_kind": ActorKind.CONTRACTOR, "success": True}
@@ -431,6 +480,7 @@ class Sft(ExportKind):
                 "environment": episode.env_id,
                 "family": episode.task.family,
                 "seed": episode.seed,
+                "split": episode_split(episode),
             }
             if budget.granularity == "trajectory":
                 yield {"messages": demonstration(episode.task.goal, steps, budget), **where}
@@ -513,6 +563,8 @@ LEFT_OUT_REASONS = {
     "never_part": "one trajectory goes on where the other stops, with the same actions before, so "
     "they never chose differently on one page (granularity: trajectory gives the pair whole)",
     "unanswered": "the label does not answer this question",
+    "outside_split": "the item's task is not in the `split` filter's split (another seed range, "
+    "or a held-out family or UI variant, which is in test only)",
 }
 
 
@@ -535,7 +587,39 @@ def labelled_items(filters: dict[str, Any], using: str, campaign_kind: str):
         items = items.filter(task__env_id__in=filters["environments"])
     if filters.get("families"):
         items = items.filter(task__family__in=filters["families"])
-    return items
+    if filters.get("split"):
+        items = items.filter(in_split(filters["split"], **ITEM_SPLIT_FIELDS))
+    # The UI variants its episodes were shown in: with its task, the item's split.
+    return items.annotate(variant_a=F("episode_a__variant"), variant_b=F("episode_b__variant"))
+
+
+# Where an item's task and episodes are, for `in_split`.
+ITEM_SPLIT_FIELDS = {
+    "env": "task__env_id",
+    "seed": "task__seed",
+    "family": "task__family",
+    "variants": ("episode_a__variant", "episode_b__variant"),
+}
+
+
+def items_outside_split(filters: dict[str, Any], using: str, campaign_kind: str, qtype: str) -> int:
+    """How many labelled items of campaigns asking a `qtype` question the `split` filter
+    leaves out (none without it)."""
+    from labeling.models import Campaign
+
+    if not filters.get("split"):
+        return 0
+    asking = [
+        campaign.pk
+        for campaign in Campaign.objects.using(using).filter(kind=campaign_kind)
+        if question_of(campaign.schema, qtype) is not None
+    ]
+    items = labelled_items({**filters, "split": None}, using, campaign_kind)
+    return (
+        items.filter(campaign_id__in=asking)
+        .exclude(in_split(filters["split"], **ITEM_SPLIT_FIELDS))
+        .count()
+    )
 
 
 def left_out_reason(
@@ -586,6 +670,8 @@ def labels_left_out(
         for *_, reason in final_answers(filters, using, campaign_kind, qtype)
         if reason is not None
     )
+    if outside := items_outside_split(filters, using, campaign_kind, qtype):
+        counts["outside_split"] = outside
     return dict(sorted(counts.items()))
 
 
@@ -642,6 +728,7 @@ ITEM_FIELDS = [
     ("environment", pa.string()),
     ("family", pa.string()),
     ("seed", pa.int64()),
+    ("split", pa.string()),
 ]
 
 
@@ -658,6 +745,12 @@ def item_columns(item, label: dict[str, Any]) -> dict[str, Any]:
         "environment": item.task.env_id,
         "family": item.task.family,
         "seed": item.task.seed,
+        "split": split_of_row(
+            item.task.env_id,
+            item.task.family,
+            item.task.seed,
+            [variant for variant in (item.variant_a, item.variant_b) if variant is not None],
+        ),
     }
 
 
@@ -789,6 +882,12 @@ class Preference(ExportKind):
                     "environment": item.task.env_id,
                     "family": item.task.family,
                     "seed": item.task.seed,
+                    "split": split_of_row(
+                        item.task.env_id,
+                        item.task.family,
+                        item.task.seed,
+                        [takeover.agent_variant, takeover.person_variant],
+                    ),
                     "source": "takeover",
                     "error_category": takeover.category or None,
                 }
@@ -834,7 +933,7 @@ class Preference(ExportKind):
 def takeover_pairs(filters: dict[str, Any], using: str):
     """Each takeover that succeeded (the verifier said done) and whose person acted otherwise
     than the agent at the replaced step, with the agent's and the person's steps; filtered by
-    campaign, environment and family like the compared pairs."""
+    campaign, environment, family and split like the compared pairs."""
     from labeling.models import Takeover
 
     takeovers = (
@@ -849,6 +948,19 @@ def takeover_pairs(filters: dict[str, Any], using: str):
         takeovers = takeovers.filter(agent_episode__env_id__in=filters["environments"])
     if filters.get("families"):
         takeovers = takeovers.filter(agent_episode__task__family__in=filters["families"])
+    if filters.get("split"):
+        takeovers = takeovers.filter(
+            in_split(
+                filters["split"],
+                env="agent_episode__env_id",
+                seed="agent_episode__seed",
+                family="agent_episode__task__family",
+                variants=("agent_episode__variant", "episode__variant"),
+            )
+        )
+    takeovers = takeovers.annotate(
+        agent_variant=F("agent_episode__variant"), person_variant=F("episode__variant")
+    )
     for chunk in _chunks(takeovers.iterator(chunk_size=CHUNK)):
         ids = [t.agent_episode_id for t in chunk] + [t.episode_id for t in chunk]
         steps = episode_steps(ids, using)

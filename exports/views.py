@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from environments.engine import list_environments
+from environments.engine.splits import SPLITS
 from environments.models import ActorKind
 from exports import selectors, services
 from exports.kinds import KINDS
@@ -33,6 +34,12 @@ class ExportForm(forms.Form):
         required=False,
         choices=[("", "One decision each (default)"), ("trajectory", "One trajectory each")],
         help_text="sft, preference, stepwise and unpaired",
+    )
+    split = forms.ChoiceField(
+        required=False,
+        choices=[("", "Every split (tasks: train)"), *((split, split) for split in SPLITS)],
+        help_text="Only rows of tasks in this split; held-out families and UI variants are in "
+        "test only.",
     )
     campaigns = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: all."
@@ -69,6 +76,8 @@ class ExportForm(forms.Form):
             filters["success"] = data["success"] == "true"
         if data["granularity"]:
             filters["granularity"] = data["granularity"]
+        if data["split"]:
+            filters["split"] = data["split"]
         if data["campaigns"]:
             filters["campaigns"] = sorted(int(pk) for pk in data["campaigns"])
         if data["min_confidence"] is not None:

@@ -53,6 +53,20 @@ def split_of_seed(seed: int, *, env_id: str | None = None) -> str | None:
     return None
 
 
+def split_of_task(env_id: str, family: str, seed: int, variant: str | None = None) -> str | None:
+    """The split a task (shown in `variant`, when given) belongs to: its seed's split, except
+    that a held-out family or UI variant is in `test` only, so on a train or validation seed
+    it is in no split (None), as is a seed outside every split's range. Exports label their
+    rows with it, so that a training set can leave out every row of a test task."""
+    split = split_of_seed(seed, env_id=env_id)
+    if split is None or split == "test":
+        return split
+    env = get_environment(env_id)
+    if family in env.heldout_families or variant in env.heldout_variants:
+        return None
+    return split
+
+
 def split_families(env_id: str, split: str) -> list[str]:
     """The task families a split draws on: every family in `test`, all but the held-out ones
     in `train` and `validation`."""

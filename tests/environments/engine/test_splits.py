@@ -12,6 +12,7 @@ from environments.engine.splits import (
     environment_splits,
     split_families,
     split_of_seed,
+    split_of_task,
     split_seed_range,
     split_variants,
 )
@@ -92,3 +93,21 @@ def test_held_out_ui_variants_render_only_in_the_test_split(env_id):
         assert not set(split_variants(env_id, split)) & set(env.heldout_variants)
         assert "default" in split_variants(env_id, split)
     assert split_variants(env_id, "test") == list(VARIANTS)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_a_task_is_in_its_seeds_split_unless_its_family_or_variant_is_held_out(env_id):
+    env = get_environment(env_id)
+    family = split_families(env_id, "train")[0]
+    for split in SPLITS:
+        seed = split_seed_range(split, env_id=env_id).start
+        assert split_of_task(env_id, family, seed) == split
+        assert split_of_task(env_id, family, seed, "default") == split
+        # A held-out family or UI variant is in test only: on other seeds, in no split.
+        held_out = "test" if split == "test" else None
+        for heldout_family in env.heldout_families:
+            assert split_of_task(env_id, heldout_family, seed) == held_out
+        for variant in env.heldout_variants:
+            assert split_of_task(env_id, family, seed, variant) == held_out
+    beyond = split_seed_range("test", env_id=env_id).stop
+    assert split_of_task(env_id, family, beyond) is None
