@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from environments import imports, observations, policies, rollouts, selectors, services
-from environments.engine.prompts import PROMPTS
+from environments.engine.prompts import HISTORY_HELP, PROMPTS
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import environment_splits
 from environments.engine.variants import DEFAULT as DEFAULT_VARIANT
@@ -612,7 +612,8 @@ POLICY_HELP = (
     "`kind`: scripted, random (`seed`) or chat: `base_url`, `model`, and optionally `api_key` "
     "(never stored), `temperature`, `max_tokens`, `timeout` and `prompt` (`step`, the default: "
     "exactly the prompt an exported step row has, the action alone as the answer; "
-    "`reasoning`: rules that let a general model think first)"
+    "`reasoning`: rules that let a general model think first) and `history` (`actions`, the "
+    "default, `none` or `last_pages:K`, as exports take it)"
 )
 
 
@@ -632,6 +633,7 @@ class RolloutListApi(APIView):
         max_tokens = IntegerField(required=False, min_value=1, max_value=8192)
         timeout = FloatField(required=False, min_value=1, max_value=600)
         prompt = serializers.ChoiceField(choices=PROMPTS, required=False)
+        history = serializers.CharField(required=False, max_length=20, help_text=HISTORY_HELP)
 
     class RolloutStartInput(serializers.Serializer):
         environments = serializers.ListField(child=serializers.CharField(), min_length=1)

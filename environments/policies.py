@@ -16,11 +16,13 @@ import httpx
 
 from environments.engine import Page, RandomPolicy, Task, get_environment
 from environments.engine.prompts import (
+    DEFAULT_HISTORY,
     DEFAULT_MAX_OBSERVATION_CHARS,
     DEFAULT_OBSERVATION_MODE,
     DEFAULT_PROMPT,
     Budget,
     PlayPrompts,
+    parse_history,
 )
 from rlplatform import outbound
 
@@ -114,6 +116,7 @@ class ChatPolicy:
         retries: int = 4,
         backoff: float = 0.5,
         prompt: str = DEFAULT_PROMPT,
+        history: str = DEFAULT_HISTORY,
         observation_mode: str = DEFAULT_OBSERVATION_MODE,
         max_observation_chars: int | None = DEFAULT_MAX_OBSERVATION_CHARS,
         http: httpx.Client | None = None,
@@ -124,8 +127,12 @@ class ChatPolicy:
         self.retries = retries
         self.backoff = backoff
         self.prompt = prompt
+        history, last_pages = parse_history(history)
         self.budget = Budget(
-            observation_mode=observation_mode, max_observation_chars=max_observation_chars
+            observation_mode=observation_mode,
+            max_observation_chars=max_observation_chars,
+            history=history,
+            last_pages=last_pages,
         )
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # Guarded: the URL is a user's choice, and the workers must not reach internal addresses.
@@ -203,7 +210,8 @@ def build_policy(
     max_observation_chars: int | None = DEFAULT_MAX_OBSERVATION_CHARS,
 ) -> RolloutPolicy:
     """The policy a rollout's spec names, for one environment; a chat policy asks with its
-    `prompt` (`step` or `reasoning`), showing pages in `observation_mode` within
+    `prompt` (`step` or `reasoning`) and `history` (`actions`, `none`, `last_pages:K`, as
+    exports take it), showing pages in `observation_mode` within
     `max_observation_chars` (the engine's policies read pages). The random policy draws other
     actions on each attempt at a task; the scripted solver is the same every time."""
     kind = spec["kind"]
@@ -219,6 +227,7 @@ def build_policy(
         max_tokens=int(spec.get("max_tokens", 256)),
         timeout=float(spec.get("timeout", 60.0)),
         prompt=spec.get("prompt", DEFAULT_PROMPT),
+        history=spec.get("history", DEFAULT_HISTORY),
         observation_mode=observation_mode,
         max_observation_chars=max_observation_chars,
     )

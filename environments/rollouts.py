@@ -123,6 +123,10 @@ def _validate_spec(spec: dict[str, Any]) -> list[tuple[str, str, int, str]]:
             raise ServiceError(
                 f"policy.prompt must be one of {', '.join(prompts.PROMPTS)}", field="policy.prompt"
             )
+        try:
+            prompts.parse_history(policy.get("history", prompts.DEFAULT_HISTORY))
+        except ValueError as error:
+            raise ServiceError(f"policy.{error}", field="policy.history") from None
     concurrency = int(spec.get("concurrency", 8))
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise ServiceError(
@@ -201,6 +205,7 @@ def rollout_start(
     secret = policy.pop("api_key", "")
     if policy["kind"] == "chat":
         policy.setdefault("prompt", prompts.DEFAULT_PROMPT)
+        policy.setdefault("history", prompts.DEFAULT_HISTORY)
     settings = _settings_of(spec)
     params = {
         "environments": list(spec["environments"]),

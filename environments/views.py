@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from environments import imports, rollouts, selectors, services
 from environments.engine import page_to_html
-from environments.engine.prompts import DEFAULT_PROMPT
+from environments.engine.prompts import DEFAULT_HISTORY, DEFAULT_PROMPT
 from environments.engine.text import ascii_digits
 from environments.engine.variants import VARIANTS
 from environments.forms import FamilyPickerForm
@@ -86,6 +86,13 @@ PROMPT_CHOICES = [
     ("step", "Step rows' prompt: the action alone (a model fine-tuned on exported rows)"),
     ("reasoning", "Think first, then the action (a general model)"),
 ]
+# The history a chat model's prompt shows, as exports' `history` option writes step rows.
+HISTORY_CHOICES = [
+    ("actions", "The steps so far, one line each"),
+    ("last_pages:1", "The steps so far, the last with its page"),
+    ("last_pages:2", "The steps so far, the last two with their pages"),
+    ("none", "None: the current page only"),
+]
 
 
 class RolloutForm(FamilyPickerForm):
@@ -119,6 +126,9 @@ class RolloutForm(FamilyPickerForm):
     prompt = forms.ChoiceField(
         choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, required=False, label="Prompt"
     )
+    history = forms.ChoiceField(
+        choices=HISTORY_CHOICES, initial=DEFAULT_HISTORY, required=False, label="History"
+    )
     concurrency = IntegerField(min_value=1, max_value=256, initial=8, label="Episodes at once")
 
     def clean(self):
@@ -148,6 +158,7 @@ class RolloutForm(FamilyPickerForm):
                 base_url=data["base_url"],
                 model=data["model"],
                 prompt=data["prompt"] or DEFAULT_PROMPT,
+                history=data["history"] or DEFAULT_HISTORY,
             )
         return {
             "environments": data["environments"],

@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from environments import observations, rollouts
-from environments.engine.prompts import DEFAULT_PROMPT
+from environments.engine.prompts import DEFAULT_HISTORY, DEFAULT_PROMPT
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from environments.forms import FamilyPickerForm
-from environments.views import PROMPT_CHOICES
+from environments.views import HISTORY_CHOICES, PROMPT_CHOICES
 from evaluations import charts, files, selectors, services
 from evaluations.apis import EvaluationOutput
 from evaluations.models import Evaluation
@@ -56,6 +56,9 @@ class EvaluationForm(FamilyPickerForm):
     prompt = forms.ChoiceField(
         choices=PROMPT_CHOICES, initial=DEFAULT_PROMPT, required=False, label="Prompt"
     )
+    history = forms.ChoiceField(
+        choices=HISTORY_CHOICES, initial=DEFAULT_HISTORY, required=False, label="History"
+    )
     reward_mode = forms.ChoiceField(choices=[(mode, mode) for mode in REWARD_MODES])
     observation_mode = forms.ChoiceField(
         choices=[("", "default"), *((mode, mode) for mode in observations.TEXT_MODES)],
@@ -77,8 +80,14 @@ class EvaluationForm(FamilyPickerForm):
         data = dict(self.cleaned_data)
         policy = {"kind": data.pop("policy")}
         base_url, model, prompt = data.pop("base_url"), data.pop("model"), data.pop("prompt")
+        history = data.pop("history")
         if policy["kind"] == "chat":
-            policy.update(base_url=base_url, model=model, prompt=prompt or DEFAULT_PROMPT)
+            policy.update(
+                base_url=base_url,
+                model=model,
+                prompt=prompt or DEFAULT_PROMPT,
+                history=history or DEFAULT_HISTORY,
+            )
         data["observation_mode"] = data["observation_mode"] or None
         data["families"] = self.ticked_families(data["environment"])
         return {**data, "policy": policy}

@@ -8,7 +8,6 @@ an export's episodes revisit the same pages often.
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from environments.engine.prompts import (
     PageFacts,
     history_line,
     page_facts,
+    parse_history,
     system_turn,
 )
 from environments.observations import MODES, TEXT_MODES, check_budget, render_page
@@ -31,12 +31,9 @@ if TYPE_CHECKING:
     from exports.kinds import StepRow
 
 GRANULARITIES = ("step", "trajectory")
-MAX_LAST_PAGES = 10
 # Step rows render pages in the text modes (by default the engine's, DEFAULT_OBSERVATION_MODE);
 # `trajectory` rows in any observation mode.
 DEFAULT_TRAJECTORY_MODE = "axtree"
-
-_LAST_PAGES = re.compile(r"last_pages:([0-9]{1,3})")
 
 
 def system_prompt(goal: str) -> str:
@@ -76,20 +73,15 @@ def budget_of(filters: dict[str, Any]) -> Budget:
         raise ServiceError(error.message, field="filters.max_observation_chars") from None
     if max_chars is None and step:
         max_chars = DEFAULT_MAX_OBSERVATION_CHARS
-    history, last_pages = parse_history(filters.get("history") or DEFAULT_HISTORY)
+    history, last_pages = history_of(filters)
     return Budget(granularity, mode, max_chars, history, last_pages)
 
 
-def parse_history(value: Any) -> tuple[str, int]:
-    if value in ("actions", "none"):
-        return value, 0
-    match = _LAST_PAGES.fullmatch(value) if isinstance(value, str) else None
-    if match and 1 <= int(match.group(1)) <= MAX_LAST_PAGES:
-        return "last_pages", int(match.group(1))
-    raise ServiceError(
-        f"history must be 'actions', 'none' or 'last_pages:K' with K from 1 to {MAX_LAST_PAGES}",
-        field="filters.history",
-    )
+def history_of(filters: dict[str, Any]) -> tuple[str, int]:
+    try:
+        return parse_history(filters.get("history") or DEFAULT_HISTORY)
+    except ValueError as error:
+        raise ServiceError(str(error), field="filters.history") from None
 
 
 @lru_cache(maxsize=64)

@@ -23,6 +23,7 @@ change the system turn only: the user turn is the same, within the same budget.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,22 @@ Quote text with single quotes. Think briefly if you need to, then give the actio
 RULES = {"step": STEP_RULES, "reasoning": REASONING_RULES}
 PROMPTS = tuple(RULES)
 DEFAULT_PROMPT = "step"
+
+
+MAX_LAST_PAGES = 10
+_LAST_PAGES = re.compile(r"last_pages:([0-9]{1,3})")
+HISTORY_HELP = f"'actions', 'none' or 'last_pages:K' with K from 1 to {MAX_LAST_PAGES}"
+
+
+def parse_history(value: Any) -> tuple[str, int]:
+    """A history option (`actions`, `none`, `last_pages:K`) as Budget's `history` and
+    `last_pages`; ValueError for anything else."""
+    if value in ("actions", "none"):
+        return value, 0
+    match = _LAST_PAGES.fullmatch(value) if isinstance(value, str) else None
+    if match and 1 <= int(match.group(1)) <= MAX_LAST_PAGES:
+        return "last_pages", int(match.group(1))
+    raise ValueError(f"history must be {HISTORY_HELP}")
 
 
 def system_turn(goal: str, prompt: str = DEFAULT_PROMPT) -> str:

@@ -41,6 +41,18 @@ def start(client, **fields):
             "policy.prompt",
             "chain",
         ),
+        (
+            {
+                "policy": {
+                    "kind": "chat",
+                    "base_url": CHAT_URL,
+                    "model": "m",
+                    "history": "last_pages:\u0663",
+                }
+            },
+            "policy.history",
+            "last_pages:K",
+        ),
         ({"reward_mode": "dense"}, "reward_mode", "dense"),
         ({"observation_mode": "html"}, "observation_mode", "html"),
         ({"max_observation_chars": 5}, "max_observation_chars", "greater than or equal to"),

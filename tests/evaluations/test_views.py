@@ -160,7 +160,7 @@ def test_the_form_starts_an_evaluation_or_says_what_was_wrong(client, manager):
     assert "The results appear here when the last episode has ended." in page
 
 
-def test_the_form_evaluates_a_chat_model_with_the_prompt_chosen(client, manager):
+def test_the_form_evaluates_a_chat_model_with_the_prompt_and_history_chosen(client, manager):
     client.force_login(manager)
     response = client.post(
         "/evaluations/",
@@ -173,6 +173,7 @@ def test_the_form_evaluates_a_chat_model_with_the_prompt_chosen(client, manager)
             "base_url": "https://models.example/v1",
             "model": "general",
             "prompt": "reasoning",
+            "history": "last_pages:1",
             "reward_mode": "sparse",
             "observation_mode": "",
             "concurrency": 1,
@@ -185,6 +186,7 @@ def test_the_form_evaluates_a_chat_model_with_the_prompt_chosen(client, manager)
         "base_url": "https://models.example/v1",
         "model": "general",
         "prompt": "reasoning",
+        "history": "last_pages:1",
     }
     assert (evaluation.observation_mode, evaluation.max_observation_chars) == ("pruned", 1800)
     page = client.get(response["Location"]).content.decode()

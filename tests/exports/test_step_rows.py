@@ -353,6 +353,8 @@ def test_diff_rows_show_what_changed_since_the_page_before(manager):
     [
         {},
         {"observation_mode": "diff", "max_observation_chars": 600, "variants": ["wording"]},
+        {"history": "last_pages:2"},
+        {"history": "none"},
     ],
 )
 def test_a_chat_policy_is_asked_exactly_the_prompts_of_its_episodes_step_rows(manager, spec):
@@ -366,8 +368,13 @@ def test_a_chat_policy_is_asked_exactly_the_prompts_of_its_episodes_step_rows(ma
                 "environments": ["tickets-v1"],
                 "families": ["buy_adjacent"],
                 "seeds": [4],
-                "policy": {"kind": "chat", "base_url": server.url, "model": "tuned"},
-                **spec,
+                "policy": {
+                    "kind": "chat",
+                    "base_url": server.url,
+                    "model": "tuned",
+                    **({"history": spec["history"]} if "history" in spec else {}),
+                },
+                **{key: value for key, value in spec.items() if key != "history"},
             },
             user=manager,
         )
@@ -377,7 +384,9 @@ def test_a_chat_policy_is_asked_exactly_the_prompts_of_its_episodes_step_rows(ma
     assert episode.success and episode.step_count == len(asked)
 
     options = {
-        key: spec[key] for key in ("observation_mode", "max_observation_chars") if key in spec
+        key: spec[key]
+        for key in ("observation_mode", "max_observation_chars", "history")
+        if key in spec
     }
     rows, manifest = exported(manager, "sft", {"actor_kind": "agent", **options})
     assert manifest["options"]["observation_mode"] == episode.observation_mode
@@ -385,8 +394,13 @@ def test_a_chat_policy_is_asked_exactly_the_prompts_of_its_episodes_step_rows(ma
     assert sorted(rows["step"]) == list(range(2, len(asked)))
     for row in rows:
         assert row["prompt"] == asked[row["step"]]
-    # The history as the model saw it: the refusals, and on long pages only the latest steps.
     histories = "\n".join(messages[1]["content"] for messages in asked)
+    if spec.get("history") == "none":
+        assert "Previous steps" not in histories
+        return
+    if spec.get("history") == "last_pages:2":
+        assert "Page at step 2:" in histories
+    # The history as the model saw it: the refusals, and on long pages only the latest steps.
     assert "1. click('9999') -> refused: unknown_bid" in histories
     assert "2. I am not sure what to do. -> refused: malformed_action" in histories
     assert "earlier steps not shown" in histories

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from environments import observations
-from environments.engine.prompts import DEFAULT_PROMPT, PROMPTS
+from environments.engine.prompts import DEFAULT_HISTORY, DEFAULT_PROMPT, HISTORY_HELP, PROMPTS
 from environments.engine.rewards import REWARD_MODES
 from environments.engine.splits import SPLITS
 from evaluations import services
@@ -54,6 +54,11 @@ class Command(BaseCommand):
             "alone; the default) or reasoning (a general model thinks first)",
         )
         parser.add_argument(
+            "--history",
+            default=DEFAULT_HISTORY,
+            help=f"the steps a chat model's prompt shows, as in exports: {HISTORY_HELP}",
+        )
+        parser.add_argument(
             "--api-key-env",
             default="",
             help="the name of an environment variable holding the chat model's key",
@@ -89,7 +94,10 @@ class Command(BaseCommand):
             policy["seed"] = options["seed"]
         if options["policy"] == "chat":
             policy.update(
-                base_url=options["base_url"], model=options["model"], prompt=options["prompt"]
+                base_url=options["base_url"],
+                model=options["model"],
+                prompt=options["prompt"],
+                history=options["history"],
             )
             if options["api_key_env"]:
                 policy["api_key"] = os.environ.get(options["api_key_env"], "")
