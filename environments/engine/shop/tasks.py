@@ -57,7 +57,7 @@ def _item(world: dict, variant_id: object, qty: int | None = None) -> str:
     variant = next((v for v in world["variants"] if v["id"] == variant_id), None)
     if variant is None:
         return shown(variant_id)
-    line = _line(world, variant, qty or 1)
+    line = _line(world, variant, 1 if qty is None else qty)
     label = item_label(line)
     return label if qty is not None else label.split(" x ", 1)[1]
 
