@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
@@ -171,6 +171,38 @@ def _money(value: Decimal) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
+def shown(value: object) -> str:
+    """A value as a person would write it in a check's detail: text without quotes, lists as
+    "a, b", a record as its values, and "nothing" for None, "" and empty lists."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(shown(v) for v in value.values() if v not in (None, ""))
+    return str(value)
+
+
+def check_field(
+    name: str,
+    got: object,
+    want: object,
+    show: Callable[[object], str] = shown,
+    *,
+    missing: str | None = None,
+) -> Check:
+    """Pass when `got` equals `want`. The detail shows the value the way the site does:
+    "show(got) instead of show(want)" on a failure, "show(want)" on a pass, and `missing`
+    (failing) when there is no record to check."""
+    if missing is not None:
+        return Check(name, False, missing)
+    if got != want:
+        return Check(name, False, f"{show(got)} instead of {show(want)}")
+    return Check(name, True, show(want))
+
+
 # --- collateral damage -------------------------------------------------------------------
 
 
@@ -231,6 +263,6 @@ def check_no_collateral(
         elif fld == "-":
             parts.append(f"{key} {rid} was removed")
         else:
-            parts.append(f"{key} {rid} {fld} changed from {before!r} to {after!r}")
+            parts.append(f"{key} {rid} {fld} changed from {shown(before)} to {shown(after)}")
     more = f" (and {len(unasked) - 5} more)" if len(unasked) > 5 else ""
     return Check(name, False, "unrequested changes: " + "; ".join(parts) + more)

@@ -9,7 +9,14 @@ import re
 
 from environments.engine.base import Check, Outcome
 from environments.engine.kit import WorldRandom, by_id, long_date, money
-from environments.engine.tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from environments.engine.tasks import (
+    TaskFamily,
+    check_amount,
+    check_field,
+    check_no_collateral,
+    diff_records,
+    shown,
+)
 
 from .world import (
     AIRPORTS,
@@ -67,11 +74,47 @@ def _check_charged(
     total = sum(p["amount"] for p in payments)
     if wrong:
         return Check(
-            name, False, f"{len(wrong)} payment(s) are not charges to the {card} card for {kinds}"
+            name,
+            False,
+            f"{len(wrong)} payment(s) are not charges to the {card} card for " + " or ".join(kinds),
         )
     if total != expected:
         return Check(name, False, f"{money(total)} was charged, expected {money(expected)}")
     return Check(name, True, f"{money(expected)} charged to the {card} card")
+
+
+def _flights(ids: list[str]) -> str:
+    """Flight ids ("SK379-2024-11-07") as the site numbers them: "SK 379 + SK 997"."""
+    numbers = [re.sub(r"^([A-Z]+)(\d+)-", r"\1 \2 ", i).split(" 20")[0] for i in ids]
+    return " + ".join(numbers) or "no flights"
+
+
+def _route(route: object) -> str:
+    origin, dest, day = route  # type: ignore[misc]
+    if origin is None:
+        return "no trip"
+    return f"{origin} to {dest} on {long_date(day) if day else shown(day)}"
+
+
+def _fare(pair: object) -> str:
+    fare, price = pair  # type: ignore[misc]
+    if fare is None:
+        return "no fare"
+    return f"{fare} fare at {money(price) if isinstance(price, int) else shown(price)}"
+
+
+def _paid_with(card: object) -> str:
+    return f"paid with {card}" if card else "not paid"
+
+
+def _passengers(people: object) -> str:
+    """(name, birth date, seat, bags) tuples as "Mei Johnson (born 1957-07-16), seat 22A,
+    1 bag"."""
+    out = []
+    for name, birth, seat, bags in people:  # type: ignore[attr-defined]
+        bag_text = "no bags" if not bags else f"{bags} bag" + ("s" if bags != 1 else "")
+        out.append(f"{name} (born {birth}), {f'seat {seat}' if seat else 'no seat'}, {bag_text}")
+    return "; ".join(out) or "no passengers"
 
 
 def _legs(seed: int, params: dict, day: str, ids: list[str]) -> list[dict] | None:
@@ -96,6 +139,14 @@ def _trip_params(w: dict, booking: dict) -> dict:
         "date": booking["date"],
         "date_long": long_date(booking["date"]),
     }
+
+
+def _payments(rows: list[tuple]) -> str:
+    return ", ".join(f"{what} {money(amount)} to {card}" for what, amount, card in rows) or "none"
+
+
+def _credits(rows: list[tuple]) -> str:
+    return ", ".join(f"{money(amount)} for booking {code}" for amount, code in rows) or "none"
 
 
 def _refusal(initial: dict, final: dict) -> Outcome:
@@ -194,20 +245,22 @@ class BookFlight(TaskFamily):
         want_passengers = [(params["name"], params["birth"], None, 0)]
         checks = [
             one,
-            Check("route", route == want_route, f"{route}, asked for {want_route}"),
+            check_field("route", route, want_route, _route),
             Check(
                 "cheapest",
                 cheapest,
-                f"the itinerary costs {money(trip['prices'][params['fare']]) if trip else '?'}, "
-                f"the cheapest {money(params['price'])}",
+                (
+                    f"the itinerary costs {money(trip['prices'][params['fare']])}"
+                    if trip
+                    else "no itinerary on the route was booked"
+                )
+                + f", the cheapest {money(params['price'])}",
             ),
-            Check(
-                "fare",
-                (b.get("fare"), b.get("price")) == (params["fare"], params["price"]),
-                f"{b.get('fare')} fare at {b.get('price')}",
+            check_field(
+                "fare", (b.get("fare"), b.get("price")), (params["fare"], params["price"]), _fare
             ),
-            Check("passenger", passengers == want_passengers, f"{passengers}"),
-            Check("card", b.get("card") == params["card"], f"paid with {b.get('card')}"),
+            check_field("passenger", passengers, want_passengers, _passengers),
+            check_field("card", b.get("card"), params["card"], _paid_with),
             _check_charged(
                 "charged",
                 _charges(initial, final, b.get("code")),
@@ -312,15 +365,18 @@ class BookGroup(TaskFamily):
                 b.get("legs") == _legs(final["seed"], params, params["date"], params["legs"])
                 and (b.get("origin"), b.get("dest"), b.get("date"))
                 == (params["origin"], params["dest"], params["date"]),
-                f"{legs}, asked for {params['legs']}",
+                (
+                    f"{_flights(legs)}, {_route((b.get('origin'), b.get('dest'), b.get('date')))}"
+                    if legs
+                    else "no flights booked"
+                )
+                + f", asked for {_flights(params['legs'])}",
             ),
-            Check(
-                "fare",
-                (b.get("fare"), b.get("price")) == (params["fare"], params["price"]),
-                f"{b.get('fare')} fare at {b.get('price')}",
+            check_field(
+                "fare", (b.get("fare"), b.get("price")), (params["fare"], params["price"]), _fare
             ),
-            Check("passengers", got == want, f"{got}"),
-            Check("card", b.get("card") == params["card"], f"paid with {b.get('card')}"),
+            check_field("passengers", got, want, _passengers),
+            check_field("card", b.get("card"), params["card"], _paid_with),
             _check_charged(
                 "charged",
                 _charges(initial, final, b.get("code")),
@@ -398,7 +454,9 @@ class ChangeFlight(TaskFamily):
                 and after["date"] == params["new_date"]
                 and after["price"] == params["new_price"]
                 and after["passengers"] == released,
-                f"{legs} on {after['date']}, asked for {params['new_legs']} (seats released)",
+                f"{_flights(legs)} on {long_date(after['date'])}, asked for "
+                f"{_flights(params['new_legs'])} on {long_date(params['new_date'])} "
+                "(seats released)",
             ),
             _check_charged(
                 "charged",
@@ -481,12 +539,14 @@ class CancelBooking(TaskFamily):
                 (p["what"], p["amount"], p["card"]) for p in refunds if p["kind"] == "Refund"
             )
             ok = got == charged and len(refunds) == len(got) and not credits
-            detail = f"refunds {got}, expected {charged}; {len(credits)} credit(s)"
+            detail = f"refunds: {_payments(got)}; expected {_payments(charged)}"
+            detail += f"; {len(credits)} credit(s)"
         else:
             got = [(c["amount"], c["booking"]) for c in credits]
             ok = got == [(params["back"], params["code"])] and not refunds
             want = [(params["back"], params["code"])]
-            detail = f"credits {got}, expected {want}; {len(refunds)} refund(s)"
+            detail = f"credits: {_credits(got)}; expected {_credits(want)}"
+            detail += f"; {len(refunds)} refund(s)"
         checks = [
             Check("cancelled", status == "Cancelled", f"the booking is {status}"),
             Check("money_back", ok, detail),

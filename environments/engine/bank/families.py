@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..base import Check, Outcome
-from ..tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from ..tasks import TaskFamily, check_amount, check_field, check_no_collateral, diff_records
 from .formats import long_date, money, month_label
 from .world import DISPUTE_REASONS, NOT_DISPUTABLE, build_world, make_routing
 
@@ -52,11 +52,8 @@ def _one_new(initial: dict, final: dict, key: str, what: str) -> tuple[dict | No
 
 
 def _field(name: str, record: dict | None, what: str, got: object, want: object, shown) -> Check:
-    if record is None:
-        return Check(name, False, f"no {what} to check")
-    if got != want:
-        return Check(name, False, f"{shown(got)} instead of {shown(want)}")
-    return Check(name, True, f"{shown(want)}")
+    missing = f"no {what} to check" if record is None else None
+    return check_field(name, got, want, shown, missing=missing)
 
 
 def _collateral(initial: dict, final: dict, allowed: list[tuple[str, str, str]]) -> Check:

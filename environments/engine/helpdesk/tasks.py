@@ -52,6 +52,14 @@ def _said(initial: dict, kind: str, text: str) -> dict:
     return {"author": by_id(initial["agents"], initial["me"])["name"], "kind": kind, "text": text}
 
 
+def _agent(world: dict, aid: str) -> str:
+    return next((a["name"] for a in world["agents"] if a["id"] == aid), aid) if aid else "nobody"
+
+
+def _quoted(texts: list[str]) -> str:
+    return "; ".join(f"“{t}”" for t in texts) or "nothing"
+
+
 def _new_comments(initial: dict, final: dict, tid: str) -> list[dict]:
     """The comments added to a ticket; when an earlier one was changed, a marker that no
     check accepts (a desk never edits what was said)."""
@@ -136,8 +144,12 @@ class ApplyMacro(TaskFamily):
         # A macro that solves also writes its resolution note.
         got = (ticket["status"], ticket["resolution"] if resolution else "")
         checks = [
-            Check("macro_reply", ok, f"new comments {texts}"),
-            Check("status", got == (status, resolution), f"the ticket is {got}"),
+            Check("macro_reply", ok, f"new comments: {_quoted(texts)}"),
+            Check(
+                "status",
+                got == (status, resolution),
+                f"the ticket is {got[0]}" + (f", with the note “{got[1]}”" if got[1] else ""),
+            ),
         ]
         allowed = [("tickets", params["id"], "comments"), ("tickets", params["id"], "status")]
         if resolution:
@@ -182,8 +194,8 @@ class MergeDuplicate(TaskFamily):
         notes = _new_comments(initial, final, target)
         noted = notes == [_said(initial, "note", f"Merged from #{source}.")]
         checks = [
-            Check("merged", merged, f"#{source} merged into {into or 'nothing'}"),
-            Check("target_noted", noted, f"#{target} got {[c['text'] for c in notes]}"),
+            Check("merged", merged, f"#{source} merged into {f'#{into}' if into else 'nothing'}"),
+            Check("target_noted", noted, f"#{target} got {_quoted([c['text'] for c in notes])}"),
         ]
         allowed = [
             ("tickets", source, "merged_into"),
@@ -231,7 +243,7 @@ class AnswerFromKb(TaskFamily):
             Check(
                 "resolution_note",
                 ticket["resolution"] == params["note"],
-                f"the note is {ticket['resolution']!r}",
+                f"the note is {_quoted([ticket['resolution']] if ticket['resolution'] else [])}",
             ),
         ]
         allowed = [("tickets", params["id"], k) for k in ("comments", "status", "resolution")]
@@ -264,7 +276,8 @@ class CountBreached(TaskFamily):
         # Whole numbers only: "3.25" is not a count, and an answer naming two numbers fails.
         numbers = whole_numbers_in(final["answer"])
         ok = numbers == [str(params["count"])]
-        checks = [Check("answer", ok, f"the answer names {numbers}, expected {params['count']}")]
+        named = ", ".join(numbers) or "no whole number"
+        checks = [Check("answer", ok, f"the answer names {named}, expected {params['count']}")]
         checks.append(_collateral(initial, final, []))
         return Outcome.from_checks(checks)
 
@@ -313,8 +326,9 @@ class EscalationRequest(TaskFamily):
             check = Check(
                 "request_handled",
                 escalated,
-                f"the ticket is with {ticket['group']}, {ticket['assignee'] or 'unassigned'}; "
-                f"the rules send it to Tier 2, {params['assignee']}",
+                f"the ticket is with {ticket['group'] or 'no group'}, "
+                f"{_agent(final, ticket['assignee'])}; "
+                f"the rules send it to Tier 2, {_agent(final, params['assignee'])}",
             )
             allowed = [("tickets", params["id"], k) for k in ("group", "assignee")]
         else:
@@ -324,7 +338,8 @@ class EscalationRequest(TaskFamily):
             check = Check(
                 "request_handled",
                 declines and reason,
-                f"the answer declines: {declines}; names {params['reason']}: {reason}",
+                f"the answer {'declines' if declines else 'does not decline'} and "
+                f"{'names' if reason else 'does not name'} the reason ({params['reason']})",
             )
             allowed = []
         checks = [check, _collateral(initial, final, allowed)]
@@ -361,9 +376,13 @@ class AssignTicket(TaskFamily):
             Check(
                 "assignee",
                 ticket["assignee"] == params["agent_id"],
-                f"the assignee is {ticket['assignee'] or 'nobody'}",
+                f"the assignee is {_agent(final, ticket['assignee'])}",
             ),
-            Check("group", ticket["group"] == params["group"], f"the group is {ticket['group']}"),
+            Check(
+                "group",
+                ticket["group"] == params["group"],
+                f"the group is {ticket['group'] or 'none'}",
+            ),
         ]
         allowed = [("tickets", params["id"], k) for k in ("group", "assignee")]
         checks.append(_collateral(initial, final, allowed))

@@ -8,8 +8,10 @@ from environments.engine.kit import WorldRandom, by_id, long_date, money
 from environments.engine.tasks import (
     TaskFamily,
     check_amount,
+    check_field,
     check_no_collateral,
     diff_records,
+    shown,
     whole_numbers_in,
 )
 
@@ -41,6 +43,10 @@ def _collateral(initial: dict, final: dict, allowed: list[tuple[str, str, str]])
     return check_no_collateral(diff_records(initial, final, RECORDS), allowed)
 
 
+def _reason(text: str) -> str:
+    return f"“{text}”" if text else "empty"
+
+
 def _rng(seed: int, family: str) -> WorldRandom:
     return WorldRandom(seed, f"{ENV}/{family}")
 
@@ -54,7 +60,16 @@ def _whole_number_check(answer: str | None, expected: int) -> Check:
     # Whole numbers only: "3.5" is not a count of days, and an answer naming two numbers fails.
     numbers = whole_numbers_in(answer)
     ok = numbers == [str(expected)]
-    return Check("answer", ok, f"the answer names {numbers}, expected {expected}")
+    named = ", ".join(numbers) if numbers else "no whole number"
+    return Check("answer", ok, f"the answer names {named}, expected {expected}")
+
+
+def _employee_name(world: dict, eid: object) -> str:
+    return next((e["name"] for e in world["employees"] if e["id"] == eid), shown(eid))
+
+
+def _show_date(iso: object) -> str:
+    return long_date(iso) if isinstance(iso, str) and iso else shown(iso)
 
 
 def _period_name(period: str) -> str:
@@ -94,15 +109,24 @@ class RequestTimeOff(TaskFamily):
         new = _added(initial, final, "time_off")
         checks = [Check("one_request", len(new) == 1, f"{len(new)} request(s) added")]
         got = new[0] if new else {}
-        for key, want in (
-            ("employee", params["me"]),
-            ("type", "Vacation"),
-            ("start", params["start"]),
-            ("end", params["end"]),
-            ("days", params["days"]),
-            ("status", "pending"),
+
+        missing = None if got else "no request was added"
+
+        def employee(eid: object) -> str:
+            return _employee_name(final, eid)
+
+        def days(n: object) -> str:
+            return f"{n} day(s)" if isinstance(n, int) else shown(n)
+
+        for key, want, show in (
+            ("employee", params["me"], employee),
+            ("type", "Vacation", shown),
+            ("start", params["start"], _show_date),
+            ("end", params["end"], _show_date),
+            ("days", params["days"], days),
+            ("status", "pending", shown),
         ):
-            checks.append(Check(key, got.get(key) == want, f"{got.get(key)!r}, wanted {want!r}"))
+            checks.append(check_field(key, got.get(key), want, show, missing=missing))
         allowed = [("time_off", r["id"], "+") for r in new[:1]]
         checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)
@@ -212,7 +236,7 @@ class ReviewTimeOff(TaskFamily):
             Check(
                 "reason",
                 r["reason"] == params["reason"],
-                f"the reason is {r['reason']!r}, expected {params['reason']!r}",
+                f"the reason is {_reason(r['reason'])}, expected {_reason(params['reason'])}",
             ),
         ]
         allowed = [("time_off", params["id"], "status"), ("time_off", params["id"], "reason")]
@@ -264,11 +288,14 @@ class FileExpenseReport(TaskFamily):
         new = _added(initial, final, "expense_reports")
         checks = [Check("one_report", len(new) == 1, f"{len(new)} report(s) added")]
         report = new[0] if new else {"id": None, "title": None, "status": None}
+        missing = None if new else "no report was added"
+        checks.append(check_field("title", report["title"], params["title"], missing=missing))
         checks.append(
-            Check("title", report["title"] == params["title"], f"the title is {report['title']!r}")
-        )
-        checks.append(
-            Check("submitted", report["status"] == "submitted", f"the report is {report['status']}")
+            Check(
+                "submitted",
+                report["status"] == "submitted",
+                f"the report is {report['status']}" if new else missing,
+            )
         )
         fields = ("category", "date", "amount", "receipt", "description")
         got = sorted(
@@ -333,9 +360,26 @@ class PayrollCorrection(TaskFamily):
         new = _added(initial, final, "corrections")
         checks = [Check("one_correction", len(new) == 1, f"{len(new)} correction(s) added")]
         got = new[0] if new else {}
-        for key in ("employee", "period", "amount", "reason", "approver"):
-            want = params[key]
-            checks.append(Check(key, got.get(key) == want, f"{got.get(key)!r}, wanted {want!r}"))
+
+        def employee(eid: object) -> str:
+            return _employee_name(final, eid)
+
+        missing = None if got else "no correction was added"
+
+        def period(value: object) -> str:
+            return _period_name(value) if isinstance(value, str) and value else shown(value)
+
+        def amount(cents: object) -> str:
+            return money(cents) if isinstance(cents, int) else shown(cents)
+
+        for key, show in (
+            ("employee", employee),
+            ("period", period),
+            ("amount", amount),
+            ("reason", shown),
+            ("approver", employee),
+        ):
+            checks.append(check_field(key, got.get(key), params[key], show, missing=missing))
         allowed = [("corrections", c["id"], "+") for c in new[:1]]
         checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)

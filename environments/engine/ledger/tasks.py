@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..base import Check, Outcome
-from ..tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from ..tasks import TaskFamily, check_amount, check_no_collateral, diff_records, shown
 from .books import by_id, open_bills, open_invoices, overdue_by_customer, periods, profit_and_loss
 from .books import quarter_months as _quarter_months
 from .formats import long_date, money, norm_text, rate_label
@@ -30,17 +30,37 @@ def _added(diffs: list, key: str) -> list[dict]:
     return [d[4] for d in diffs if d[0] == key and d[2] == "+"]
 
 
-def _field_checks(record: dict | None, expected: dict, what: str) -> list[Check]:
+# Fields of a new record holding another record's id, and where that record's name is.
+NAMED_FIELDS = {"customer": "customers", "vendor": "vendors", "account": "accounts"}
+MONEY_FIELDS = ("subtotal", "tax", "total", "amount")
+
+
+def _shown_field(world: dict, fld: str, value: object) -> str:
+    """A field's value as the site shows it: a name for an id, money for cents."""
+    if fld in NAMED_FIELDS:
+        names = {r["id"]: r["name"] for r in world[NAMED_FIELDS[fld]]}
+        return names.get(value, shown(value))  # type: ignore[arg-type]
+    if fld in MONEY_FIELDS and isinstance(value, int):
+        return money(value)
+    return shown(value)
+
+
+def _field_checks(world: dict, record: dict | None, expected: dict, what: str) -> list[Check]:
     """One check per expected field of a new record ({field: (check name, value, shown)});
-    all fail, naming why, when there is no single new record to check."""
+    all fail, naming why, when there is no single new record to check. `world` (the final
+    state) names the records a field points to."""
     checks = []
-    for fld, (name, value, shown) in expected.items():
+    for fld, (name, value, want) in expected.items():
         if record is None:
             checks.append(Check(name, False, f"no single new {what} to check"))
             continue
         got = record.get(fld)
         ok = norm_text(got) == norm_text(value) if isinstance(value, str) else got == value
-        detail = f"{fld} is {shown}" if ok else f"{fld} should be {shown}, got {got!r}"
+        detail = (
+            f"{fld} is {want}"
+            if ok
+            else f"{fld} should be {want}, got {_shown_field(world, fld, got)}"
+        )
         checks.append(Check(name, ok, detail))
     return checks
 
@@ -113,12 +133,14 @@ class CreateInvoice(TaskFamily):
         inv, one = _one_new(diffs, "invoices", "invoice")
         checks = [one]
         checks += _field_checks(
+            final,
             inv,
             {"customer": ("customer", params["customer_id"], params["customer"])},
             "invoice",
         )
         checks.append(_lines_check(inv, params["lines"]))
         checks += _field_checks(
+            final,
             inv,
             {
                 "subtotal": ("subtotal", params["subtotal"], money(params["subtotal"])),
@@ -140,7 +162,7 @@ def _line_key(ln: dict) -> tuple:
 
 def _show_line(ln: dict) -> str:
     return (
-        f"{ln.get('qty')} x {ln.get('desc')!r} at {money(ln.get('unit') or 0)}, "
+        f"{ln.get('qty')} x “{ln.get('desc')}” at {money(ln.get('unit') or 0)}, "
         f"{rate_label(ln.get('tax') or 0)}"
     )
 
@@ -221,6 +243,7 @@ class RecordBill(TaskFamily):
         bill, one = _one_new(diffs, "bills", "bill")
         checks = [one]
         checks += _field_checks(
+            final,
             bill,
             {
                 "vendor": ("vendor", params["vendor_id"], params["vendor"]),
@@ -320,8 +343,9 @@ class _MatchFamily(TaskFamily):
             paid,
             f"{word} {number} is paid by this line"
             if paid
-            else f"{word} {number} is {doc['status']}, paid by {doc['payment']!r}, "
-            f"expected paid by line {line_id} on {params['date']}",
+            else f"{word} {number} is {doc['status']}, "
+            + (f"paid by line {doc['payment']}, " if doc["payment"] else "not paid by any line, ")
+            + f"expected paid by line {line_id} on {params['date']}",
         )
         diffs = diff_records(initial, final, DATA_KEYS)
         allowed = [("feed", line_id, "status"), ("feed", line_id, "doc")]
@@ -416,7 +440,7 @@ class CategorisePayee(TaskFamily):
             line = by_id(final["feed"], lid)
             if line["status"] != "categorised" or line["account"] != account:
                 state = line["status"] if line["status"] != "categorised" else line["account"]
-                wrong.append(f"{lid} ({line['date']}, {money(line['amount'])}) is {state}")
+                wrong.append(f"{lid} ({line['date']}, {money(line['amount'])}) is {shown(state)}")
         done = Check(
             "lines_categorised",
             not wrong,

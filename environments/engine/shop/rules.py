@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from environments.engine.kit import by_id, long_date, money
 
+
+def item_label(line: dict) -> str:
+    """ "2 x Alder Polo (Navy, M)"."""
+    return f"{line['qty']} x {line['name']} ({line['colour']}, {line['size']})"
+
+
+def address_line(a: dict) -> str:
+    return f"{a['name']}, {a['street']}, {a['city']}, {a['state']} {a['zip']}"
+
+
 # name: (price in cents, delivery time)
 SHIPPING = {
     "Standard": (5_99, "5-7 business days"),

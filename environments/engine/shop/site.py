@@ -33,11 +33,13 @@ from .rules import (
     DELIVERY_DAYS,
     FREE_STANDARD_FROM,
     SHIPPING,
+    address_line,
     card_expired,
     cart_lines,
     coupon_discount,
     coupon_problem,
     describe_coupon,
+    item_label,
     order_total,
 )
 from .solver import ShopSolver
@@ -217,15 +219,6 @@ def table(name: str, header: list[str], rows: list[list[str | Element]]) -> Elem
         cells = [c if isinstance(c, Element) else Element("cell", c) for c in row]
         out.append(Element("row", children=cells))
     return Element("table", name, children=out)
-
-
-def item_label(line: dict) -> str:
-    """ "2 x Alder Polo (Navy, M)"."""
-    return f"{line['qty']} x {line['name']} ({line['colour']}, {line['size']})"
-
-
-def address_line(a: dict) -> str:
-    return f"{a['name']}, {a['street']}, {a['city']}, {a['state']} {a['zip']}"
 
 
 def variant_of(state: dict, product_id: str, colour: str, size: str) -> dict | None:

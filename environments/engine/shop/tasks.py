@@ -7,11 +7,26 @@ from __future__ import annotations
 import re
 
 from environments.engine.base import Check, Outcome
-from environments.engine.kit import WorldRandom, by_id, long_date
+from environments.engine.kit import WorldRandom, by_id, long_date, money
 from environments.engine.kit.formats import MONTHS
-from environments.engine.tasks import TaskFamily, check_amount, check_no_collateral, diff_records
+from environments.engine.tasks import (
+    TaskFamily,
+    check_amount,
+    check_field,
+    check_no_collateral,
+    diff_records,
+    shown,
+)
 
-from .rules import SHIPPING, card_expired, coupon_discount, coupon_problem, order_total
+from .rules import (
+    SHIPPING,
+    address_line,
+    card_expired,
+    coupon_discount,
+    coupon_problem,
+    item_label,
+    order_total,
+)
 from .world import REASONS, build_world, has_return, return_deadline
 
 ENV = "shop-v1"
@@ -36,6 +51,29 @@ def _line(world: dict, variant: dict, qty: int) -> dict:
     }
 
 
+def _item(world: dict, variant_id: object, qty: int | None = None) -> str:
+    """A variant as the site names it, "Alder Polo (Navy, M)", with "2 x " before it when
+    `qty` is given."""
+    variant = next((v for v in world["variants"] if v["id"] == variant_id), None)
+    if variant is None:
+        return shown(variant_id)
+    line = _line(world, variant, 1 if qty is None else qty)
+    label = item_label(line)
+    return label if qty is not None else label.split(" x ", 1)[1]
+
+
+def _items(world: dict, lines: list[list]) -> str:
+    return ", ".join(_item(world, vid, qty) for vid, qty in lines) or "nothing"
+
+
+def _address(value: object) -> str:
+    return address_line(value) if isinstance(value, dict) else shown(value)
+
+
+def _money(cents: object) -> str:
+    return money(cents) if isinstance(cents, int) else shown(cents)
+
+
 def _good_cards(world: dict) -> list[str]:
     return [c["label"] for c in world["cards"] if not card_expired(c, world["today"])]
 
@@ -53,22 +91,30 @@ def _verify_order(initial: dict, final: dict, p: dict) -> Outcome:
     order = new[0] if new else {}
     got = sorted([ln.get("variant"), ln.get("qty")] for ln in order.get("items", []))
     want = sorted([ln["variant"], ln["qty"]] for ln in p["lines"])
-    checks.append(Check("items", got == want, f"ordered {got}, asked for {want}"))
+    detail = f"ordered {_items(final, got)}"
+    if got != want:
+        detail += f", asked for {_items(final, want)}"
+    checks.append(Check("items", got == want, detail))
     asked = [("shipping", p["shipping"]), ("payment", p["card"]), ("address", p["address"])]
     if p["coupon"] is not None:  # without one, a coupon used shows in the total
         asked.append(("coupon", p["coupon"]))
+    show = {"address": _address, "total": _money}
+    missing = None if order else "no order was placed"
     for key, wanted in (*asked, ("total", p["total"])):
         checks.append(
-            Check(key, order.get(key) == wanted, f"{order.get(key)!r}, expected {wanted!r}")
+            check_field(key, order.get(key), wanted, show.get(key, shown), missing=missing)
         )
-    stock_ok = all(
-        by_id(final["variants"], ln["variant"])["stock"]
-        == by_id(initial["variants"], ln["variant"])["stock"] - ln["qty"]
-        for ln in p["lines"]
-    )
-    checks.append(
-        Check("stock", stock_ok, "the ordered items' stock went down by what was ordered")
-    )
+    off = []
+    for ln in p["lines"]:
+        before = by_id(initial["variants"], ln["variant"])["stock"]
+        after = by_id(final["variants"], ln["variant"])["stock"]
+        if after != before - ln["qty"]:
+            off.append(
+                f"{_item(final, ln['variant'])} went from {before} to {after}, "
+                f"expected {before - ln['qty']}"
+            )
+    detail = "; ".join(off) or "the ordered items' stock went down by what was ordered"
+    checks.append(Check("stock", not off, detail))
     allowed = [("orders", o["id"], "+") for o in new[:1]]
     allowed += [("variants", ln["variant"], "stock") for ln in p["lines"]]
     checks.append(_collateral(initial, final, allowed))
@@ -237,7 +283,11 @@ class CheapestInStock(TaskFamily):
         cart = final["cart"]
         ids = [ln["id"] for ln in cart]
         checks = [
-            Check("cart_item", ids == [params["variant"]], f"the cart holds {ids}"),
+            Check(
+                "cart_item",
+                ids == [params["variant"]],
+                "the cart holds " + (", ".join(_item(final, i) for i in ids) or "nothing"),
+            ),
             Check("quantity", [ln["qty"] for ln in cart] == [1], "one of it"),
         ]
         checks.append(_collateral(initial, final, [("cart", params["variant"], "+")]))
@@ -269,7 +319,8 @@ class TrackingNumber(TaskFamily):
     def verify(self, initial: dict, final: dict, params: dict) -> Outcome:
         named = set(re.findall(r"1Z[0-9]+", final["answer"] or ""))
         ok = named == {params["tracking"]}
-        detail = f"the answer names {sorted(named)}, expected {params['tracking']}"
+        detail = f"the answer names {', '.join(sorted(named)) or 'no tracking number'}, "
+        detail += f"expected {params['tracking']}"
         return Outcome.from_checks([Check("answer", ok, detail), _collateral(initial, final, [])])
 
 
@@ -343,16 +394,26 @@ class ReturnIfEligible(TaskFamily):
                 "refund": params["refund"],
             }
             got = [{k: r.get(k) for k in want} for r in new]
-            checks = [Check("return", got == [want], f"new returns {got}, expected [{want}]")]
+
+            def requested(r: dict) -> str:
+                return (
+                    f"{shown(r['kind'])} of {_item(final, r['variant'])} from order "
+                    f"{shown(r['order'])} ({shown(r['reason'])}, {_money(r['refund'])})"
+                )
+
+            detail = f"new returns: {'; '.join(map(requested, got)) or 'none'}"
+            if got != [want]:
+                detail += f"; expected {requested(want)}"
+            checks = [Check("return", got == [want], detail)]
             checks.append(check_amount(final["answer"], params["refund"]))
             allowed = [("returns", r["id"], "+") for r in new[:1]]
         else:
             checks = [Check("return", not new, f"{len(new)} return(s) requested; none may be")]
             named = dates_in(final["answer"] or "")
             ok = named == {params["deadline"]}
-            shown = sorted(named)
+            dates = ", ".join(long_date(d) for d in sorted(named)) or "no date"
             want_date = long_date(params["deadline"])
-            checks.append(Check("answer", ok, f"the answer names {shown}, expected {want_date}"))
+            checks.append(Check("answer", ok, f"the answer names {dates}, expected {want_date}"))
             allowed = []
         checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)
@@ -409,19 +470,41 @@ class ExchangeItem(TaskFamily):
         checks = [Check("one_return", len(new) == 1, f"{len(new)} return(s) requested")]
         r = new[0] if new else {}
         item = [r.get("order"), r.get("variant")]
-        checks.append(
-            Check("item", item == [params["order"], params["variant"]], f"returned {item}")
-        )
+
+        def returned(pair: object) -> str:
+            order, variant = pair  # type: ignore[misc]
+            if order is None:
+                return "nothing returned"
+            return f"{_item(final, variant)} from order {shown(order)}"
+
+        want_item = [params["order"], params["variant"]]
+        missing = None if r else "no return was requested"
+        checks.append(check_field("item", item, want_item, returned, missing=missing))
         kind = [r.get("kind"), r.get("refund")]
-        checks.append(Check("kind", kind == ["Exchange", 0], f"type and refund {kind}"))
-        checks.append(Check("reason", r.get("reason") == params["reason"], f"{r.get('reason')!r}"))
+
+        def kind_shown(pair: object) -> str:
+            what, refund = pair  # type: ignore[misc]
+            return f"{shown(what)} with a refund of {_money(refund)}"
+
+        checks.append(check_field("kind", kind, ["Exchange", 0], kind_shown, missing=missing))
+        checks.append(check_field("reason", r.get("reason"), params["reason"], missing=missing))
         target = r.get("exchange_for")
+
+        def exchanged(vid: object) -> str:
+            return f"exchanged for {_item(final, vid)}"
+
         checks.append(
-            Check("exchange_for", target == params["exchange_for"], f"exchanged for {target!r}")
+            check_field("exchange_for", target, params["exchange_for"], exchanged, missing=missing)
         )
         before = by_id(initial["variants"], params["exchange_for"])["stock"]
         after = by_id(final["variants"], params["exchange_for"])["stock"]
-        checks.append(Check("stock", after == before - params["qty"], f"stock {before} -> {after}"))
+        checks.append(
+            Check(
+                "stock",
+                after == before - params["qty"],
+                f"stock of {_item(final, params['exchange_for'])} went from {before} to {after}",
+            )
+        )
         allowed = [("returns", x["id"], "+") for x in new[:1]]
         allowed.append(("variants", params["exchange_for"], "stock"))
         checks.append(_collateral(initial, final, allowed))
@@ -459,9 +542,26 @@ class WriteReview(TaskFamily):
         r = new[0] if new else {}
         who = [r.get("product"), r.get("author")]
         want = [params["product_id"], initial["customer"]]
-        checks.append(Check("product", who == want, f"review of {who}, expected {want}"))
-        for key in ("rating", "title", "text"):
-            checks.append(Check(key, r.get(key) == params[key], f"{r.get(key)!r}"))
+
+        def review_of(pair: object) -> str:
+            pid, author = pair  # type: ignore[misc]
+            product = next((p["name"] for p in final["products"] if p["id"] == pid), shown(pid))
+            return f"a review of {product} by {shown(author)}"
+
+        missing = None if r else "no review was posted"
+        checks.append(check_field("product", who, want, review_of, missing=missing))
+
+        def stars(n: object) -> str:
+            return f"{n} star(s)" if isinstance(n, int) else shown(n)
+
+        def quoted(text: object) -> str:
+            return f"“{text}”" if text else "nothing"
+
+        checks.append(
+            check_field("rating", r.get("rating"), params["rating"], stars, missing=missing)
+        )
+        for key in ("title", "text"):
+            checks.append(check_field(key, r.get(key), params[key], quoted, missing=missing))
         checks.append(_collateral(initial, final, [("reviews", x["id"], "+") for x in new[:1]]))
         return Outcome.from_checks(checks)
 

@@ -62,9 +62,7 @@ def test_an_extra_unrequested_change_is_collateral_damage():
     state = click(state, "button", "Cancel payment")  # an existing scheduled payment
     why = failed(state, task)
     assert set(why) == {"no_collateral_damage"}
-    assert (
-        "payments p1 status changed from 'scheduled' to 'cancelled'" in why["no_collateral_damage"]
-    )
+    assert "payments p1 status changed from scheduled to cancelled" in why["no_collateral_damage"]
 
 
 def test_paying_twice_fails():
@@ -209,7 +207,7 @@ def test_freezing_the_look_alike_card_fails():
         why = failed(state, task)
         assert set(why) == {"card_status", "card_limit", "no_collateral_damage"}
         assert why["no_collateral_damage"] == (
-            "unrequested changes: cards k2 frozen changed from True to False"
+            "unrequested changes: cards k2 frozen changed from yes to no"
         )
         return
     pytest.fail("no seed with the freeze_atm variant")
