@@ -272,6 +272,13 @@ def page(browser):
     context.close()
 
 
+def wait_for_play(page) -> None:
+    """Wait until the play page is shown and its script runs: play.js is deferred, and a field
+    filled before it runs sends no step."""
+    page.wait_for_selector("#env-stage")
+    page.wait_for_load_state("domcontentloaded")
+
+
 def browser_sign_in(page, live_server, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{live_server.url}/accounts/sign-in/")
     page.fill("#id_username", username)

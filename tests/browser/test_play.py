@@ -7,7 +7,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from environments.engine import Task, parse_action
 from environments.models import Episode, EpisodeStatus
 from environments.services import episode_state
-from tests.conftest import browser_sign_in
+from tests.conftest import browser_sign_in, wait_for_play
 from tests.environments.helpers import solver_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -85,7 +85,7 @@ def test_a_manager_completes_a_task_in_the_browser(page, live_server, manager, e
     browser_sign_in(page, live_server, manager.username)
     page.click("nav >> text=Environments")
     page.locator(f"#env-{env_id} form[action$='/{family}/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal
 
@@ -104,7 +104,7 @@ def test_text_an_actor_wrote_is_shown_escaped_and_never_runs(page, live_server, 
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-bank-v1 form[action$='/pay_bill/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     field = page.locator("#env-stage input[data-bid='1']")
     field.fill(hostile)
@@ -150,7 +150,7 @@ def test_a_demonstration_typed_at_a_persons_speed_records_exactly_what_was_typed
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-bank-v1 form[action$='/transfer_funds/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     env = solver_for(episode.task)[0]
     states, plan = zip(*planned_actions(episode), strict=True)
@@ -198,7 +198,7 @@ def test_a_pause_sends_the_field_and_typing_on_is_kept(page, live_server, manage
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-bank-v1 form[action$='/pay_bill/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     field = page.locator("#env-stage input[data-bid='1']")
     field.focus()
@@ -219,7 +219,7 @@ def test_a_manager_changes_a_flight_on_the_airline_in_the_browser(page, live_ser
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-airline-v1 form[action$='/change_flight/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     _, actions = demonstrate(page, episode)
 

@@ -7,7 +7,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from environments.engine import parse_action
 from environments.models import Episode
 from tests.browser.test_play import STEP_WAIT_MS, nav_link_bid, planned_actions
-from tests.conftest import browser_sign_in
+from tests.conftest import browser_sign_in, wait_for_play
 from tests.environments.helpers import solver_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def test_a_double_click_on_sign_in_signs_in_once_and_clicks_nothing_on_the_next_
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-bank-v1 form[action$='/card_controls/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     states, plan = zip(*planned_actions(episode), strict=True)
     fill_username, fill_password, sign_in = plan[:3]
@@ -56,7 +56,7 @@ def test_a_double_click_on_a_button_that_keeps_the_page_presses_it_once(page, li
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-bank-v1 form[action$='/card_controls/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     states, plan = zip(*planned_actions(episode), strict=True)
     env = solver_for(episode.task)[0]

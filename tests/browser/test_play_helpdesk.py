@@ -7,7 +7,7 @@ import pytest
 from environments.models import Episode
 from environments.services import episode_state
 from tests.browser.test_play import demonstrate
-from tests.conftest import browser_sign_in
+from tests.conftest import browser_sign_in, wait_for_play
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +16,7 @@ def test_a_manager_applies_a_macro_at_the_service_desk(page, live_server, manage
     browser_sign_in(page, live_server, manager.username)
     page.click("nav >> text=Environments")
     page.locator("#env-helpdesk-v1 form[action$='/apply_macro/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal
 

@@ -6,7 +6,7 @@ import pytest
 from environments.models import Episode
 from environments.services import episode_state
 from tests.browser.test_play import demonstrate
-from tests.conftest import browser_sign_in
+from tests.conftest import browser_sign_in, wait_for_play
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,7 @@ def test_a_manager_reviews_a_purchase_in_the_shop_in_the_browser(page, live_serv
     browser_sign_in(page, live_server, manager.username)
     page.goto(f"{live_server.url}/environments/")
     page.locator("#env-shop-v1 form[action$='/write_review/try/'] button").click()
-    page.wait_for_selector("#env-stage")
+    wait_for_play(page)
     episode = Episode.objects.get(user=manager)
     assert page.inner_text("#goal") == episode.task.goal
 
