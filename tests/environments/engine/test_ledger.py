@@ -641,3 +641,18 @@ def test_hostile_text_is_escaped_in_html():
     assert f"cell {quote(HOSTILE)}" in page_to_axtree(LEDGER.render(state))
     state = goto(state, "invoices")
     assert "<b>" not in page_to_html(LEDGER.render(state))
+
+
+def test_a_line_marked_matched_to_no_document_fails_without_an_error():
+    # A state the site never makes; the checker's one-change probes do.
+    task = LEDGER.make_task("match_deposit", 3)
+    state = LEDGER.reset(3, task)
+    feed = [
+        {**ln, "status": "matched", "doc": None} if ln["id"] == task.params["line_id"] else ln
+        for ln in state["feed"]
+    ]
+    outcome = LEDGER.evaluate({**state, "feed": feed}, task)
+    assert not outcome.success
+    assert failed(outcome)["line_matched"] == (
+        f"the line is matched to no document, not invoice {task.params['doc_number']}"
+    )
