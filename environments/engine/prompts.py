@@ -239,14 +239,17 @@ class PlayPrompts(DecisionPrompts):
         self.facts: list[PageFacts] = []
         # The action taken on the last page seen, whose line waits for the page it led to.
         self.action: str | None = None
+        # The last page as JSON, which the next page is compared with (`no change`).
+        self.last_shown: dict | None = None
 
     def see(self, page: Page, last_error: str = "") -> int:
         """Take in the page of the next decision (`last_error`: why the last action was refused,
         if it was); the decision's index."""
         facts = page_facts(page)
+        shown = page_to_json(page)
         if self.action is not None:
             index = len(self.pages) - 1
-            changed = page_to_json(page) != page_to_json(self.pages[-1])
+            changed = shown != self.last_shown
             line = history_line(
                 index, self.action, last_error, self.facts[-1], facts, changed=changed
             )
@@ -254,6 +257,7 @@ class PlayPrompts(DecisionPrompts):
             self.action = None
         self.pages.append(page)
         self.facts.append(facts)
+        self.last_shown = shown
         return len(self.pages) - 1
 
     def took(self, action: str) -> None:

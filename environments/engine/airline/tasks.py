@@ -83,6 +83,32 @@ def _check_charged(
     return Check(name, True, f"{money(expected)} charged to the {card} card")
 
 
+def _paid_booking_checks(
+    initial: dict,
+    final: dict,
+    booking: dict,
+    params: dict,
+    passengers: Check,
+    total: int,
+    kinds: tuple[str, ...],
+) -> list[Check]:
+    """What a new booking's verifier checks after its flights: the fare, the `passengers`
+    check, the card, the charges (`total` for `kinds`), and that nothing else changed."""
+    b = booking
+    allowed = [("bookings", b["id"], "+"), ("payments", "*", "+")] if b else []
+    return [
+        check_field(
+            "fare", (b.get("fare"), b.get("price")), (params["fare"], params["price"]), _fare
+        ),
+        passengers,
+        check_field("card", b.get("card"), params["card"], _paid_with),
+        _check_charged(
+            "charged", _charges(initial, final, b.get("code")), total, params["card"], kinds
+        ),
+        _collateral(initial, final, allowed),
+    ]
+
+
 def _flights(ids: list[str]) -> str:
     """Flight ids ("SK379-2024-11-07") as the site numbers them: "SK 379 + SK 997"."""
     numbers = [re.sub(r"^([A-Z]+)(\d+)-", r"\1 \2 ", i).split(" 20")[0] for i in ids]
@@ -256,21 +282,16 @@ class BookFlight(TaskFamily):
                 )
                 + f", the cheapest {money(params['price'])}",
             ),
-            check_field(
-                "fare", (b.get("fare"), b.get("price")), (params["fare"], params["price"]), _fare
-            ),
-            check_field("passenger", passengers, want_passengers, _passengers),
-            check_field("card", b.get("card"), params["card"], _paid_with),
-            _check_charged(
-                "charged",
-                _charges(initial, final, b.get("code")),
+            *_paid_booking_checks(
+                initial,
+                final,
+                b,
+                params,
+                check_field("passenger", passengers, want_passengers, _passengers),
                 params["price"],
-                params["card"],
                 ("Fare",),
             ),
         ]
-        allowed = [("bookings", b["id"], "+"), ("payments", "*", "+")] if b else []
-        checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)
 
 
@@ -372,21 +393,16 @@ class BookGroup(TaskFamily):
                 )
                 + f", asked for {_flights(params['legs'])}",
             ),
-            check_field(
-                "fare", (b.get("fare"), b.get("price")), (params["fare"], params["price"]), _fare
-            ),
-            check_field("passengers", got, want, _passengers),
-            check_field("card", b.get("card"), params["card"], _paid_with),
-            _check_charged(
-                "charged",
-                _charges(initial, final, b.get("code")),
+            *_paid_booking_checks(
+                initial,
+                final,
+                b,
+                params,
+                check_field("passengers", got, want, _passengers),
                 params["total"],
-                params["card"],
                 ("Fare", "Checked bags"),
             ),
         ]
-        allowed = [("bookings", b["id"], "+"), ("payments", "*", "+")] if b else []
-        checks.append(_collateral(initial, final, allowed))
         return Outcome.from_checks(checks)
 
 
